@@ -1,0 +1,135 @@
+// The typed configuration (product.md section 3). yaml-cpp nodes never leave the loader:
+// everything downstream sees only these structs, already validated, defaults applied.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/log.hpp"
+
+namespace dsb::config {
+
+using Millis = std::chrono::milliseconds;
+
+enum class Format { raw, legacy_robot, legacy_event, legacy_card };
+enum class Delivery { direct, spool };
+
+// Where a value came from, for messages that point the operator at the file.
+struct SourceLocation {
+  std::string file;
+  int line = 0;  // 1-based
+  int column = 0;  // 1-based
+};
+
+// Dead-connection detection and reconnect pacing (product.md section 7). Not in the
+// product's example schema, but operators and tests need to tune them.
+struct Keepalive {
+  Millis ping_idle{30'000};         // send a websocket ping after this much inbound silence
+  Millis pong_timeout{10'000};      // close the connection if no pong arrives within this
+  Millis silence_timeout{300'000};  // no frame at all for this long: replace the connection
+};
+
+struct Reconnect {
+  Millis initial{1'000};  // first delay after a failure; doubles with jitter
+  Millis max{60'000};     // cap; also the delay after rejected credentials
+};
+
+struct DingTalk {
+  std::string client_id;
+  std::string client_secret;  // secret: never logged
+  std::string api_base = "https://api.dingtalk.com";
+  int connections = 1;        // 1..8
+  std::string proxy;          // http://[user:pass@]host:port; "" = from HTTPS_PROXY
+  std::string ca_file;        // extra CA bundle; TLS is always verified
+  Keepalive keepalive;
+  Reconnect reconnect;
+};
+
+struct Admin {
+  std::string listen = "127.0.0.1:9180";  // "" disables
+};
+
+struct Log {
+  log::Level level = log::Level::info;
+  log::Format format = log::Format::text;
+};
+
+struct Limits {
+  Millis ack_deadline{2'500};
+  Millis dedup_window{3'600'000};
+  std::size_t max_frame = 4u * 1024 * 1024;  // bytes
+  Millis shutdown_grace{10'000};
+};
+
+struct Backoff {
+  Millis initial{1'000};
+  Millis max{300'000};
+};
+
+struct Retry {
+  int max_attempts = 12;
+  Millis max_age{24 * 3'600'000};
+  Backoff backoff;
+};
+
+struct Legacy {
+  std::string token;      // secret
+  std::string aes_key;    // secret
+  std::string owner_key;  // "" = client_id
+  std::string api_secret; // secret (legacy-card)
+};
+
+struct Defaults {
+  Millis timeout{2'500};
+  Delivery delivery = Delivery::direct;
+  int max_in_flight = 64;
+};
+
+struct Route {
+  std::string name;
+  std::string topic;  // CALLBACK match (exact); empty when `event` is set
+  std::string event;  // EVENT match on headers.eventType (glob); empty when `topic` is set
+  std::vector<std::string> urls;
+  Format format = Format::raw;
+  Millis timeout{2'500};
+  Delivery delivery = Delivery::direct;
+  int max_in_flight = 64;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string signing_secret;  // secret; "" = unsigned
+  Retry retry;
+  Legacy legacy;
+  SourceLocation location;  // of the route's mapping in the file
+
+  bool is_callback() const { return !topic.empty(); }
+};
+
+struct Subscription {
+  std::string type;   // "EVENT" or "CALLBACK"
+  std::string topic;
+  bool operator==(const Subscription&) const = default;
+};
+
+struct Config {
+  std::string source_file;
+  DingTalk dingtalk;
+  Admin admin;
+  std::string state_dir = "/var/lib/dingtalk-stream-bridge";
+  Log log;
+  Limits limits;
+  Defaults defaults;
+  std::vector<Route> routes;
+
+  // One CALLBACK subscription per distinct topic, in route order, and EVENT "*" if any
+  // route matches events (product.md section 3).
+  std::vector<Subscription> subscriptions() const;
+};
+
+std::string_view format_name(Format format);
+std::string_view delivery_name(Delivery delivery);
+
+}  // namespace dsb::config

@@ -1,0 +1,96 @@
+// dingtalk-stream-bridge: the command line (product.md section 2). Subcommands only; each
+// hands over to the stage that owns the work.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "bridge/daemon.hpp"
+#include "config/loader.hpp"
+#include "emulator/emulator.hpp"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 2;  // usage or config error (product.md section 2)
+
+constexpr const char* kConfigEnv = "DINGTALK_STREAM_BRIDGE_CONFIG";
+
+// Loads and validates `path`; prints every error as FILE:LINE:COL: message on stderr.
+std::optional<dsb::config::Config> load_or_report(const std::string& path) {
+  dsb::config::ProcessEnvironment env;
+  dsb::config::LoadResult result = dsb::config::load_file(path, env);
+  for (const auto& error : result.errors) std::cerr << error.to_string() << '\n';
+  return std::move(result.config);
+}
+
+int run_command(const std::string& path) {
+  auto config = load_or_report(path);
+  if (!config) return kExitUsage;
+  return dsb::bridge::run_daemon(*config);
+}
+
+int check_command(const std::string& path) {
+  auto config = load_or_report(path);
+  if (!config) return kExitUsage;
+  std::cout << path << ": OK\n" << dsb::config::describe(*config);
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Holds DingTalk Stream-mode connections and relays events and callbacks to "
+               "local HTTP webhooks.",
+               "dingtalk-stream-bridge"};
+  app.set_version_flag("--version", std::string("dingtalk-stream-bridge ") + BRIDGE_VERSION);
+  app.require_subcommand(0, 1);
+
+  // `run` is also what happens with no subcommand, so the top level takes -c as well.
+  std::string default_config;
+  app.add_option("-c,--config", default_config, "Config file (for the default `run`)")
+      ->envname(kConfigEnv);
+
+  std::string run_config;
+  CLI::App* run = app.add_subcommand("run", "Run the daemon in the foreground (the default)");
+  run->add_option("-c,--config", run_config, "Config file")->envname(kConfigEnv)->required();
+
+  std::string check_config;
+  CLI::App* check = app.add_subcommand(
+      "check", "Validate the config; print every error as FILE:LINE:COL: message");
+  check->add_option("-c,--config", check_config, "Config file")->envname(kConfigEnv)->required();
+
+  dsb::emulator::Options emulator_options;
+  CLI::App* emulate =
+      app.add_subcommand("emulate", "Run a local, offline stand-in for the DingTalk gateway");
+  emulate->add_option("--listen", emulator_options.listen, "HOST:PORT to listen on (port 0: any)")
+      ->capture_default_str();
+  emulate->add_option("--client-id", emulator_options.client_id, "Accepted client id")
+      ->capture_default_str();
+  emulate->add_option("--client-secret", emulator_options.client_secret, "Accepted client secret")
+      ->capture_default_str();
+  emulate->add_option("--ping-interval", emulator_options.system_ping_interval_s,
+                      "Seconds between SYSTEM ping frames to each connection (0: off)")
+      ->capture_default_str();
+  emulate->add_option("--demo-interval", emulator_options.demo_event_interval_s,
+                      "Seconds between sample frames pushed for a demo (0: off)")
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version come through here with exit code 0.
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (*check) return check_command(check_config);
+  if (*emulate) return dsb::emulator::run(emulator_options);
+  if (*run) return run_command(run_config);
+  if (default_config.empty()) {
+    std::cerr << "dingtalk-stream-bridge: no config file: pass -c FILE or set " << kConfigEnv
+              << "\nRun with --help for more information.\n";
+    return kExitUsage;
+  }
+  return run_command(default_config);
+}
