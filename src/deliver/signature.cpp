@@ -1,0 +1,35 @@
+#include "deliver/signature.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+namespace dsb::deliver {
+
+std::string hmac_sha256(std::string_view key, std::string_view message) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+std::string hex_lower(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 0xf];
+  }
+  return out;
+}
+
+std::string bridge_signature(std::string_view secret, std::string_view timestamp_ms,
+                             std::string_view body) {
+  std::string message;
+  message.reserve(timestamp_ms.size() + 1 + body.size());
+  message.append(timestamp_ms).append(".").append(body);
+  return "v1=" + hex_lower(hmac_sha256(secret, message));
+}
+
+}  // namespace dsb::deliver

@@ -1,0 +1,19 @@
+// HMAC signatures computed with OpenSSL (no hand-written hash).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace dsb::deliver {
+
+// Raw HMAC-SHA256 digest (32 bytes).
+std::string hmac_sha256(std::string_view key, std::string_view message);
+
+std::string hex_lower(std::string_view bytes);
+
+// X-Bridge-Signature for `signing_secret` (product.md section 5):
+// "v1=" + hex(HMAC-SHA256(secret, timestamp_ms + "." + body)).
+std::string bridge_signature(std::string_view secret, std::string_view timestamp_ms,
+                             std::string_view body);
+
+}  // namespace dsb::deliver
