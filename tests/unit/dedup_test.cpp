@@ -1,0 +1,49 @@
+#include <catch2/catch.hpp>
+
+#include "bridge/dedup.hpp"
+
+using namespace dsb::bridge;
+using dsb::stream::Frame;
+using dsb::stream::FrameType;
+
+TEST_CASE("dedup keys: eventId, then data.msgId, then messageId", "[dedup]") {
+  Frame event;
+  event.type = FrameType::event;
+  event.headers = {{"messageId", "m1"}, {"topic", "*"}, {"eventId", "e1"}};
+  CHECK(dedup_key(event, "") == "event:e1");
+
+  Frame robot;
+  robot.type = FrameType::callback;
+  robot.headers = {{"messageId", "m2"}, {"topic", "/v1.0/im/bot/messages/get"}};
+  CHECK(dedup_key(robot, "msgABC==") == "msg:msgABC==");
+  CHECK(dedup_key(robot, "") == "frame:m2");
+
+  Frame event_without_id;
+  event_without_id.type = FrameType::event;
+  event_without_id.headers = {{"messageId", "m3"}, {"topic", "*"}};
+  CHECK(dedup_key(event_without_id, "") == "frame:m3");
+}
+
+TEST_CASE("the memory store remembers outcomes for the window, then forgets", "[dedup]") {
+  MemoryDedupStore store(/*window_ms=*/1000);
+  CHECK_FALSE(store.find("event:e1", 0).has_value());
+
+  store.remember("event:e1", {200, R"({"status":"SUCCESS"})"}, 100);
+  auto hit = store.find("event:e1", 1099);
+  REQUIRE(hit.has_value());
+  CHECK(hit->code == 200);
+  CHECK(hit->data == R"({"status":"SUCCESS"})");
+
+  CHECK_FALSE(store.find("event:e1", 1100).has_value());
+  CHECK(store.size() == 0);
+}
+
+TEST_CASE("remembering a key again extends it; the stale expiry does not evict it", "[dedup]") {
+  MemoryDedupStore store(1000);
+  store.remember("k", {200, "a"}, 0);
+  store.remember("k", {200, "b"}, 500);
+  auto hit = store.find("k", 1200);  // past the first expiry, before the second
+  REQUIRE(hit.has_value());
+  CHECK(hit->data == "b");
+  CHECK_FALSE(store.find("k", 1500).has_value());
+}
