@@ -1,0 +1,203 @@
+#include "deliver/http_client.hpp"
+
+#include <curl/curl.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+
+namespace dsb::deliver {
+namespace {
+
+// Everything one transfer owns; lives on the HTTP thread from submit to completion.
+struct Transfer {
+  RequestId id = 0;
+  Request request;
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  std::string body;
+  size_t max_body = 0;
+  bool body_too_large = false;
+  int64_t started_ms = 0;
+  char error[CURL_ERROR_SIZE] = {};
+
+  ~Transfer() {
+    if (header_list) curl_slist_free_all(header_list);
+    if (easy) curl_easy_cleanup(easy);
+  }
+};
+
+extern "C" size_t collect_body(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const size_t bytes = size * count;
+  if (transfer->body.size() + bytes > transfer->max_body) {
+    transfer->body_too_large = true;
+    return 0;  // makes curl fail the transfer with CURLE_WRITE_ERROR
+  }
+  transfer->body.append(data, bytes);
+  return bytes;
+}
+
+}  // namespace
+
+struct HttpClient::Impl {
+  Options options;
+  std::function<void(Completion)> on_complete;
+  CURLM* multi = nullptr;
+  std::thread thread;
+  std::atomic<bool> stopping{false};
+  std::atomic<RequestId> next_id{1};
+
+  std::mutex inbox_mutex;  // guards inbox only
+  std::vector<std::unique_ptr<Transfer>> inbox;
+
+  // HTTP thread only.
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> running;
+
+  void loop();
+  void start(std::unique_ptr<Transfer> transfer);
+  void finish(CURL* easy, CURLcode code);
+  void complete(Transfer& transfer, Response response);
+};
+
+HttpClient::HttpClient(Options options, std::function<void(Completion)> on_complete)
+    : impl_(std::make_unique<Impl>()) {
+  // Idempotent after the first call; done here so library users need not remember it.
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  impl_->options = options;
+  impl_->on_complete = std::move(on_complete);
+  impl_->multi = curl_multi_init();
+  if (options.max_host_connections > 0) {
+    curl_multi_setopt(impl_->multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
+  }
+  impl_->thread = std::thread([impl = impl_.get()] { impl->loop(); });
+}
+
+HttpClient::~HttpClient() {
+  impl_->stopping = true;
+  curl_multi_wakeup(impl_->multi);
+  impl_->thread.join();
+  curl_multi_cleanup(impl_->multi);
+}
+
+RequestId HttpClient::submit(Request request) {
+  auto transfer = std::make_unique<Transfer>();
+  transfer->id = impl_->next_id.fetch_add(1);
+  transfer->request = std::move(request);
+  const RequestId id = transfer->id;
+  {
+    std::lock_guard lock(impl_->inbox_mutex);
+    impl_->inbox.push_back(std::move(transfer));
+  }
+  curl_multi_wakeup(impl_->multi);
+  return id;
+}
+
+void HttpClient::Impl::loop() {
+  while (!stopping.load()) {
+    std::vector<std::unique_ptr<Transfer>> arrived;
+    {
+      std::lock_guard lock(inbox_mutex);
+      arrived.swap(inbox);
+    }
+    for (auto& transfer : arrived) start(std::move(transfer));
+
+    int still_running = 0;
+    curl_multi_perform(multi, &still_running);
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+      if (message->msg == CURLMSG_DONE) finish(message->easy_handle, message->data.result);
+    }
+    // Sleeps until a socket is ready, a timeout of curl's is due, or submit() wakes us.
+    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+  }
+
+  // Shutting down: everything not finished is reported, never silently dropped.
+  {
+    std::lock_guard lock(inbox_mutex);
+    for (auto& transfer : inbox) complete(*transfer, Response{0, {}, "shutting down", 0});
+    inbox.clear();
+  }
+  for (auto& [easy, transfer] : running) {
+    curl_multi_remove_handle(multi, easy);
+    complete(*transfer, Response{0, {}, "shutting down", steady_ms() - transfer->started_ms});
+  }
+  running.clear();
+}
+
+void HttpClient::Impl::start(std::unique_ptr<Transfer> transfer) {
+  transfer->easy = curl_easy_init();
+  transfer->max_body = options.max_response_body;
+  transfer->started_ms = steady_ms();
+  CURL* easy = transfer->easy;
+  if (easy == nullptr) {
+    complete(*transfer, Response{0, {}, "curl_easy_init failed", 0});
+    return;
+  }
+  const Request& request = transfer->request;
+  for (const auto& [name, value] : request.headers) {
+    transfer->header_list =
+        curl_slist_append(transfer->header_list, (name + ": " + value).c_str());
+  }
+  // curl adds "Expect: 100-continue" to larger POSTs, costing a round trip per request.
+  transfer->header_list = curl_slist_append(transfer->header_list, "Expect:");
+
+  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_POST, 1L);
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.data());
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->header_list);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  // Webhooks sit beside the bridge: an HTTPS_PROXY meant for DingTalk must not capture them.
+  curl_easy_setopt(easy, CURLOPT_PROXY, "");
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect_body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error);
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+
+  if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+    complete(*transfer, Response{0, {}, "curl_multi_add_handle failed", 0});
+    return;
+  }
+  running.emplace(easy, std::move(transfer));
+}
+
+void HttpClient::Impl::finish(CURL* easy, CURLcode code) {
+  auto it = running.find(easy);
+  if (it == running.end()) return;
+  std::unique_ptr<Transfer> transfer = std::move(it->second);
+  running.erase(it);
+  curl_multi_remove_handle(multi, easy);
+
+  Response response;
+  response.elapsed_ms = steady_ms() - transfer->started_ms;
+  if (code == CURLE_OK) {
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    response.status = static_cast<int>(status);
+    response.body = std::move(transfer->body);
+  } else if (transfer->body_too_large) {
+    response.error = "response body larger than " + std::to_string(transfer->max_body) + " bytes";
+  } else {
+    response.error = transfer->error[0] != '\0' ? transfer->error : curl_easy_strerror(code);
+  }
+  complete(*transfer, std::move(response));
+}
+
+void HttpClient::Impl::complete(Transfer& transfer, Response response) {
+  // on_complete is the owner's code; a throw must not unwind through curl's loop.
+  try {
+    on_complete(Completion{transfer.id, std::move(response)});
+  } catch (const std::exception& e) {
+    log::error("deliver", "completion handler threw", {{"what", e.what()}});
+  }
+}
+
+}  // namespace dsb::deliver

@@ -1,0 +1,54 @@
+// Webhook HTTP: one curl multi handle on a thread of its own, so no request ever runs on the
+// stream thread. Requests come in through a queue (submit wakes the thread with
+// curl_multi_wakeup); completions go out through `on_complete`, which runs on the HTTP
+// thread and must only hand them on (queue + wake the consumer). Connections to a webhook
+// are kept alive and reused across requests by the multi handle's connection cache.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "deliver/request.hpp"
+
+namespace dsb::deliver {
+
+using RequestId = uint64_t;
+
+struct Response {
+  int status = 0;     // HTTP status; 0 when the request failed below HTTP
+  std::string body;   // at most Options::max_response_body bytes
+  std::string error;  // why it failed below HTTP ("" when status != 0)
+  int64_t elapsed_ms = 0;
+
+  bool is_2xx() const { return status >= 200 && status < 300; }
+};
+
+struct Completion {
+  RequestId id = 0;
+  Response response;
+};
+
+class HttpClient {
+ public:
+  struct Options {
+    size_t max_response_body = 1024 * 1024;  // a longer reply is a failed delivery
+    long max_host_connections = 0;           // 0 = no limit (routes bound concurrency)
+  };
+
+  HttpClient(Options options, std::function<void(Completion)> on_complete);
+  // Stops the thread; transfers still running complete with error "shutting down".
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Thread-safe. The id is unique for this client's lifetime.
+  RequestId submit(Request request);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dsb::deliver

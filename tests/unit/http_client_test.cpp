@@ -1,0 +1,156 @@
+// The webhook HTTP client against a real socket on 127.0.0.1: statuses, bodies, headers,
+// failures below HTTP, timeouts, keep-alive reuse, and completion of everything at shutdown.
+#include <catch2/catch.hpp>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+
+#include "deliver/http_client.hpp"
+#include "support/stub_http_server.hpp"
+
+using namespace dsb::deliver;
+using dsb::test::StubAnswer;
+using dsb::test::StubHttpServer;
+using dsb::test::StubRequest;
+
+namespace {
+
+// Collects completions from the HTTP thread; waits are bounded.
+class Completions {
+ public:
+  void add(Completion c) {
+    std::lock_guard lock(mutex_);
+    done_[c.id] = std::move(c.response);
+    cv_.notify_all();
+  }
+  Response wait(RequestId id) {
+    std::unique_lock lock(mutex_);
+    REQUIRE(cv_.wait_for(lock, std::chrono::seconds(10), [&] { return done_.count(id) > 0; }));
+    return done_[id];
+  }
+  size_t count() {
+    std::lock_guard lock(mutex_);
+    return done_.size();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<RequestId, Response> done_;
+};
+
+Request post(const std::string& url, std::string body = R"({"a":1})") {
+  Request r;
+  r.url = url;
+  r.body = std::move(body);
+  r.headers = {{"Content-Type", "application/json"}, {"X-DingTalk-Type", "EVENT"}};
+  r.timeout = std::chrono::milliseconds(2000);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a POST carries body and headers; status and reply come back", "[http]") {
+  StubHttpServer server([](const StubRequest&) { return StubAnswer{201, R"({"ok":true})"}; });
+  Completions completions;
+  HttpClient client({}, [&](Completion c) { completions.add(std::move(c)); });
+
+  Response r = completions.wait(client.submit(post(server.url())));
+  CHECK(r.status == 201);
+  CHECK(r.is_2xx());
+  CHECK(r.body == R"({"ok":true})");
+  CHECK(r.error.empty());
+
+  auto requests = server.requests();
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0].method == "POST");
+  CHECK(requests[0].path == "/hook");
+  CHECK(requests[0].body == R"({"a":1})");
+  CHECK(requests[0].headers["x-dingtalk-type"] == "EVENT");
+  CHECK(requests[0].headers.count("expect") == 0);
+}
+
+TEST_CASE("non-2xx is a status, not an error", "[http]") {
+  StubHttpServer server([](const StubRequest&) { return StubAnswer{503, "busy"}; });
+  Completions completions;
+  HttpClient client({}, [&](Completion c) { completions.add(std::move(c)); });
+  Response r = completions.wait(client.submit(post(server.url())));
+  CHECK(r.status == 503);
+  CHECK_FALSE(r.is_2xx());
+  CHECK(r.body == "busy");
+}
+
+TEST_CASE("a refused connection and a timeout fail below HTTP with a reason", "[http]") {
+  int closed_port;
+  {
+    StubHttpServer gone;
+    closed_port = gone.port();
+  }
+  StubHttpServer slow([](const StubRequest&) {
+    return StubAnswer{200, "{}", std::chrono::milliseconds(800)};
+  });
+  Completions completions;
+  HttpClient client({}, [&](Completion c) { completions.add(std::move(c)); });
+
+  Response refused = completions.wait(
+      client.submit(post("http://127.0.0.1:" + std::to_string(closed_port) + "/hook")));
+  CHECK(refused.status == 0);
+  CHECK_FALSE(refused.error.empty());
+
+  Request timed = post(slow.url());
+  timed.timeout = std::chrono::milliseconds(200);
+  Response timeout = completions.wait(client.submit(timed));
+  CHECK(timeout.status == 0);
+  CHECK_THAT(timeout.error, Catch::Matchers::Contains("imed out"));
+}
+
+TEST_CASE("an oversized reply is a failure", "[http]") {
+  StubHttpServer server([](const StubRequest&) { return StubAnswer{200, std::string(5000, 'x')}; });
+  Completions completions;
+  HttpClient::Options options;
+  options.max_response_body = 1000;
+  HttpClient client(options, [&](Completion c) { completions.add(std::move(c)); });
+  Response r = completions.wait(client.submit(post(server.url())));
+  CHECK(r.status == 0);
+  CHECK_THAT(r.error, Catch::Matchers::Contains("larger than 1000 bytes"));
+}
+
+TEST_CASE("sequential requests reuse one kept-alive connection", "[http]") {
+  StubHttpServer server;
+  Completions completions;
+  HttpClient client({}, [&](Completion c) { completions.add(std::move(c)); });
+  for (int i = 0; i < 20; ++i) {
+    CHECK(completions.wait(client.submit(post(server.url()))).status == 200);
+  }
+  CHECK(server.requests().size() == 20);
+  CHECK(server.connections_accepted() == 1);
+}
+
+TEST_CASE("concurrent requests all complete, each exactly once", "[http]") {
+  StubHttpServer server([](const StubRequest&) {
+    return StubAnswer{200, "{}", std::chrono::milliseconds(20)};
+  });
+  Completions completions;
+  HttpClient client({}, [&](Completion c) { completions.add(std::move(c)); });
+  std::vector<RequestId> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back(client.submit(post(server.url())));
+  for (RequestId id : ids) CHECK(completions.wait(id).status == 200);
+  CHECK(completions.count() == 50);
+}
+
+TEST_CASE("shutting down completes transfers still running", "[http]") {
+  StubHttpServer slow([](const StubRequest&) {
+    return StubAnswer{200, "{}", std::chrono::milliseconds(1200)};
+  });
+  Completions completions;
+  RequestId id;
+  {
+    HttpClient client({}, [&](Completion c) { completions.add(std::move(c)); });
+    id = client.submit(post(slow.url()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  Response r = completions.wait(id);
+  CHECK(r.status == 0);
+  CHECK(r.error == "shutting down");
+}
