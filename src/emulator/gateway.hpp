@@ -1,0 +1,199 @@
+// The emulated gateway's state and rules, with no socket in sight: tickets, connections,
+// pushed frames, ACKs, open calls, bot replies, access tokens. The lws glue (emulator.cpp)
+// feeds it websocket events and carries out what it asks through a Transport; the HTTP
+// routes (public_api.cpp, control_api.cpp) call it. One owner: the lws service thread.
+#pragma once
+
+#include "emulator/acks.hpp"
+#include "emulator/frames.hpp"
+#include "emulator/tickets.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dsb::emulator {
+
+enum class Fault {
+  drop,     // TCP close, no close frame
+  silence,  // stop reading (so no pongs, no ACKs seen) but keep TCP open
+  close,    // normal websocket close
+};
+
+// How the gateway reaches the sockets. All calls are requests: the effect happens on a later
+// lws service round, and the gateway learns of a close through Gateway::connection_closed.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Queues one websocket message split into `fragments` (>= 1) frames.
+  virtual void send(const std::string& connection, const std::string& payload, bool binary,
+                    int fragments) = 0;
+  virtual void fault(const std::string& connection, Fault fault) = 0;
+};
+
+struct ConnectionRecord {
+  std::string id;  // "c1", "c2", ...
+  ClientInfo info;
+  std::string server_id;  // the connectionId header value
+  bool open = true;
+  bool draining = false;  // got a SYSTEM disconnect: no more frames
+  bool silenced = false;
+  int64_t opened_at = 0;  // wall ms
+  int64_t closed_at = 0;  // wall ms, 0 while open
+  std::string close_reason;
+  int64_t close_deadline = 0;  // steady ms; 0 = none
+};
+
+struct AckSummary {
+  int64_t code = 0;
+  std::string status;
+  std::string connection;
+  int64_t at = 0;  // wall ms
+};
+
+struct PushedFrame {
+  Frame frame;
+  std::string connection;
+  int64_t at = 0;  // wall ms of the last delivery
+  int deliveries = 1;
+  std::optional<AckSummary> ack;  // of the latest delivery
+};
+
+struct AckRecord {
+  std::string connection;
+  int64_t at = 0;                 // wall ms
+  std::optional<Ack> ack;         // set when valid
+  std::string invalid;            // reason, when not
+  std::string message_id;         // best effort for invalid ones
+  std::string text;               // the raw frame of an invalid ACK, truncated
+};
+
+struct OpenRecord {
+  int64_t at = 0;
+  std::string client_id;
+  ClientInfo info;
+  std::string accept;
+  std::string content_type;
+  int status = 0;
+  std::string error;
+};
+
+struct ReplyRecord {
+  int64_t at = 0;
+  std::string session;
+  std::string content_type;
+  std::string body;
+};
+
+struct GatewayOptions {
+  std::string client_id;
+  std::string client_secret;
+  int system_ping_interval_s = 0;
+  int demo_event_interval_s = 0;
+};
+
+class Gateway {
+ public:
+  struct Clock {
+    std::function<int64_t()> steady_ms;
+    std::function<int64_t()> wall_ms;
+  };
+
+  Gateway(GatewayOptions options, Clock clock, Transport& transport);
+
+  // "http://127.0.0.1:PORT", known once the listener is bound.
+  void set_base_url(std::string base_url) { base_url_ = std::move(base_url); }
+  const std::string& base_url() const { return base_url_; }
+  const GatewayOptions& options() const { return options_; }
+
+  // --- the DingTalk-facing calls -------------------------------------------------------
+  struct OpenResult {
+    int status;
+    std::string body;
+  };
+  // POST /v1.0/gateway/connections/open: 400 malformed body, 401 wrong credentials, else a
+  // ticket. Every call is recorded (never the secret).
+  OpenResult open_connection(std::string_view body, const std::string& accept,
+                             const std::string& content_type);
+  OpenResult access_token(std::string_view body);
+  void record_reply(std::string session, std::string content_type, std::string body);
+
+  // --- websocket lifecycle (called by the lws glue) -------------------------------------
+  Result<ClientInfo> spend_ticket(std::string_view ticket);
+  // Returns the new connection's id.
+  std::string connection_opened(ClientInfo info);
+  void message_received(const std::string& connection, std::string_view text, bool binary);
+  void connection_closed(const std::string& connection, std::string reason);
+
+  // --- pushes ----------------------------------------------------------------------------
+  // Picks `connection` (must be open, not draining, subscribed) or, when empty, a random
+  // eligible one. Fails with the reason a test should see.
+  Result<std::string> pick_connection(const std::string& connection, std::string_view type,
+                                      std::string_view topic);
+  // Builds, sends and logs a frame. REQUIRES: connection is open.
+  const PushedFrame& push(FrameSpec spec, const std::string& connection);
+  // Robot CALLBACK data object gets a sessionWebhook pointing back at this emulator.
+  std::string robot_data(std::string_view data_object);
+  struct Ping {
+    std::string message_id;
+    std::string opaque;
+  };
+  Ping ping(const std::string& connection);
+  std::string disconnect(const std::string& connection, const std::string& reason);
+  void send_raw(const std::string& connection, const std::string& text, bool binary,
+                int fragments);
+  void fault(const std::string& connection, Fault fault);
+  int redeliver();
+  void reset_logs();
+
+  // Timers: closes drained connections after 10 s, sends periodic pings and demo frames,
+  // forgets old tickets. Call it a few times a second.
+  void tick();
+
+  // --- views -------------------------------------------------------------------------------
+  const std::vector<ConnectionRecord>& connections() const { return connections_; }
+  const ConnectionRecord* find_connection(const std::string& id) const;
+  std::vector<std::string> open_connection_ids() const;
+  const std::vector<PushedFrame>& frames() const { return frames_; }
+  const std::vector<AckRecord>& acks() const { return acks_; }
+  const std::vector<OpenRecord>& opens() const { return opens_; }
+  const std::vector<ReplyRecord>& replies() const { return replies_; }
+
+  std::string random_hex(size_t chars);
+  std::string uuid();
+
+  static constexpr int64_t kDisconnectGraceMs = 10'000;
+
+ private:
+  ConnectionRecord* connection(const std::string& id);
+  FrameIds next_ids(const ConnectionRecord& connection);
+  void demo();
+
+  GatewayOptions options_;
+  Clock clock_;
+  Transport& transport_;
+  std::mt19937_64 rng_;
+  TicketStore tickets_;
+  std::string base_url_;
+  std::string app_id_;
+  std::string corp_id_;
+  uint64_t next_connection_ = 1;
+  uint64_t next_message_ = 1;
+  std::vector<ConnectionRecord> connections_;
+  std::vector<PushedFrame> frames_;
+  std::map<std::string, size_t> frame_index_;  // messageId -> index in frames_
+  std::vector<AckRecord> acks_;
+  std::vector<OpenRecord> opens_;
+  std::vector<ReplyRecord> replies_;
+  std::string token_;
+  int64_t token_expiry_ = 0;  // steady ms
+  int64_t next_ping_ = 0;     // steady ms
+  int64_t next_demo_ = 0;     // steady ms
+};
+
+}  // namespace dsb::emulator

@@ -1,0 +1,253 @@
+#include "httpd/server.hpp"
+
+#include "common/log.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace dsb::httpd {
+
+struct Session {
+  Request request;
+  bool expect_body = false;
+  bool body_too_large = false;
+  // Response being written: headers first, then the body in chunks.
+  bool responding = false;
+  bool headers_sent = false;
+  bool head_only = false;
+  Response response;
+  size_t body_sent = 0;
+};
+
+namespace {
+
+constexpr size_t kChunk = 16 * 1024;
+
+struct MethodToken {
+  lws_token_indexes token;
+  const char* name;
+};
+constexpr MethodToken kMethods[] = {
+    {WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},
+    {WSI_TOKEN_PUT_URI, "PUT"},       {WSI_TOKEN_DELETE_URI, "DELETE"},
+    {WSI_TOKEN_PATCH_URI, "PATCH"},   {WSI_TOKEN_HEAD_URI, "HEAD"},
+    {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+};
+
+struct CapturedHeader {
+  lws_token_indexes token;
+  const char* name;
+};
+constexpr CapturedHeader kHeaders[] = {
+    {WSI_TOKEN_HOST, "host"},
+    {WSI_TOKEN_HTTP_ACCEPT, "accept"},
+    {WSI_TOKEN_HTTP_CONTENT_TYPE, "content-type"},
+    {WSI_TOKEN_HTTP_CONTENT_LENGTH, "content-length"},
+    {WSI_TOKEN_HTTP_USER_AGENT, "user-agent"},
+    {WSI_TOKEN_HTTP_AUTHORIZATION, "authorization"},
+};
+
+}  // namespace
+
+std::string header_value(lws* wsi, lws_token_indexes token) {
+  int n = lws_hdr_total_length(wsi, token);
+  if (n <= 0) return {};
+  std::string value(static_cast<size_t>(n) + 1, '\0');
+  int got = lws_hdr_copy(wsi, value.data(), n + 1, token);
+  value.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  return value;
+}
+
+// lws splits the query at '&' into fragments of WSI_TOKEN_HTTP_URI_ARGS.
+std::map<std::string, std::string> query_args(lws* wsi) {
+  std::string query;
+  std::vector<char> buf(static_cast<size_t>(lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS)) + 1);
+  for (int i = 0;; ++i) {
+    int n = lws_hdr_copy_fragment(wsi, buf.data(), static_cast<int>(buf.size()),
+                                  WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n < 0) break;
+    if (!query.empty()) query += '&';
+    query.append(buf.data(), static_cast<size_t>(n));
+  }
+  return parse_query(query);
+}
+
+namespace {
+
+Session& session_of(SessionSlot* slot) {
+  if (!slot->session) slot->session = new Session();
+  return *slot->session;
+}
+
+void release(SessionSlot* slot) {
+  delete slot->session;
+  slot->session = nullptr;
+}
+
+}  // namespace
+
+Server::Server(Router router, Options options)
+    : router_(std::move(router)), options_(options) {}
+
+bool Server::handles(lws_callback_reasons reason) {
+  switch (reason) {
+    case LWS_CALLBACK_HTTP:
+    case LWS_CALLBACK_HTTP_BODY:
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    case LWS_CALLBACK_CLOSED_HTTP:
+      return true;
+    default:
+      return false;
+  }
+}
+
+lws_protocols Server::protocol(const char* name) {
+  lws_protocols p;
+  std::memset(&p, 0, sizeof p);
+  p.name = name;
+  p.callback = &Server::lws_callback;
+  p.per_session_data_size = sizeof(SessionSlot);
+  p.user = this;
+  return p;
+}
+
+int Server::lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
+                         size_t len) {
+  const lws_protocols* protocol = lws_get_protocol(wsi);
+  auto* server = protocol ? static_cast<Server*>(protocol->user) : nullptr;
+  if (!server || !user || !handles(reason)) return lws_callback_http_dummy(wsi, reason, user, in, len);
+  return server->callback(wsi, reason, static_cast<SessionSlot*>(user), in, len);
+}
+
+int Server::callback(lws* wsi, lws_callback_reasons reason, SessionSlot* slot, void* in,
+                     size_t len) {
+  try {
+    switch (reason) {
+      case LWS_CALLBACK_HTTP:
+        return begin(wsi, session_of(slot), static_cast<const char*>(in));
+      case LWS_CALLBACK_HTTP_BODY: {
+        Session& s = session_of(slot);
+        if (s.request.body.size() + len > options_.max_body) {
+          s.body_too_large = true;
+          s.request.body.clear();
+        } else if (!s.body_too_large) {
+          s.request.body.append(static_cast<const char*>(in), len);
+        }
+        return 0;
+      }
+      case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return respond(wsi, session_of(slot));
+      case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (!slot->session || !slot->session->responding) return 0;
+        return write_some(wsi, *slot->session);
+      case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+      case LWS_CALLBACK_CLOSED_HTTP:
+        release(slot);
+        return 0;
+      default:
+        return 0;
+    }
+  } catch (const std::exception& e) {
+    log::error("httpd", "callback failed", {{"error", e.what()}});
+  } catch (...) {
+    log::error("httpd", "callback failed");
+  }
+  return -1;  // closes this connection only
+}
+
+int Server::begin(lws* wsi, Session& s, const char* uri) {
+  s = Session();  // keep-alive: a new transaction on the same connection
+  for (const auto& m : kMethods) {
+    if (lws_hdr_total_length(wsi, m.token) > 0) {
+      s.request.method = m.name;
+      break;
+    }
+  }
+  s.request.path = uri ? uri : "";
+  if (s.request.path.empty()) s.request.path = "/";
+  s.request.args = query_args(wsi);
+  for (const auto& h : kHeaders) {
+    std::string value = header_value(wsi, h.token);
+    if (!value.empty()) s.request.headers.emplace(h.name, std::move(value));
+  }
+  char peer[64] = {0};
+  lws_get_peer_simple(wsi, peer, sizeof peer);
+  s.request.peer = peer;
+  s.head_only = s.request.method == "HEAD";
+
+  const std::string& length = s.request.header("content-length");
+  bool has_body = !length.empty() && length != "0";
+  if (has_body) {
+    if (std::strtoull(length.c_str(), nullptr, 10) > options_.max_body) s.body_too_large = true;
+    s.expect_body = true;
+    return 0;  // wait for LWS_CALLBACK_HTTP_BODY_COMPLETION
+  }
+  return respond(wsi, s);
+}
+
+int Server::respond(lws* wsi, Session& s) {
+  if (s.body_too_large) {
+    s.response = Response::error(413, "request body larger than " +
+                                          std::to_string(options_.max_body) + " bytes");
+  } else {
+    s.response = router_.dispatch(s.request);
+  }
+  log::debug("httpd", "request", {{"method", s.request.method}, {"path", s.request.path},
+                                  {"status", std::to_string(s.response.status)}});
+  s.responding = true;
+  s.headers_sent = false;
+  s.body_sent = 0;
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+int Server::write_some(lws* wsi, Session& s) {
+  const Response& r = s.response;
+  if (!s.headers_sent) {
+    size_t extra = 0;
+    for (const auto& [name, value] : r.headers) extra += name.size() + value.size() + 8;
+    std::vector<unsigned char> buf(LWS_PRE + 1024 + extra);
+    unsigned char* start = buf.data() + LWS_PRE;
+    unsigned char* p = start;
+    unsigned char* end = buf.data() + buf.size() - 1;
+    if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(r.status),
+                                    r.content_type.c_str(), r.body.size(), &p, end))
+      return -1;
+    for (const auto& [name, value] : r.headers) {
+      std::string field = name + ":";
+      if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(field.c_str()),
+                                      reinterpret_cast<const unsigned char*>(value.data()),
+                                      static_cast<int>(value.size()), &p, end))
+        return -1;
+    }
+    if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+    s.headers_sent = true;
+    if (!r.body.empty() && !s.head_only) {
+      lws_callback_on_writable(wsi);
+      return 0;
+    }
+  } else {
+    size_t n = std::min(kChunk, r.body.size() - s.body_sent);
+    bool last = s.body_sent + n == r.body.size();
+    std::vector<unsigned char> buf(LWS_PRE + n);
+    std::memcpy(buf.data() + LWS_PRE, r.body.data() + s.body_sent, n);
+    if (lws_write(wsi, buf.data() + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
+        static_cast<int>(n))
+      return -1;
+    s.body_sent += n;
+    if (!last) {
+      lws_callback_on_writable(wsi);
+      return 0;
+    }
+  }
+  s.responding = false;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+}  // namespace dsb::httpd
