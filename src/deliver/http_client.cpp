@@ -154,8 +154,9 @@ void HttpClient::Impl::start(std::unique_ptr<Transfer> transfer) {
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->header_list);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  // Webhooks sit beside the bridge: an HTTPS_PROXY meant for DingTalk must not capture them.
-  curl_easy_setopt(easy, CURLOPT_PROXY, "");
+  // Never from the environment: an HTTPS_PROXY meant for DingTalk must not capture the
+  // local webhooks (Request::proxy says when one is wanted).
+  curl_easy_setopt(easy, CURLOPT_PROXY, request.proxy.c_str());
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());

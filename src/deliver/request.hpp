@@ -13,6 +13,9 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;  // in send order
   std::string body;
   std::chrono::milliseconds timeout{2500};
+  // "" sends directly. Webhooks sit beside the bridge and never use a proxy; replies to
+  // DingTalk (sessionWebhook) use the configured one.
+  std::string proxy;
 };
 
 }  // namespace dsb::deliver

@@ -1,0 +1,416 @@
+#include "bridge/relay.hpp"
+
+#include <rapidjson/document.h>
+
+#include <cstdlib>
+#include <optional>
+
+#include "admin/metrics.hpp"
+#include "bridge/robot_message.hpp"
+#include "bridge/router.hpp"
+#include "common/log.hpp"
+#include "deliver/raw_format.hpp"
+
+namespace dsb::bridge {
+
+using stream::Ack;
+using stream::ConnectionId;
+using stream::Frame;
+
+namespace {
+
+enum class Kind { event, robot, callback };
+
+metrics::Counter& counter(const std::string& name, const metrics::Labels& labels = {}) {
+  return metrics::global().counter(name, labels);
+}
+
+// sessionWebhook lives at DingTalk, so replies take the same proxy as the Stream connection.
+std::string dingtalk_proxy(const config::Config& config) {
+  if (!config.dingtalk.proxy.empty()) return config.dingtalk.proxy;
+  for (const char* name : {"HTTPS_PROXY", "https_proxy"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && *value != '\0') return value;
+  }
+  return "";
+}
+
+// What went wrong with one response, for logs and LATER/500 messages.
+std::string describe_failure(const deliver::Response& response) {
+  if (response.status != 0) return "webhook returned " + std::to_string(response.status);
+  return "webhook failed: " + response.error;
+}
+
+bool is_json(std::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  return !doc.HasParseError();
+}
+
+}  // namespace
+
+struct Relay::Waiter {
+  ConnectionId conn = 0;
+  std::string message_id;
+  TimerId deadline = 0;
+  bool acked = false;
+};
+
+struct Relay::Delivery {
+  Kind kind = Kind::event;
+  std::string key;  // dedup key
+  std::string idempotency_key;
+  std::shared_ptr<const config::Config> config;  // keeps `route` alive across reloads
+  const config::Route* route = nullptr;
+  Frame frame;
+  RobotMessage robot;  // robot messages only
+
+  size_t outstanding = 0;  // POSTs not answered yet
+  bool all_ok = true;
+  std::string failure;  // the first failure, for the LATER / 500 message
+  std::optional<deliver::Response> first_reply;  // callbacks: the first URL decides the ACK
+  std::vector<Waiter> waiters;  // ACKs owed, one per arrival of the frame
+};
+
+Relay::Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webhooks& webhooks,
+             WallClock& clock, DedupStore& dedup)
+    : config_(std::move(config)), timers_(timers), webhooks_(webhooks), clock_(clock),
+      dedup_(dedup) {}
+
+Relay::~Relay() {
+  for (auto& [key, delivery] : deliveries_) {
+    for (Waiter& waiter : delivery->waiters) timers_.cancel(waiter.deadline);
+  }
+}
+
+void Relay::reload(std::shared_ptr<const config::Config> config) { config_ = std::move(config); }
+
+void Relay::stop_taking_frames() { taking_frames_ = false; }
+
+void Relay::send_ack(ConnectionId conn, const Ack& ack) {
+  if (acks_ != nullptr) acks_->send_ack(conn, ack);
+}
+
+void Relay::on_frame(ConnectionId conn, Frame frame, stream::AckWriter& acks) {
+  acks_ = &acks;
+  const std::string type(stream::frame_type_name(frame.type));
+  counter("dsb_frames_total", {{"type", type}, {"topic", std::string(frame.topic())}}).inc();
+  if (!taking_frames_) {
+    log::info("bridge", "frame left un-ACKed: shutting down",
+              {{"message_id", std::string(frame.message_id())}});
+    return;
+  }
+  switch (frame.type) {
+    case stream::FrameType::event:
+      handle_event(conn, std::move(frame));
+      break;
+    case stream::FrameType::callback:
+      if (frame.topic() == kRobotTopic) {
+        handle_robot_message(conn, std::move(frame));
+      } else {
+        handle_callback(conn, std::move(frame));
+      }
+      break;
+    case stream::FrameType::system:
+      break;  // answered by the stream itself; never routed
+  }
+}
+
+void Relay::handle_event(ConnectionId conn, Frame frame) {
+  const std::string message_id(frame.message_id());
+  const config::Route* route = Router(config_->routes).match(frame);
+  if (route == nullptr) {
+    counter("dsb_unrouted_total", {{"type", "EVENT"}}).inc();
+    log::debug("bridge", "unrouted event ACKed",
+               {{"event_type", std::string(frame.header("eventType"))}, {"message_id", message_id}});
+    send_ack(conn, stream::ack_event(message_id, true, "unrouted"));
+    return;
+  }
+  const std::string key = dedup_key(frame, "");
+  if (auto earlier = dedup_.find(key, clock_.now_ms())) {
+    counter("dsb_duplicates_total", {{"route", route->name}}).inc();
+    log::info("bridge", "duplicate ACKed as before, not delivered again",
+              {{"route", route->name}, {"key", key}, {"message_id", message_id}});
+    send_ack(conn, Ack{message_id, earlier->code, "OK", earlier->data});
+    return;
+  }
+  if (auto running = deliveries_.find(key); running != deliveries_.end()) {
+    counter("dsb_duplicates_total", {{"route", route->name}}).inc();
+    log::info("bridge", "redelivery joins the delivery under way",
+              {{"route", route->name}, {"key", key}, {"message_id", message_id}});
+    add_waiter(running->second, conn, message_id);
+    return;
+  }
+  auto delivery = std::make_shared<Delivery>();
+  delivery->kind = Kind::event;
+  delivery->key = key;
+  std::string_view event_id = frame.header("eventId");
+  delivery->idempotency_key = std::string(event_id.empty() ? frame.message_id() : event_id);
+  delivery->config = config_;
+  delivery->route = route;
+  delivery->frame = std::move(frame);
+  deliveries_[key] = delivery;
+  add_waiter(delivery, conn, message_id);
+  start_delivery(delivery);
+}
+
+void Relay::handle_robot_message(ConnectionId conn, Frame frame) {
+  const std::string message_id(frame.message_id());
+  const config::Route* route = Router(config_->routes).match(frame);
+  if (route == nullptr) {
+    counter("dsb_unrouted_total", {{"type", "CALLBACK"}}).inc();
+    send_ack(conn, stream::ack_error(message_id, 404, "no route for topic"));
+    return;
+  }
+  // DingTalk ignores a robot ACK's data and redelivers slow ones: ACK first, deliver after.
+  send_ack(conn, stream::ack_callback(message_id, "null"));
+
+  RobotMessage robot = read_robot_message(frame.data);
+  const std::string key = dedup_key(frame, robot.msg_id);
+  if (dedup_.find(key, clock_.now_ms()) || deliveries_.count(key) > 0) {
+    counter("dsb_duplicates_total", {{"route", route->name}}).inc();
+    log::info("bridge", "duplicate robot message not delivered again",
+              {{"route", route->name}, {"key", key}});
+    return;
+  }
+  auto delivery = std::make_shared<Delivery>();
+  delivery->kind = Kind::robot;
+  delivery->key = key;
+  delivery->idempotency_key = robot.msg_id.empty() ? message_id : robot.msg_id;
+  delivery->config = config_;
+  delivery->route = route;
+  delivery->frame = std::move(frame);
+  delivery->robot = std::move(robot);
+  deliveries_[key] = delivery;
+  start_delivery(delivery);
+}
+
+void Relay::handle_callback(ConnectionId conn, Frame frame) {
+  const std::string message_id(frame.message_id());
+  const config::Route* route = Router(config_->routes).match(frame);
+  if (route == nullptr) {
+    counter("dsb_unrouted_total", {{"type", "CALLBACK"}}).inc();
+    log::warn("bridge", "no route for callback topic",
+              {{"topic", std::string(frame.topic())}, {"message_id", message_id}});
+    send_ack(conn, stream::ack_error(message_id, 404, "no route for topic"));
+    return;
+  }
+  const std::string key = dedup_key(frame, "");
+  if (auto earlier = dedup_.find(key, clock_.now_ms())) {
+    counter("dsb_duplicates_total", {{"route", route->name}}).inc();
+    send_ack(conn, Ack{message_id, earlier->code, "OK", earlier->data});
+    return;
+  }
+  if (auto running = deliveries_.find(key); running != deliveries_.end()) {
+    counter("dsb_duplicates_total", {{"route", route->name}}).inc();
+    add_waiter(running->second, conn, message_id);
+    return;
+  }
+  auto delivery = std::make_shared<Delivery>();
+  delivery->kind = Kind::callback;
+  delivery->key = key;
+  delivery->idempotency_key = message_id;
+  delivery->config = config_;
+  delivery->route = route;
+  delivery->frame = std::move(frame);
+  deliveries_[key] = delivery;
+  add_waiter(delivery, conn, message_id);
+  start_delivery(delivery);
+}
+
+void Relay::add_waiter(const std::shared_ptr<Delivery>& delivery, ConnectionId conn,
+                       std::string message_id) {
+  const size_t index = delivery->waiters.size();
+  delivery->waiters.push_back(Waiter{conn, std::move(message_id)});
+  const bool is_event = delivery->kind == Kind::event;
+  const std::chrono::milliseconds wait =
+      is_event ? delivery->config->limits.ack_deadline : delivery->route->timeout;
+  std::weak_ptr<Delivery> weak = delivery;
+  delivery->waiters[index].deadline = timers_.after(wait, [this, weak, index, is_event, wait] {
+    auto d = weak.lock();
+    if (!d || d->waiters[index].acked) return;
+    Waiter& waiter = d->waiters[index];
+    waiter.deadline = 0;
+    const std::string why = "webhook still working after " + std::to_string(wait.count()) + " ms";
+    log::warn("bridge", is_event ? "ACK deadline reached: LATER" : "callback timed out: 500",
+              {{"route", d->route->name}, {"message_id", waiter.message_id}});
+    ack_waiter(*d, waiter,
+               is_event ? stream::ack_event(waiter.message_id, false, why)
+                        : stream::ack_error(waiter.message_id, 500, "webhook timed out"));
+  });
+}
+
+void Relay::start_delivery(std::shared_ptr<Delivery> delivery) {
+  const config::Route& route = *delivery->route;
+  // A URL that already took this frame (before a LATER) is not sent it again.
+  std::vector<size_t> targets;
+  for (size_t i = 0; i < route.urls.size(); ++i) {
+    if (delivery->kind == Kind::event &&
+        dedup_.find(delivery->key + '\n' + route.urls[i], clock_.now_ms())) {
+      continue;
+    }
+    targets.push_back(i);
+  }
+  // Counted before any POST starts: a Webhooks that answers synchronously must not see
+  // the count reach zero early.
+  delivery->outstanding = targets.size();
+  if (targets.empty()) {
+    on_all_responses(delivery);
+    return;
+  }
+  for (size_t index : targets) {
+    lanes_.run(route.name, route.max_in_flight, [this, delivery, index] {
+      const config::Route& r = *delivery->route;
+      deliver::Request request = deliver::build_raw_request(
+          r, r.urls[index], delivery->frame, delivery->idempotency_key, clock_.now_ms());
+      webhooks_.post(std::move(request), [this, delivery, index](deliver::Response response) {
+        lanes_.finish(delivery->route->name);
+        on_response(delivery, index, std::move(response));
+      });
+    });
+  }
+}
+
+void Relay::on_response(const std::shared_ptr<Delivery>& delivery, size_t url_index,
+                        deliver::Response response) {
+  const config::Route& route = *delivery->route;
+  const std::string& url = route.urls[url_index];
+  const bool ok = response.is_2xx();
+  counter("dsb_deliveries_total", {{"route", route.name}, {"outcome", ok ? "ok" : "failed"}}).inc();
+  if (ok) {
+    log::debug("bridge", "delivered",
+               {{"route", route.name}, {"url", url}, {"status", std::to_string(response.status)},
+                {"ms", std::to_string(response.elapsed_ms)}});
+    if (delivery->kind == Kind::event) {
+      dedup_.remember(delivery->key + '\n' + url, {}, clock_.now_ms());
+    }
+  } else {
+    const std::string why = describe_failure(response);
+    log::warn("bridge", "delivery failed",
+              {{"route", route.name}, {"url", url}, {"reason", why},
+               {"message_id", std::string(delivery->frame.message_id())}});
+    if (delivery->all_ok) delivery->failure = why;
+    delivery->all_ok = false;
+  }
+
+  if (delivery->kind == Kind::robot && ok && is_robot_reply(response.body)) {
+    relay_robot_reply(*delivery, response.body);
+  }
+  if (delivery->kind == Kind::callback && url_index == 0) {
+    // The first URL's reply is the callback's answer; the others only get copies.
+    delivery->first_reply = std::move(response);
+    ack_waiters(*delivery);
+  }
+  if (--delivery->outstanding == 0) on_all_responses(delivery);
+}
+
+void Relay::on_all_responses(const std::shared_ptr<Delivery>& delivery) {
+  if (delivery->kind != Kind::callback && delivery->all_ok) {
+    // Remembered even when the ACK went out LATER at the deadline: the redelivery is then
+    // ACKed SUCCESS without a second POST.
+    const Ack success = stream::ack_event("", true);
+    dedup_.remember(delivery->key, {success.code, success.data.value_or("")}, clock_.now_ms());
+  }
+  ack_waiters(*delivery);
+  finish(delivery);
+}
+
+void Relay::ack_waiters(Delivery& delivery) {
+  for (Waiter& waiter : delivery.waiters) {
+    if (waiter.acked) continue;
+    Ack ack;
+    if (delivery.kind == Kind::event) {
+      ack = delivery.all_ok ? stream::ack_event(waiter.message_id, true)
+                            : stream::ack_event(waiter.message_id, false, delivery.failure);
+    } else {
+      const deliver::Response& reply = *delivery.first_reply;
+      if (!reply.is_2xx()) {
+        ack = stream::ack_error(waiter.message_id, 500, describe_failure(reply));
+      } else if (reply.body.empty()) {
+        ack = stream::ack_callback(waiter.message_id, "null");
+      } else if (!is_json(reply.body)) {
+        ack = stream::ack_error(waiter.message_id, 500, "webhook reply is not JSON");
+      } else {
+        ack = stream::ack_callback(waiter.message_id, reply.body);
+      }
+      if (ack.code == 200) {
+        dedup_.remember(delivery.key, {ack.code, ack.data.value_or("")}, clock_.now_ms());
+      }
+    }
+    ack_waiter(delivery, waiter, ack);
+  }
+}
+
+void Relay::ack_waiter(Delivery& delivery, Waiter& waiter, const Ack& ack) {
+  (void)delivery;
+  if (waiter.deadline != 0) timers_.cancel(waiter.deadline);
+  waiter.deadline = 0;
+  waiter.acked = true;
+  send_ack(waiter.conn, ack);
+}
+
+void Relay::relay_robot_reply(const Delivery& delivery, const std::string& reply) {
+  const RobotMessage& robot = delivery.robot;
+  const std::string& route = delivery.route->name;
+  if (robot.session_webhook.empty()) {
+    counter("dsb_robot_replies_total", {{"outcome", "no_session_webhook"}}).inc();
+    log::warn("bridge", "robot reply dropped: the message has no sessionWebhook", {{"route", route}});
+    return;
+  }
+  if (robot.session_webhook_expires_ms != 0 && clock_.now_ms() >= robot.session_webhook_expires_ms) {
+    counter("dsb_robot_replies_total", {{"outcome", "expired"}}).inc();
+    log::warn("bridge", "robot reply dropped: sessionWebhook expired", {{"route", route}});
+    return;
+  }
+  deliver::Request request;
+  request.url = robot.session_webhook;
+  request.body = reply;
+  request.headers.emplace_back("Content-Type", "application/json");
+  request.timeout = delivery.route->timeout;
+  request.proxy = dingtalk_proxy(*delivery.config);
+  webhooks_.post(std::move(request), [route](deliver::Response response) {
+    // DingTalk answers 200 with {"errcode":N}; only errcode 0 (or none) is a success.
+    bool ok = response.is_2xx();
+    std::string detail = describe_failure(response);
+    if (ok) {
+      rapidjson::Document doc;
+      doc.Parse(response.body.c_str());
+      if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("errcode") &&
+          doc["errcode"].IsInt() && doc["errcode"].GetInt() != 0) {
+        ok = false;
+        detail = "sessionWebhook answered errcode " + std::to_string(doc["errcode"].GetInt());
+      }
+    }
+    counter("dsb_robot_replies_total", {{"outcome", ok ? "sent" : "failed"}}).inc();
+    if (ok) {
+      log::debug("bridge", "robot reply sent", {{"route", route}});
+    } else {
+      log::warn("bridge", "robot reply failed", {{"route", route}, {"reason", detail}});
+    }
+  });
+}
+
+void Relay::finish(const std::shared_ptr<Delivery>& delivery) {
+  for (Waiter& waiter : delivery->waiters) {
+    if (waiter.deadline != 0) timers_.cancel(waiter.deadline);
+    waiter.deadline = 0;
+  }
+  auto it = deliveries_.find(delivery->key);
+  if (it != deliveries_.end() && it->second == delivery) deliveries_.erase(it);
+}
+
+void Relay::abandon_in_flight() {
+  auto deliveries = std::move(deliveries_);
+  deliveries_.clear();
+  for (auto& [key, delivery] : deliveries) {
+    for (Waiter& waiter : delivery->waiters) {
+      if (waiter.acked) continue;
+      ack_waiter(*delivery, waiter,
+                 delivery->kind == Kind::event
+                     ? stream::ack_event(waiter.message_id, false, "bridge shutting down")
+                     : stream::ack_error(waiter.message_id, 500, "bridge shutting down"));
+    }
+  }
+}
+
+}  // namespace dsb::bridge

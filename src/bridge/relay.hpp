@@ -1,0 +1,88 @@
+// The bridge core (product.md section 4): each business frame is routed, delivered to its
+// route's webhooks and ACKed exactly as the contract says:
+//
+//   EVENT, direct      POST to every URL; all 2xx -> SUCCESS, any failure -> LATER; never
+//                      later than limits.ack_deadline (then LATER, and a success that
+//                      lands afterwards is remembered so the redelivery is ACKed SUCCESS
+//                      with no second POST). Unrouted -> SUCCESS, counted.
+//   robot CALLBACK     ACK at once, then POST; a reply that is a robot message goes to the
+//                      message's sessionWebhook while that is valid.
+//   other CALLBACK     POST, wait up to the route timeout; 200 {"response": reply}, or 500
+//                      on failure or timeout; unrouted -> 404.
+//   duplicates         a frame already delivered (by eventId / msgId / messageId) is ACKed
+//                      as before and not POSTed again; one still in flight is not POSTed
+//                      twice either: the redelivery waits for the same outcome.
+//
+// Single-threaded: every entry point and every callback runs on the stream thread. The
+// core touches no socket: Timers and Webhooks are interfaces (ports.hpp).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bridge/dedup.hpp"
+#include "bridge/ports.hpp"
+#include "bridge/route_lanes.hpp"
+#include "config/config.hpp"
+#include "stream/frame_sink.hpp"
+
+namespace dsb::bridge {
+
+class Relay : public stream::FrameSink {
+ public:
+  Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webhooks& webhooks,
+        WallClock& clock, DedupStore& dedup);
+  ~Relay() override;
+
+  void on_frame(stream::ConnectionId conn, stream::Frame frame, stream::AckWriter& acks) override;
+
+  // New routes for new frames; deliveries under way finish with the routes they started with.
+  void reload(std::shared_ptr<const config::Config> config);
+
+  // Shutdown: frames arriving from now on are not taken (left un-ACKed, so DingTalk
+  // redelivers them). Deliveries under way go on.
+  void stop_taking_frames();
+  // Frames whose ACK or delivery is still pending.
+  size_t in_flight() const { return deliveries_.size(); }
+  // Shutdown grace is over: ACK every waiting event LATER and every waiting callback 500.
+  // Requests still running complete into the void.
+  void abandon_in_flight();
+
+ private:
+  struct Delivery;
+  struct Waiter;
+
+  void handle_event(stream::ConnectionId conn, stream::Frame frame);
+  void handle_robot_message(stream::ConnectionId conn, stream::Frame frame);
+  void handle_callback(stream::ConnectionId conn, stream::Frame frame);
+
+  // Starts one POST per URL that has not had this frame yet.
+  void start_delivery(std::shared_ptr<Delivery> delivery);
+  void on_response(const std::shared_ptr<Delivery>& delivery, size_t url_index,
+                   deliver::Response response);
+  void on_all_responses(const std::shared_ptr<Delivery>& delivery);
+  void add_waiter(const std::shared_ptr<Delivery>& delivery, stream::ConnectionId conn,
+                  std::string message_id);
+  void ack_waiters(Delivery& delivery);
+  void ack_waiter(Delivery& delivery, Waiter& waiter, const stream::Ack& ack);
+  void relay_robot_reply(const Delivery& delivery, const std::string& reply);
+  void finish(const std::shared_ptr<Delivery>& delivery);
+
+  void send_ack(stream::ConnectionId conn, const stream::Ack& ack);
+
+  std::shared_ptr<const config::Config> config_;
+  Timers& timers_;
+  Webhooks& webhooks_;
+  WallClock& clock_;
+  DedupStore& dedup_;
+  stream::AckWriter* acks_ = nullptr;  // set by the first frame; outlives us (FrameSink contract)
+  RouteLanes lanes_;
+  bool taking_frames_ = true;
+  // Deliveries under way, by dedup key: one per frame identity, however often it arrives.
+  std::unordered_map<std::string, std::shared_ptr<Delivery>> deliveries_;
+};
+
+}  // namespace dsb::bridge

@@ -1,0 +1,25 @@
+// The parts of a robot message (CALLBACK /v1.0/im/bot/messages/get) the bridge acts on, and
+// the test of whether a webhook's reply is a robot message to send back.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace dsb::bridge {
+
+inline constexpr std::string_view kRobotTopic = "/v1.0/im/bot/messages/get";
+
+struct RobotMessage {
+  std::string msg_id;            // dedup key; "" when absent
+  std::string session_webhook;   // where replies go; "" when absent
+  int64_t session_webhook_expires_ms = 0;  // 0 when absent
+};
+
+// Reads what it can from the frame's data; missing fields stay empty.
+RobotMessage read_robot_message(std::string_view data);
+
+// True when `reply` is a JSON object with a string `msgtype` other than "empty".
+bool is_robot_reply(std::string_view reply);
+
+}  // namespace dsb::bridge

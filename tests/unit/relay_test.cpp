@@ -1,0 +1,349 @@
+// The bridge core with no socket: frames in, webhook requests and ACKs out, time and HTTP
+// completions driven by the test.
+#include <catch2/catch.hpp>
+#include <rapidjson/document.h>
+
+#include <map>
+
+#include "bridge/relay.hpp"
+
+using namespace dsb;
+using namespace dsb::bridge;
+using stream::Ack;
+using stream::Frame;
+using stream::FrameType;
+
+namespace {
+
+class FakeTimers : public Timers {
+ public:
+  TimerId after(std::chrono::milliseconds delay, std::function<void()> fire) override {
+    TimerId id = next_++;
+    pending_[id] = {delay.count(), std::move(fire)};
+    return id;
+  }
+  void cancel(TimerId id) override { pending_.erase(id); }
+  // Fires every timer due within `ms` of its start (all timers here start at "now").
+  void fire_due(int64_t ms) {
+    std::vector<TimerId> due;
+    for (auto& [id, t] : pending_) {
+      if (t.first <= ms) due.push_back(id);
+    }
+    for (TimerId id : due) {
+      auto it = pending_.find(id);
+      if (it == pending_.end()) continue;
+      auto fire = std::move(it->second.second);
+      pending_.erase(it);
+      fire();
+    }
+  }
+  size_t pending() const { return pending_.size(); }
+
+ private:
+  TimerId next_ = 1;
+  std::map<TimerId, std::pair<int64_t, std::function<void()>>> pending_;
+};
+
+class FakeWebhooks : public Webhooks {
+ public:
+  struct Call {
+    deliver::Request request;
+    std::function<void(deliver::Response)> done;
+  };
+  void post(deliver::Request request, std::function<void(deliver::Response)> done) override {
+    calls.push_back({std::move(request), std::move(done)});
+  }
+  // Answers the i-th call.
+  void answer(size_t i, int status, std::string body = "{}") {
+    REQUIRE(i < calls.size());
+    REQUIRE(calls[i].done);
+    auto done = std::move(calls[i].done);
+    calls[i].done = nullptr;
+    deliver::Response r;
+    r.status = status;
+    r.body = std::move(body);
+    if (status == 0) r.error = "Connection refused";
+    done(r);
+  }
+  std::vector<Call> calls;
+};
+
+class FakeClock : public WallClock {
+ public:
+  int64_t now_ms() const override { return now; }
+  int64_t now = 1'700'000'000'000;
+};
+
+class RecordingAcks : public stream::AckWriter {
+ public:
+  void send_ack(stream::ConnectionId conn, const Ack& ack) override {
+    acks.push_back({conn, ack});
+  }
+  std::vector<std::pair<stream::ConnectionId, Ack>> acks;
+};
+
+std::string status_of(const Ack& ack) {
+  rapidjson::Document doc;
+  doc.Parse(ack.data.value_or("{}").c_str());
+  return doc.HasMember("status") ? doc["status"].GetString() : "";
+}
+
+config::Route route(const char* name, const char* topic, const char* event,
+                    std::vector<std::string> urls) {
+  config::Route r;
+  r.name = name;
+  r.topic = topic;
+  r.event = event;
+  r.urls = std::move(urls);
+  r.timeout = std::chrono::milliseconds(5000);
+  return r;
+}
+
+Frame event(const char* message_id, const char* event_id, const char* type = "user_add_org") {
+  Frame f;
+  f.type = FrameType::event;
+  f.headers = {{"messageId", message_id}, {"topic", "*"}, {"eventType", type}, {"eventId", event_id}};
+  f.data = R"({"userId":["u1"]})";
+  return f;
+}
+
+Frame callback(const char* message_id, const char* topic, std::string data = "{}") {
+  Frame f;
+  f.type = FrameType::callback;
+  f.headers = {{"messageId", message_id}, {"topic", topic}};
+  f.data = std::move(data);
+  return f;
+}
+
+struct Fixture {
+  explicit Fixture(std::vector<config::Route> routes) : config(make_config(std::move(routes))) {}
+  static std::shared_ptr<const config::Config> make_config(std::vector<config::Route> routes) {
+    auto c = std::make_shared<config::Config>();
+    c->routes = std::move(routes);
+    return c;
+  }
+  std::shared_ptr<const config::Config> config;
+  FakeTimers timers;
+  FakeWebhooks webhooks;
+  FakeClock clock;
+  MemoryDedupStore dedup{3'600'000};
+  RecordingAcks acks;
+  Relay relay{config, timers, webhooks, clock, dedup};
+
+  void push(Frame f, stream::ConnectionId conn = 1) { relay.on_frame(conn, std::move(f), acks); }
+};
+
+std::vector<config::Route> event_routes(std::vector<std::string> urls) {
+  return {route("robot", "/v1.0/im/bot/messages/get", "", {"http://w/robot"}),
+          route("cards", "/v1.0/card/instances/callback", "", {"http://w/card"}),
+          route("events", "", "*", std::move(urls))};
+}
+
+}  // namespace
+
+TEST_CASE("an event ACKs SUCCESS once every URL answered 2xx", "[relay]") {
+  Fixture f(event_routes({"http://w/a", "http://w/b"}));
+  f.push(event("m1", "e1"));
+  REQUIRE(f.webhooks.calls.size() == 2);
+  CHECK(f.webhooks.calls[0].request.url == "http://w/a");
+  CHECK(f.webhooks.calls[1].request.url == "http://w/b");
+  CHECK(f.webhooks.calls[0].request.body == R"({"userId":["u1"]})");
+  f.webhooks.answer(0, 200);
+  CHECK(f.acks.acks.empty());  // still waiting for b
+  f.webhooks.answer(1, 204);
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(f.acks.acks[0].first == 1);
+  CHECK(f.acks.acks[0].second.message_id == "m1");
+  CHECK(status_of(f.acks.acks[0].second) == "SUCCESS");
+  CHECK(f.timers.pending() == 0);
+  CHECK(f.relay.in_flight() == 0);
+}
+
+TEST_CASE("any failure ACKs LATER; the redelivery goes only to the URL that failed", "[relay]") {
+  Fixture f(event_routes({"http://w/a", "http://w/b"}));
+  f.push(event("m1", "e1"));
+  f.webhooks.answer(0, 200);
+  f.webhooks.answer(1, 500);
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(status_of(f.acks.acks[0].second) == "LATER");
+  CHECK_THAT(*f.acks.acks[0].second.data, Catch::Matchers::Contains("webhook returned 500"));
+
+  f.push(event("m1-again", "e1"), 2);
+  REQUIRE(f.webhooks.calls.size() == 3);
+  CHECK(f.webhooks.calls[2].request.url == "http://w/b");
+  f.webhooks.answer(2, 200);
+  REQUIRE(f.acks.acks.size() == 2);
+  CHECK(f.acks.acks[1].first == 2);
+  CHECK(status_of(f.acks.acks[1].second) == "SUCCESS");
+}
+
+TEST_CASE("a refused connection is a failure too", "[relay]") {
+  Fixture f(event_routes({"http://w/a"}));
+  f.push(event("m1", "e1"));
+  f.webhooks.answer(0, 0);
+  CHECK(status_of(f.acks.acks.at(0).second) == "LATER");
+  CHECK_THAT(*f.acks.acks[0].second.data, Catch::Matchers::Contains("Connection refused"));
+}
+
+TEST_CASE("a slow webhook gets LATER at the deadline; its late success is remembered",
+          "[relay]") {
+  Fixture f(event_routes({"http://w/a"}));
+  f.push(event("m1", "e1"));
+  f.timers.fire_due(2500);  // limits.ack_deadline default
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(status_of(f.acks.acks[0].second) == "LATER");
+
+  f.webhooks.answer(0, 200);  // the request finishes after the LATER
+  CHECK(f.acks.acks.size() == 1);  // nothing more to ACK
+
+  f.push(event("m2", "e1"));  // DingTalk redelivers
+  CHECK(f.webhooks.calls.size() == 1);  // no second POST
+  REQUIRE(f.acks.acks.size() == 2);
+  CHECK(f.acks.acks[1].second.message_id == "m2");
+  CHECK(status_of(f.acks.acks[1].second) == "SUCCESS");
+}
+
+TEST_CASE("a redelivery while the first is still in flight waits for the same outcome",
+          "[relay]") {
+  Fixture f(event_routes({"http://w/a"}));
+  f.push(event("m1", "e1"), 1);
+  f.timers.fire_due(2500);
+  f.push(event("m2", "e1"), 2);
+  CHECK(f.webhooks.calls.size() == 1);
+  f.webhooks.answer(0, 200);
+  REQUIRE(f.acks.acks.size() == 2);
+  CHECK(status_of(f.acks.acks[0].second) == "LATER");
+  CHECK(f.acks.acks[1].first == 2);
+  CHECK(status_of(f.acks.acks[1].second) == "SUCCESS");
+}
+
+TEST_CASE("unrouted events are ACKed SUCCESS and never posted", "[relay]") {
+  Fixture f({route("approvals", "", "bpms_*", {"http://w/a"})});
+  f.push(event("m1", "e1", "user_add_org"));
+  CHECK(f.webhooks.calls.empty());
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(status_of(f.acks.acks[0].second) == "SUCCESS");
+}
+
+TEST_CASE("robot messages: ACK at once, POST, relay a robot reply to sessionWebhook",
+          "[relay]") {
+  Fixture f(event_routes({"http://w/a"}));
+  const std::string data =
+      R"({"msgId":"msg1","msgtype":"text","text":{"content":"hi"},"sessionWebhook":"http://dt/robot/sendBySession?session=s1","sessionWebhookExpiredTime":1700000100000})";
+  f.push(callback("m1", "/v1.0/im/bot/messages/get", data));
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(f.acks.acks[0].second.code == 200);
+  CHECK(*f.acks.acks[0].second.data == R"({"response":null})");
+  REQUIRE(f.webhooks.calls.size() == 1);
+  CHECK(f.webhooks.calls[0].request.url == "http://w/robot");
+  CHECK(f.webhooks.calls[0].request.body == data);
+
+  f.webhooks.answer(0, 200, R"({"msgtype":"text","text":{"content":"hello back"}})");
+  REQUIRE(f.webhooks.calls.size() == 2);
+  CHECK(f.webhooks.calls[1].request.url == "http://dt/robot/sendBySession?session=s1");
+  CHECK(f.webhooks.calls[1].request.body == R"({"msgtype":"text","text":{"content":"hello back"}})");
+  f.webhooks.answer(1, 200, R"({"errcode":0})");
+
+  // Redelivered (same msgId, new messageId): ACKed, not posted again.
+  f.push(callback("m2", "/v1.0/im/bot/messages/get", data));
+  CHECK(f.acks.acks.size() == 2);
+  CHECK(f.webhooks.calls.size() == 2);
+}
+
+TEST_CASE("robot replies: empty msgtype and expired sessionWebhook send nothing", "[relay]") {
+  Fixture f(event_routes({"http://w/a"}));
+  f.push(callback("m1", "/v1.0/im/bot/messages/get",
+                  R"({"msgId":"a","sessionWebhook":"http://dt/s","sessionWebhookExpiredTime":1700000100000})"));
+  f.webhooks.answer(0, 200, R"({"msgtype":"empty"})");
+  CHECK(f.webhooks.calls.size() == 1);
+
+  f.push(callback("m2", "/v1.0/im/bot/messages/get",
+                  R"({"msgId":"b","sessionWebhook":"http://dt/s","sessionWebhookExpiredTime":1600000000000})"));
+  f.webhooks.answer(1, 200, R"({"msgtype":"text","text":{"content":"late"}})");
+  CHECK(f.webhooks.calls.size() == 2);  // expired: not relayed
+}
+
+TEST_CASE("callbacks: the reply becomes {response}; failures 500; no route 404", "[relay]") {
+  Fixture f(event_routes({"http://w/a"}));
+  f.push(callback("m1", "/v1.0/card/instances/callback", R"({"outTrackId":"x"})"));
+  CHECK(f.acks.acks.empty());
+  f.webhooks.answer(0, 200, R"({"cardData":{"cardParamMap":{"s":"ok"}}})");
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(f.acks.acks[0].second.code == 200);
+  CHECK(*f.acks.acks[0].second.data == R"({"response":{"cardData":{"cardParamMap":{"s":"ok"}}}})");
+
+  f.push(callback("m2", "/v1.0/card/instances/callback"));
+  f.webhooks.answer(1, 503);
+  CHECK(f.acks.acks.at(1).second.code == 500);
+  CHECK(f.acks.acks[1].second.message == "webhook returned 503");
+
+  f.push(callback("m3", "/v1.0/card/instances/callback"));
+  f.webhooks.answer(2, 200, "not json");
+  CHECK(f.acks.acks.at(2).second.code == 500);
+
+  f.push(callback("m4", "/v1.0/card/instances/callback"));
+  f.webhooks.answer(3, 200, "");
+  CHECK(*f.acks.acks.at(3).second.data == R"({"response":null})");
+
+  f.push(callback("m5", "/v1.0/graph/api/invoke"));
+  CHECK(f.acks.acks.at(4).second.code == 404);
+  CHECK_FALSE(f.acks.acks[4].second.data.has_value());
+}
+
+TEST_CASE("a callback past its route timeout is ACKed 500", "[relay]") {
+  Fixture f(event_routes({"http://w/a"}));
+  f.push(callback("m1", "/v1.0/card/instances/callback"));
+  f.timers.fire_due(2500);
+  CHECK(f.acks.acks.empty());  // the route timeout (5 s) is what counts for callbacks
+  f.timers.fire_due(5000);
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(f.acks.acks[0].second.code == 500);
+  f.webhooks.answer(0, 200, "{}");
+  CHECK(f.acks.acks.size() == 1);
+}
+
+TEST_CASE("a delivered callback's redelivery gets the same response without a POST",
+          "[relay]") {
+  Fixture f(event_routes({"http://w/a"}));
+  f.push(callback("m1", "/v1.0/card/instances/callback"));
+  f.webhooks.answer(0, 200, R"({"a":1})");
+  f.push(callback("m1", "/v1.0/card/instances/callback"));
+  CHECK(f.webhooks.calls.size() == 1);
+  REQUIRE(f.acks.acks.size() == 2);
+  CHECK(f.acks.acks[1].second.data == f.acks.acks[0].second.data);
+}
+
+TEST_CASE("max_in_flight bounds concurrent POSTs per route; the rest queue in order",
+          "[relay]") {
+  auto routes = event_routes({"http://w/a"});
+  routes[2].max_in_flight = 2;
+  Fixture f(routes);
+  for (int i = 0; i < 5; ++i) {
+    f.push(event(("m" + std::to_string(i)).c_str(), ("e" + std::to_string(i)).c_str()));
+  }
+  CHECK(f.webhooks.calls.size() == 2);
+  f.webhooks.answer(0, 200);
+  CHECK(f.webhooks.calls.size() == 3);
+  CHECK(f.webhooks.calls[2].request.headers.size() > 0);
+  f.webhooks.answer(1, 200);
+  f.webhooks.answer(2, 200);
+  f.webhooks.answer(3, 200);
+  f.webhooks.answer(4, 200);
+  CHECK(f.webhooks.calls.size() == 5);
+  CHECK(f.acks.acks.size() == 5);
+}
+
+TEST_CASE("shutdown: new frames are not taken; waiting ones are ACKed LATER", "[relay]") {
+  Fixture f(event_routes({"http://w/a"}));
+  f.push(event("m1", "e1"));
+  f.relay.stop_taking_frames();
+  f.push(event("m2", "e2"));
+  CHECK(f.webhooks.calls.size() == 1);
+  CHECK(f.relay.in_flight() == 1);
+  f.relay.abandon_in_flight();
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(status_of(f.acks.acks[0].second) == "LATER");
+  CHECK(f.relay.in_flight() == 0);
+  f.webhooks.answer(0, 200);  // completes into the void, harmlessly
+  CHECK(f.acks.acks.size() == 1);
+}
