@@ -1,0 +1,78 @@
+// One websocket connection's state, owned by the lws thread (StreamClient::Impl). Plain
+// data plus its timers; the behaviour lives in stream_client.cpp, which holds the lws
+// context these timers run on.
+//
+// Lifecycle: connecting -> up -> (draining) -> closing -> gone.
+//   draining: the gateway asked us to go (SYSTEM disconnect) or the silence watchdog fired;
+//             a replacement is being made, ACKs still flow, the close comes when the
+//             replacement is up or after the drain timeout.
+//   closing:  a close was decided; queued ACKs flush first, then the close frame.
+#pragma once
+
+#include <libwebsockets.h>
+
+#include <cstdint>
+#include <string>
+
+#include "stream/frame_sink.hpp"
+#include "stream/reassembler.hpp"
+#include "stream/write_queue.hpp"
+
+namespace dsb::stream {
+
+enum class ConnState { connecting, up, draining, closing };
+
+// An lws timer that knows the object it belongs to. `sul` is the first member of a
+// standard-layout struct, so the pointer lws hands to the callback converts back to it.
+struct Timer {
+  lws_sorted_usec_list_t sul{};
+  void* owner = nullptr;
+
+  static Timer* from(lws_sorted_usec_list_t* sul) { return reinterpret_cast<Timer*>(sul); }
+  void cancel() { lws_sul_cancel(&sul); }
+};
+
+std::string_view conn_state_name(ConnState state);
+
+struct Connection {
+  Connection(void* owner_, ConnectionId id_, int slot_, size_t max_frame)
+      : owner(owner_), id(id_), slot(slot_), reassembler(max_frame) {}
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void* owner;  // the StreamClient::Impl, for timer callbacks
+  ConnectionId id;
+  int slot;
+  struct lws* wsi = nullptr;  // set by lws_client_connect_via_info(pwsi); null once gone
+  ConnState state = ConnState::connecting;
+  std::string endpoint;  // without the query (no ticket): safe to log
+
+  WriteQueue queue{LWS_PRE};
+  Reassembler reassembler;
+
+  bool ping_due = false;       // a websocket PING is to be written at the next WRITEABLE
+  bool awaiting_pong = false;  // a PING went out and no inbound data came since
+  bool close_requested = false;
+  bool counted_up = false;     // included in dsb_connections_up
+  bool healthy = false;        // received a frame: the slot's backoff resets
+  std::string close_reason;    // for the "connection closed" line and the reconnect reason
+
+  int64_t opened_us = 0;       // when the open call for it started (for connect_ms)
+  int64_t established_us = 0;
+  int64_t last_rx_us = 0;      // any inbound data, pongs included (keepalive)
+  int64_t last_frame_us = 0;   // last complete text frame (silence watchdog)
+
+  Timer ping_timer{{}, this};     // ping_idle check
+  Timer pong_timer{{}, this};     // pong_timeout
+  Timer silence_timer{{}, this};  // silence watchdog
+  Timer drain_timer{{}, this};    // drain deadline after disconnect
+
+  void cancel_timers() {
+    ping_timer.cancel();
+    pong_timer.cancel();
+    silence_timer.cancel();
+    drain_timer.cancel();
+  }
+};
+
+}  // namespace dsb::stream

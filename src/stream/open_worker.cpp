@@ -1,0 +1,188 @@
+#include "stream/open_worker.hpp"
+
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+
+#include "common/log.hpp"
+
+namespace dsb::stream {
+namespace {
+
+constexpr size_t kMaxBody = 64 * 1024;
+
+struct Transfer {
+  std::string body;
+  const std::atomic<bool>* stopping = nullptr;
+  const std::string* ca_file = nullptr;
+};
+
+// C callbacks: no exception may leave them.
+extern "C" size_t on_body(char* data, size_t size, size_t count, void* user) noexcept {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  try {
+    if (t->body.size() < kMaxBody) t->body.append(data, std::min(n, kMaxBody - t->body.size()));
+  } catch (...) {
+    return 0;  // aborts the transfer
+  }
+  return n;
+}
+
+extern "C" int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) noexcept {
+  return static_cast<Transfer*>(user)->stopping->load() ? 1 : 0;
+}
+
+// `ca_file` is an *extra* bundle (product.md: "extra CA bundle; TLS is always verified").
+// CURLOPT_CAINFO would replace the system bundle, so instead the file is added to the store
+// curl already loaded. lws does the same for the websocket (client_ssl_ca_filepath is
+// loaded on top of the OS defaults).
+extern "C" CURLcode add_extra_ca(CURL*, void* ssl_ctx, void* user) noexcept {
+  const auto* t = static_cast<Transfer*>(user);
+  if (t->ca_file == nullptr || t->ca_file->empty()) return CURLE_OK;
+  if (SSL_CTX_load_verify_locations(static_cast<SSL_CTX*>(ssl_ctx), t->ca_file->c_str(),
+                                    nullptr) != 1) {
+    return CURLE_SSL_CACERT_BADFILE;
+  }
+  return CURLE_OK;
+}
+
+void redact(std::string& text, const std::string& secret) {
+  if (secret.empty()) return;
+  for (size_t pos; (pos = text.find(secret)) != std::string::npos;) text.replace(pos, secret.size(), "***");
+}
+
+}  // namespace
+
+OpenCallWorker::OpenCallWorker(Settings settings, std::function<void()> wake)
+    : settings_(std::move(settings)), wake_(std::move(wake)) {}
+
+OpenCallWorker::~OpenCallWorker() { stop(); }
+
+void OpenCallWorker::start() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+}
+
+void OpenCallWorker::submit(Job job) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+}
+
+std::vector<OpenCallWorker::Done> OpenCallWorker::drain() {
+  std::lock_guard lock(mutex_);
+  std::vector<Done> out;
+  out.swap(done_);
+  return out;
+}
+
+void OpenCallWorker::cancel() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    jobs_.clear();
+    done_.clear();
+  }
+  cv_.notify_all();
+}
+
+void OpenCallWorker::stop() {
+  cancel();
+  if (thread_.joinable()) thread_.join();
+}
+
+void OpenCallWorker::loop() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [this] { return stopping_.load() || !jobs_.empty(); });
+      if (stopping_) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    OpenResponse response = perform(job);
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      done_.push_back(Done{job.token, job.slot, std::move(response)});
+    }
+    if (wake_) wake_();
+  }
+}
+
+OpenResponse OpenCallWorker::perform(const Job& job) {
+  OpenResponse failed;
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) {
+    failed.error = "curl_easy_init failed";
+    return failed;
+  }
+  Transfer transfer;
+  transfer.stopping = &stopping_;
+  transfer.ca_file = &settings_.ca_file;
+  char errbuf[CURL_ERROR_SIZE] = {};
+
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Content-Type: application/json");
+  // Without it the gateway answers in XML (stream-protocol.md section 1.1).
+  headers = curl_slist_append(headers, "Accept: application/json");
+  const std::string ua = user_agent();
+
+  curl_easy_setopt(curl, CURLOPT_URL, settings_.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, job.body.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(job.body.size()));
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, ua.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(settings_.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(settings_.total_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, add_extra_ca);
+  curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  std::string proxy_url;
+  if (settings_.proxy) {
+    proxy_url = settings_.proxy->curl_url();
+    curl_easy_setopt(curl, CURLOPT_PROXY, proxy_url.c_str());
+    // Tunnel (CONNECT) for http:// api_base too, so the open call and the websocket reach
+    // the network the same way through the proxy (curl would otherwise forward plain HTTP
+    // as an absolute-URI request).
+    curl_easy_setopt(curl, CURLOPT_HTTPPROXYTUNNEL, 1L);
+    if (!settings_.proxy->username.empty() || !settings_.proxy->password.empty()) {
+      curl_easy_setopt(curl, CURLOPT_PROXYUSERNAME, settings_.proxy->username.c_str());
+      curl_easy_setopt(curl, CURLOPT_PROXYPASSWORD, settings_.proxy->password.c_str());
+    }
+  } else {
+    // "" disables curl's own reading of http_proxy/HTTPS_PROXY: the proxy decision is
+    // made once, in resolve_proxy(), for both the open call and the websocket.
+    curl_easy_setopt(curl, CURLOPT_PROXY, "");
+  }
+
+  const CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+
+  if (rc != CURLE_OK) {
+    failed.error = std::string(curl_easy_strerror(rc));
+    if (errbuf[0] != '\0') failed.error += std::string(": ") + errbuf;
+    redact(failed.error, settings_.client_secret);
+    return failed;
+  }
+  OpenResponse response = parse_open_response(status, transfer.body);
+  redact(response.error, settings_.client_secret);
+  return response;
+}
+
+}  // namespace dsb::stream

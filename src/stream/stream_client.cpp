@@ -1,0 +1,855 @@
+// The Stream connection's event loop: one lws context and thread for every slot.
+//
+// Threads: run()'s thread owns the lws context, the slots, the connections and their write
+// queues; the sink and send_ack() run on it too. The open-call worker thread owns curl; it
+// hands results back through OpenCallWorker's queue and wakes us with lws_cancel_service().
+// request_stop() only stores an atomic that a 100 ms tick timer polls.
+//
+// Timers (lws_sul, all on this thread): the tick (stop), per slot the reconnect delay, per
+// connection ping-idle, pong-timeout, silence watchdog and drain deadline.
+#include "stream/stream_client.hpp"
+
+#include <curl/curl.h>
+#include <libwebsockets.h>
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "admin/metrics.hpp"
+#include "common/json.hpp"
+#include "common/log.hpp"
+#include "stream/backoff.hpp"
+#include "stream/connection.hpp"
+#include "stream/endpoint.hpp"
+#include "stream/local_ip.hpp"
+#include "stream/open_call.hpp"
+#include "stream/open_worker.hpp"
+#include "stream/proxy.hpp"
+
+namespace dsb::stream {
+namespace {
+
+constexpr const char* kComponent = "stream";
+constexpr const char* kProtocolName = "dingtalk-stream";
+constexpr int64_t kTickUs = 100'000;            // how fast a stop request is noticed
+constexpr int64_t kDrainUs = 10'000'000;        // old connection after SYSTEM disconnect
+constexpr int64_t kStopCloseUs = 2'000'000;     // wait for close handshakes on stop
+constexpr int64_t kHealthyUptimeUs = 30'000'000;  // up this long: backoff resets
+
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t to_us(std::chrono::milliseconds ms) { return static_cast<int64_t>(ms.count()) * 1000; }
+
+// Low-cardinality label for dsb_frames_malformed_total from parse_frame's reason.
+std::string malformed_label(const std::string& reason) {
+  if (reason.rfind("invalid JSON", 0) == 0 || reason == "frame is not a JSON object") {
+    return "bad_json";
+  }
+  if (reason.find("\"data\"") != std::string::npos) return "bad_data";
+  return "bad_envelope";
+}
+
+// lws log lines go through our logger; they never carry the ticket.
+void redact_ticket(std::string& text) {
+  for (size_t pos = text.find("ticket="); pos != std::string::npos;
+       pos = text.find("ticket=", pos + 1)) {
+    size_t end = text.find_first_of("& \t\r\n", pos + 7);
+    if (end == std::string::npos) end = text.size();
+    text.replace(pos + 7, end - pos - 7, "***");
+  }
+}
+
+extern "C" void lws_log_emit(int level, const char* line) {
+  try {
+    std::string text(line != nullptr ? line : "");
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    redact_ticket(text);
+    if (level & LLL_ERR) {
+      log::warn("lws", text);
+    } else {
+      log::debug("lws", text);
+    }
+  } catch (...) {
+  }
+}
+
+}  // namespace
+
+enum class SlotState { waiting, opening, connecting, up };
+
+struct Slot {
+  Slot(void* owner_, int index_, const config::Reconnect& reconnect)
+      : owner(owner_), index(index_), backoff(reconnect.initial, reconnect.max) {}
+  void* owner;
+  int index;
+  SlotState state = SlotState::waiting;
+  Backoff backoff;
+  ConnectionId current = 0;  // the connecting/up connection; 0 when none
+  uint64_t open_token = 0;   // matches the open call in flight
+  int64_t open_started_us = 0;
+  Timer retry_timer{{}, this};
+};
+
+struct StreamClient::Impl {
+  Impl(const config::Config& config_, FrameSink& sink_, StreamClient& self_)
+      : config(config_), sink(sink_), self(self_) {}
+
+  const config::Config& config;
+  FrameSink& sink;
+  StreamClient& self;
+  std::atomic<bool> stop_requested{false};
+
+  lws_context* context = nullptr;
+  std::vector<std::unique_ptr<Slot>> slots;
+  std::map<ConnectionId, std::unique_ptr<Connection>> conns;
+  ConnectionId next_conn_id = 1;
+  uint64_t next_token = 1;
+  std::unique_ptr<OpenCallWorker> worker;
+  std::optional<Proxy> proxy;
+  std::string proxy_lws;  // keeps info.http_proxy_address alive
+  std::string ca_file;
+
+  bool stopping = false;
+  bool destroying = false;  // context teardown: schedule nothing more
+  bool killed_all = false;
+  int64_t stop_deadline_us = 0;
+  Timer tick_timer{{}, this};
+
+  metrics::Registry& metrics = metrics::global();
+  metrics::Gauge& up_gauge = metrics.gauge("dsb_connections_up");
+  metrics::Counter& reconnects = metrics.counter("dsb_reconnects_total");
+  std::map<std::pair<std::string, std::string>, metrics::Counter*> frame_counters;
+  std::map<int, metrics::Counter*> ack_counters;
+
+  // --- setup and loop -------------------------------------------------------------------
+  int run();
+  bool create_context();
+
+  // --- slots ------------------------------------------------------------------------------
+  void start_open(Slot& slot);
+  void on_open_done(OpenCallWorker::Done& done);
+  void start_websocket(Slot& slot, const std::string& endpoint, const std::string& ticket);
+  void schedule_reconnect(Slot& slot, const std::string& reason, bool healthy);
+  static void on_retry_timer(lws_sorted_usec_list_t* sul);
+
+  // --- connections ------------------------------------------------------------------------
+  Connection* find(ConnectionId id) {
+    auto it = conns.find(id);
+    return it == conns.end() ? nullptr : it->second.get();
+  }
+  void on_established(Connection& c);
+  void on_receive(Connection& c, struct lws* wsi, const char* in, size_t len);
+  void on_text(Connection& c, std::string text);
+  void on_system(Connection& c, Frame& frame);
+  void malformed(Connection& c, const std::string& label, const std::string& reason,
+                 const std::string& message_id, size_t bytes);
+  int on_writeable(Connection& c, struct lws* wsi);
+  void on_gone(ConnectionId id, const std::string& reason);
+  void begin_replacement(Connection& c, const std::string& reason);
+  void request_close(Connection& c, const std::string& reason);
+  void kill(Connection& c, const std::string& reason);
+  void enqueue(Connection& c, const Ack& ack, WriteQueue::Priority priority);
+  void note_alive(Connection& c);
+
+  void schedule(Timer& timer, sul_cb_t cb, int64_t delay_us) {
+    if (destroying || context == nullptr) return;
+    lws_sul_schedule(context, 0, &timer.sul, cb, delay_us < 1 ? 1 : delay_us);
+  }
+  static void on_ping_timer(lws_sorted_usec_list_t* sul);
+  static void on_pong_timer(lws_sorted_usec_list_t* sul);
+  static void on_silence_timer(lws_sorted_usec_list_t* sul);
+  static void on_drain_timer(lws_sorted_usec_list_t* sul);
+  static void on_tick(lws_sorted_usec_list_t* sul);
+
+  // --- stop -------------------------------------------------------------------------------
+  void begin_stop();
+
+  // --- the lws callback -------------------------------------------------------------------
+  static int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void* in,
+                      size_t len);
+  int handle(struct lws* wsi, enum lws_callback_reasons reason, void* in, size_t len);
+
+  void send_ack(ConnectionId id, const Ack& ack);
+  metrics::Counter& frame_counter(FrameType type, std::string_view topic);
+  metrics::Counter& ack_counter(int code);
+};
+
+// ---------------------------------------------------------------------------------------
+// setup and loop
+
+bool StreamClient::Impl::create_context() {
+  static const lws_protocols protocols[] = {
+      {kProtocolName, &Impl::callback, 0, 0, 0, nullptr, 0},
+      {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+  };
+
+  lws_context_creation_info info;
+  std::memset(&info, 0, sizeof info);
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.protocols = protocols;
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info.user = this;
+  // Bounds lws's per-thread fd table: N connections plus replacements and lws's own pipe.
+  info.fd_limit_per_thread = static_cast<unsigned int>(4 * config.dingtalk.connections + 16);
+  if (!ca_file.empty()) info.client_ssl_ca_filepath = ca_file.c_str();
+  if (proxy) {
+    proxy_lws = proxy->lws_address();
+    info.http_proxy_address = proxy_lws.c_str();
+  } else if (const char* env = std::getenv("http_proxy"); env != nullptr && *env != '\0') {
+    // lws would read http_proxy itself when no proxy is given; our proxy decision is
+    // dingtalk.proxy / HTTPS_PROXY only. An empty address leaves the vhost without a proxy
+    // (lws logs a harmless complaint about it, silenced here).
+    info.http_proxy_address = "";
+    lws_set_log_level(0, lws_log_emit);
+  }
+  context = lws_create_context(&info);
+  lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+  if (context == nullptr) {
+    log::error(kComponent, "could not create the websocket context");
+    return false;
+  }
+  return true;
+}
+
+int StreamClient::Impl::run() {
+  lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+
+  auto resolved = resolve_proxy(config.dingtalk.proxy, [](const char* name) { return std::getenv(name); });
+  if (!resolved) {
+    log::error(kComponent, "ignoring an unusable proxy setting; connecting directly",
+               {{"reason", resolved.status().message()}});
+  } else if (resolved.value()) {
+    proxy = std::move(*resolved.value());
+    log::info(kComponent, "using HTTP proxy",
+              {{"proxy", proxy->display()}, {"source", proxy->source}});
+  }
+  ca_file = config.dingtalk.ca_file;
+
+  if (!create_context()) return 1;
+
+  OpenCallWorker::Settings settings;
+  settings.url = open_url(config.dingtalk.api_base);
+  settings.proxy = proxy;
+  settings.ca_file = ca_file;
+  settings.client_secret = config.dingtalk.client_secret;
+  lws_context* ctx = context;
+  worker = std::make_unique<OpenCallWorker>(std::move(settings), [ctx] { lws_cancel_service(ctx); });
+  worker->start();
+
+  const int count = std::max(1, config.dingtalk.connections);
+  for (int i = 0; i < count; ++i) {
+    slots.push_back(std::make_unique<Slot>(this, i, config.dingtalk.reconnect));
+  }
+  schedule(tick_timer, &Impl::on_tick, kTickUs);
+  for (auto& slot : slots) start_open(*slot);
+
+  for (;;) {
+    if (lws_service(context, 0) < 0) break;
+    if (stopping && conns.empty()) break;
+    // Bounded even if lws never reports the last close.
+    if (stopping && now_us() > stop_deadline_us + 1'000'000) break;
+  }
+
+  worker->stop();
+  // Cancel every timer of ours while the context (which links them) still exists.
+  destroying = true;
+  tick_timer.cancel();
+  for (auto& slot : slots) slot->retry_timer.cancel();
+  for (auto& [id, conn] : conns) conn->cancel_timers();
+  lws_context_destroy(context);  // may call back into handle() for leftover wsis
+  context = nullptr;
+  conns.clear();
+  slots.clear();
+  worker.reset();
+  log::info(kComponent, "stopped");
+  return 0;
+}
+
+void StreamClient::Impl::on_tick(lws_sorted_usec_list_t* sul) {
+  auto* self = static_cast<Impl*>(Timer::from(sul)->owner);
+  if (self->stop_requested.load() && !self->stopping) self->begin_stop();
+  if (self->stopping && !self->killed_all && now_us() > self->stop_deadline_us) {
+    // Close handshakes that did not finish in time: drop the sockets.
+    self->killed_all = true;
+    for (auto& [id, conn] : self->conns) {
+      if (conn->wsi != nullptr) lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+  }
+  self->schedule(self->tick_timer, &Impl::on_tick, kTickUs);
+}
+
+void StreamClient::Impl::begin_stop() {
+  stopping = true;
+  stop_deadline_us = now_us() + kStopCloseUs;
+  log::info(kComponent, "stopping: closing connections",
+            {{"connections", std::to_string(conns.size())}});
+  for (auto& slot : slots) slot->retry_timer.cancel();
+  if (worker) worker->cancel();
+  for (auto& [id, conn] : conns) {
+    if (conn->state == ConnState::connecting) {
+      kill(*conn, "shutdown");
+    } else {
+      request_close(*conn, "shutdown");
+    }
+  }
+  lws_cancel_service(context);
+}
+
+// ---------------------------------------------------------------------------------------
+// slots
+
+void StreamClient::Impl::start_open(Slot& slot) {
+  if (stopping) return;
+  slot.retry_timer.cancel();
+  slot.state = SlotState::opening;
+  slot.open_token = next_token++;
+  slot.open_started_us = now_us();
+  OpenRequest request;
+  request.client_id = config.dingtalk.client_id;
+  request.client_secret = config.dingtalk.client_secret;
+  request.subscriptions = config.subscriptions();
+  request.ua = user_agent();
+  request.local_ip = local_ipv4_addresses();
+  log::debug(kComponent, "opening connection", {{"slot", std::to_string(slot.index)}});
+  worker->submit(OpenCallWorker::Job{slot.open_token, slot.index, open_request_body(request)});
+}
+
+void StreamClient::Impl::on_open_done(OpenCallWorker::Done& done) {
+  if (stopping || done.slot < 0 || done.slot >= static_cast<int>(slots.size())) return;
+  Slot& slot = *slots[static_cast<size_t>(done.slot)];
+  if (slot.state != SlotState::opening || slot.open_token != done.token) return;
+  const OpenResponse& r = done.response;
+  const std::string slot_text = std::to_string(slot.index);
+  switch (r.outcome) {
+    case OpenOutcome::ok:
+      start_websocket(slot, r.endpoint, r.ticket);
+      return;
+    case OpenOutcome::rejected:
+      log::error(kComponent, "rejected credentials",
+                 {{"slot", slot_text},
+                  {"status", std::to_string(r.http_status)},
+                  {"error", r.error},
+                  {"client_id", config.dingtalk.client_id}});
+      slot.backoff.jump_to_max();
+      schedule_reconnect(slot, "rejected credentials", false);
+      return;
+    case OpenOutcome::failed:
+      log::warn(kComponent, "open call failed",
+                {{"slot", slot_text},
+                 {"status", std::to_string(r.http_status)},
+                 {"error", r.error}});
+      schedule_reconnect(slot, "open call failed", false);
+      return;
+  }
+}
+
+void StreamClient::Impl::start_websocket(Slot& slot, const std::string& endpoint,
+                                         const std::string& ticket) {
+  auto target = ws_target(endpoint, ticket);
+  if (!target) {
+    log::warn(kComponent, "open call failed",
+              {{"slot", std::to_string(slot.index)},
+               {"error", "unusable endpoint " + redact_query(endpoint) + ": " +
+                             target.status().message()}});
+    schedule_reconnect(slot, "bad endpoint", false);
+    return;
+  }
+  const ConnectionId id = next_conn_id++;
+  auto owned = std::make_unique<Connection>(this, id, slot.index, config.limits.max_frame);
+  Connection& c = *owned;
+  c.endpoint = target->display;
+  c.opened_us = slot.open_started_us;
+  conns.emplace(id, std::move(owned));
+  slot.current = id;
+  slot.state = SlotState::connecting;
+
+  // TLS names have no port; lws strips ":port" from the Host value before SNI and the
+  // hostname check, so the Host header can carry a non-default port.
+  const bool default_port = target->port == (target->tls ? 443 : 80);
+  const bool v6 = target->host.find(':') != std::string::npos;
+  const std::string host_header =
+      default_port || v6 ? target->host : target->host + ":" + std::to_string(target->port);
+
+  lws_client_connect_info ci;
+  std::memset(&ci, 0, sizeof ci);
+  ci.context = context;
+  ci.address = target->host.c_str();
+  ci.port = target->port;
+  // Verified TLS only: no ALLOW_SELFSIGNED / SKIP_SERVER_CERT_HOSTNAME_CHECK, ever.
+  ci.ssl_connection = target->tls ? LCCSCF_USE_SSL : 0;
+  ci.path = target->path.c_str();
+  ci.host = host_header.c_str();
+  ci.origin = target->host.c_str();
+  ci.protocol = nullptr;  // no Sec-WebSocket-Protocol header: the gateway wants none
+  ci.local_protocol_name = kProtocolName;
+  ci.opaque_user_data = reinterpret_cast<void*>(static_cast<uintptr_t>(id));
+  ci.pwsi = &c.wsi;
+  log::debug(kComponent, "connecting websocket",
+             {{"conn", std::to_string(id)}, {"slot", std::to_string(slot.index)},
+              {"endpoint", c.endpoint}});
+  if (lws_client_connect_via_info(&ci) == nullptr) {
+    // lws may already have reported CLIENT_CONNECTION_ERROR (then on_gone ran).
+    if (find(id) != nullptr) on_gone(id, "websocket connect failed");
+  }
+}
+
+void StreamClient::Impl::schedule_reconnect(Slot& slot, const std::string& reason, bool healthy) {
+  if (stopping) return;
+  if (healthy) slot.backoff.reset();
+  const auto delay = slot.backoff.next();
+  slot.state = SlotState::waiting;
+  slot.current = 0;
+  reconnects.inc();
+  log::info(kComponent, "reconnect scheduled",
+            {{"slot", std::to_string(slot.index)},
+             {"delay_ms", std::to_string(delay.count())},
+             {"reason", reason}});
+  schedule(slot.retry_timer, &Impl::on_retry_timer, to_us(delay));
+}
+
+void StreamClient::Impl::on_retry_timer(lws_sorted_usec_list_t* sul) {
+  auto* slot = static_cast<Slot*>(Timer::from(sul)->owner);
+  auto* self = static_cast<Impl*>(slot->owner);
+  if (slot->state == SlotState::waiting) self->start_open(*slot);
+}
+
+// ---------------------------------------------------------------------------------------
+// connections
+
+void StreamClient::Impl::on_established(Connection& c) {
+  const int64_t now = now_us();
+  c.state = ConnState::up;
+  c.established_us = now;
+  c.last_rx_us = now;
+  c.last_frame_us = now;
+  c.counted_up = true;
+  up_gauge.add(1);
+  Slot& slot = *slots[static_cast<size_t>(c.slot)];
+  if (slot.current == c.id) slot.state = SlotState::up;
+  log::info(kComponent, "connection registered",
+            {{"conn", std::to_string(c.id)},
+             {"slot", std::to_string(c.slot)},
+             {"endpoint", c.endpoint},
+             {"connect_ms", std::to_string((now - c.opened_us) / 1000)}});
+  schedule(c.ping_timer, &Impl::on_ping_timer, to_us(config.dingtalk.keepalive.ping_idle));
+  schedule(c.silence_timer, &Impl::on_silence_timer,
+           to_us(config.dingtalk.keepalive.silence_timeout));
+  // Make before break: the replacement is up, so the connections it replaces may go.
+  for (auto& [id, other] : conns) {
+    if (other->slot == c.slot && other->id != c.id && other->state == ConnState::draining) {
+      request_close(*other, "replaced by conn " + std::to_string(c.id));
+    }
+  }
+  if (stopping) request_close(c, "shutdown");
+}
+
+void StreamClient::Impl::note_alive(Connection& c) {
+  c.last_rx_us = now_us();
+  if (c.awaiting_pong) {
+    c.awaiting_pong = false;
+    c.pong_timer.cancel();
+    schedule(c.ping_timer, &Impl::on_ping_timer, to_us(config.dingtalk.keepalive.ping_idle));
+  }
+}
+
+void StreamClient::Impl::on_receive(Connection& c, struct lws* wsi, const char* in, size_t len) {
+  note_alive(c);
+  const auto outcome = c.reassembler.feed(std::string_view(in, len), lws_is_first_fragment(wsi) != 0,
+                                          lws_is_final_fragment(wsi) != 0,
+                                          lws_frame_is_binary(wsi) != 0);
+  switch (outcome) {
+    case Reassembler::Outcome::need_more:
+      return;
+    case Reassembler::Outcome::complete:
+      on_text(c, c.reassembler.take());
+      return;
+    case Reassembler::Outcome::oversized:
+      c.last_frame_us = now_us();
+      malformed(c, "oversized",
+                "frame of " + std::to_string(c.reassembler.total_bytes()) +
+                    " bytes exceeds limits.max_frame (" + std::to_string(config.limits.max_frame) + ")",
+                c.reassembler.message_id(), c.reassembler.total_bytes());
+      return;
+    case Reassembler::Outcome::binary:
+      c.last_frame_us = now_us();
+      malformed(c, "binary", "binary message", {}, c.reassembler.total_bytes());
+      return;
+  }
+}
+
+void StreamClient::Impl::on_text(Connection& c, std::string text) {
+  c.last_frame_us = now_us();
+  ParsedFrame parsed = parse_frame(text);
+  if (!parsed.status) {
+    const std::string& reason = parsed.status.message();
+    malformed(c, malformed_label(reason), reason, parsed.message_id, text.size());
+    return;
+  }
+  Frame& frame = *parsed.frame;
+  c.healthy = true;
+  frame_counter(frame.type, frame.topic()).inc();
+  if (frame.type == FrameType::system) {
+    on_system(c, frame);
+    return;
+  }
+  if (stopping) {
+    // Not taken: without an ACK DingTalk redelivers it to the next connection.
+    log::debug(kComponent, "frame not taken while stopping",
+               {{"conn", std::to_string(c.id)}, {"messageId", std::string(frame.message_id())}});
+    return;
+  }
+  log::trace(kComponent, "frame",
+             {{"conn", std::to_string(c.id)},
+              {"type", std::string(frame_type_name(frame.type))},
+              {"topic", std::string(frame.topic())},
+              {"messageId", std::string(frame.message_id())}});
+  sink.on_frame(c.id, std::move(frame), self);
+}
+
+void StreamClient::Impl::on_system(Connection& c, Frame& frame) {
+  const std::string_view topic = frame.topic();
+  if (topic == "ping") {
+    // Straight to the front of the queue: never behind ACKs of business frames.
+    enqueue(c, ack_ping(frame), WriteQueue::Priority::urgent);
+    return;
+  }
+  if (topic == "disconnect") {
+    std::string reason;
+    rapidjson::Document data;
+    data.Parse(frame.data.data(), frame.data.size());
+    if (!data.HasParseError() && data.IsObject()) {
+      if (auto r = json::string_member(data, "reason")) reason = std::string(*r);
+    }
+    log::info(kComponent, "disconnect requested by gateway",
+              {{"conn", std::to_string(c.id)}, {"slot", std::to_string(c.slot)}, {"reason", reason}});
+    // Harmless, and Go's SDK notes it stops the gateway from re-sending the disconnect.
+    enqueue(c, Ack{std::string(frame.message_id()), 200, "OK", std::nullopt},
+            WriteQueue::Priority::normal);
+    begin_replacement(c, "gateway disconnect");
+    return;
+  }
+  // CONNECTED, REGISTERED, KEEPALIVE and unknown topics: liveness only, never ACKed.
+  log::debug(kComponent, "system frame",
+             {{"conn", std::to_string(c.id)}, {"topic", std::string(topic)}});
+}
+
+void StreamClient::Impl::malformed(Connection& c, const std::string& label,
+                                   const std::string& reason, const std::string& message_id,
+                                   size_t bytes) {
+  log::warn(kComponent, "malformed frame",
+            {{"conn", std::to_string(c.id)},
+             {"reason", reason},
+             {"messageId", message_id},
+             {"bytes", std::to_string(bytes)}});
+  metrics.counter("dsb_frames_malformed_total", {{"reason", label}}).inc();
+  if (!message_id.empty()) {
+    enqueue(c, ack_error(message_id, 400, reason), WriteQueue::Priority::normal);
+  }
+}
+
+void StreamClient::Impl::enqueue(Connection& c, const Ack& ack, WriteQueue::Priority priority) {
+  c.queue.push(serialize_ack(ack), priority);
+  ack_counter(ack.code).inc();
+  if (c.wsi != nullptr) lws_callback_on_writable(c.wsi);
+}
+
+void StreamClient::Impl::send_ack(ConnectionId id, const Ack& ack) {
+  Connection* c = find(id);
+  if (c == nullptr || c->wsi == nullptr || c->state == ConnState::connecting) {
+    log::warn(kComponent, "ack dropped: connection gone",
+              {{"conn", std::to_string(id)}, {"messageId", ack.message_id}});
+    metrics.counter("dsb_acks_dropped_total").inc();
+    return;
+  }
+  enqueue(*c, ack, WriteQueue::Priority::normal);
+}
+
+int StreamClient::Impl::on_writeable(Connection& c, struct lws* wsi) {
+  if (c.ping_due) {
+    c.ping_due = false;
+    unsigned char buf[LWS_PRE + 1];
+    if (lws_write(wsi, buf + LWS_PRE, 0, LWS_WRITE_PING) < 0) return -1;
+    if (!c.queue.empty() || c.close_requested) lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (!c.queue.empty()) {
+    const size_t size = c.queue.front_size();
+    const int n = lws_write(wsi, c.queue.front_payload(), size, LWS_WRITE_TEXT);
+    c.queue.pop();
+    if (n < 0) {
+      c.close_reason = "write failed";
+      return -1;
+    }
+    if (!c.queue.empty() || c.close_requested) lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (c.close_requested) {
+    const std::string& why = c.close_reason;
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY,
+                     reinterpret_cast<unsigned char*>(const_cast<char*>(why.data())),
+                     std::min<size_t>(why.size(), 120));
+    return -1;
+  }
+  return 0;
+}
+
+void StreamClient::Impl::begin_replacement(Connection& c, const std::string& reason) {
+  if (c.state != ConnState::up) return;
+  c.state = ConnState::draining;
+  c.silence_timer.cancel();
+  schedule(c.drain_timer, &Impl::on_drain_timer, kDrainUs);
+  Slot& slot = *slots[static_cast<size_t>(c.slot)];
+  if (slot.current != c.id) return;
+  slot.current = 0;
+  if (stopping) return;
+  log::info(kComponent, "replacing connection",
+            {{"conn", std::to_string(c.id)}, {"slot", std::to_string(c.slot)}, {"reason", reason}});
+  // Replacement starts at once (no backoff): the old connection still carries ACKs.
+  start_open(slot);
+}
+
+void StreamClient::Impl::request_close(Connection& c, const std::string& reason) {
+  if (c.state == ConnState::closing) return;
+  if (c.state == ConnState::connecting) {
+    kill(c, reason);
+    return;
+  }
+  c.state = ConnState::closing;
+  c.close_requested = true;
+  c.close_reason = reason;
+  c.cancel_timers();
+  if (c.wsi != nullptr) {
+    lws_callback_on_writable(c.wsi);
+    // A peer that stopped reading never gives us WRITEABLE: give up after 5 s.
+    lws_set_timeout(c.wsi, PENDING_TIMEOUT_USER_OK, 5);
+  }
+}
+
+void StreamClient::Impl::kill(Connection& c, const std::string& reason) {
+  c.state = ConnState::closing;
+  c.close_reason = reason;
+  c.cancel_timers();
+  if (c.wsi != nullptr) lws_set_timeout(c.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+void StreamClient::Impl::on_gone(ConnectionId id, const std::string& reason) {
+  auto it = conns.find(id);
+  if (it == conns.end()) return;
+  std::unique_ptr<Connection> c = std::move(it->second);
+  conns.erase(it);
+  c->cancel_timers();
+  c->wsi = nullptr;
+  if (c->counted_up) up_gauge.add(-1);
+  const bool was_up = c->established_us != 0;
+  const std::string why = c->close_reason.empty() ? reason : c->close_reason;
+  const int64_t now = now_us();
+  if (was_up) {
+    log::info(kComponent, "connection closed",
+              {{"conn", std::to_string(id)},
+               {"slot", std::to_string(c->slot)},
+               {"reason", why},
+               {"up_ms", std::to_string((now - c->established_us) / 1000)}});
+  } else {
+    log::warn(kComponent, "connection failed",
+              {{"conn", std::to_string(id)},
+               {"slot", std::to_string(c->slot)},
+               {"endpoint", c->endpoint},
+               {"reason", why}});
+  }
+  if (destroying || stopping) return;
+  Slot& slot = *slots[static_cast<size_t>(c->slot)];
+  if (slot.current != id) return;  // a drained connection: its replacement is under way
+  const bool healthy = c->healthy || (was_up && now - c->established_us >= kHealthyUptimeUs);
+  schedule_reconnect(slot, why, healthy);
+}
+
+// ---------------------------------------------------------------------------------------
+// timers
+
+void StreamClient::Impl::on_ping_timer(lws_sorted_usec_list_t* sul) {
+  auto* c = static_cast<Connection*>(Timer::from(sul)->owner);
+  auto* self = static_cast<Impl*>(c->owner);
+  if (c->state == ConnState::closing || c->wsi == nullptr || c->awaiting_pong) return;
+  const auto& ka = self->config.dingtalk.keepalive;
+  const int64_t idle = now_us() - c->last_rx_us;
+  if (idle < to_us(ka.ping_idle)) {
+    self->schedule(c->ping_timer, &Impl::on_ping_timer, to_us(ka.ping_idle) - idle);
+    return;
+  }
+  c->ping_due = true;
+  c->awaiting_pong = true;
+  lws_callback_on_writable(c->wsi);
+  self->schedule(c->pong_timer, &Impl::on_pong_timer, to_us(ka.pong_timeout));
+}
+
+void StreamClient::Impl::on_pong_timer(lws_sorted_usec_list_t* sul) {
+  auto* c = static_cast<Connection*>(Timer::from(sul)->owner);
+  auto* self = static_cast<Impl*>(c->owner);
+  if (!c->awaiting_pong || c->state == ConnState::closing) return;
+  log::warn(kComponent, "pong timeout",
+            {{"conn", std::to_string(c->id)},
+             {"slot", std::to_string(c->slot)},
+             {"timeout_ms", std::to_string(self->config.dingtalk.keepalive.pong_timeout.count())}});
+  // The peer is not answering, so a close handshake would only wait: drop the socket.
+  self->kill(*c, "pong timeout");
+}
+
+void StreamClient::Impl::on_silence_timer(lws_sorted_usec_list_t* sul) {
+  auto* c = static_cast<Connection*>(Timer::from(sul)->owner);
+  auto* self = static_cast<Impl*>(c->owner);
+  if (c->state != ConnState::up) return;
+  const int64_t limit = to_us(self->config.dingtalk.keepalive.silence_timeout);
+  const int64_t silent = now_us() - c->last_frame_us;
+  if (silent < limit) {
+    self->schedule(c->silence_timer, &Impl::on_silence_timer, limit - silent);
+    return;
+  }
+  log::warn(kComponent, "silence watchdog",
+            {{"conn", std::to_string(c->id)},
+             {"slot", std::to_string(c->slot)},
+             {"silent_ms", std::to_string(silent / 1000)}});
+  self->begin_replacement(*c, "silence watchdog");
+}
+
+void StreamClient::Impl::on_drain_timer(lws_sorted_usec_list_t* sul) {
+  auto* c = static_cast<Connection*>(Timer::from(sul)->owner);
+  auto* self = static_cast<Impl*>(c->owner);
+  if (c->state == ConnState::draining) self->request_close(*c, "drain timeout");
+}
+
+// ---------------------------------------------------------------------------------------
+// the lws callback
+
+int StreamClient::Impl::callback(struct lws* wsi, enum lws_callback_reasons reason, void*,
+                                 void* in, size_t len) {
+  if (wsi == nullptr) return 0;
+  lws_context* ctx = lws_get_context(wsi);
+  auto* self = ctx != nullptr ? static_cast<Impl*>(lws_context_user(ctx)) : nullptr;
+  if (self == nullptr) return 0;
+  // No exception may cross into lws (C code).
+  try {
+    return self->handle(wsi, reason, in, len);
+  } catch (const std::exception& e) {
+    log::error(kComponent, "internal error in websocket callback", {{"error", e.what()}});
+  } catch (...) {
+    log::error(kComponent, "internal error in websocket callback");
+  }
+  // A connection whose handling failed is closed; the loop itself carries on.
+  return reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED ? 0 : -1;
+}
+
+int StreamClient::Impl::handle(struct lws* wsi, enum lws_callback_reasons reason, void* in,
+                               size_t len) {
+  if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
+    if (stop_requested.load() && !stopping) begin_stop();
+    if (worker) {
+      for (auto& done : worker->drain()) on_open_done(done);
+    }
+    return 0;
+  }
+
+  const auto id = static_cast<ConnectionId>(reinterpret_cast<uintptr_t>(lws_get_opaque_user_data(wsi)));
+  if (id == 0) return 0;  // not one of our connections
+  Connection* c = find(id);
+
+  switch (reason) {
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+      std::string why = "connect failed";
+      if (in != nullptr) why += std::string(": ") + static_cast<const char*>(in);
+      redact_ticket(why);
+      on_gone(id, why);
+      return 0;
+    }
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+      if (c == nullptr || c->state == ConnState::closing) return -1;
+      c->wsi = wsi;
+      on_established(*c);
+      return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+      if (c == nullptr) return -1;
+      on_receive(*c, wsi, static_cast<const char*>(in), len);
+      return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+      if (c != nullptr) note_alive(*c);
+      return 0;
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+      if (c == nullptr) return -1;
+      return on_writeable(*c, wsi);
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+      if (c != nullptr && c->close_reason.empty()) {
+        const auto* p = static_cast<const unsigned char*>(in);
+        std::string why = "closed by gateway";
+        if (p != nullptr && len >= 2) {
+          why += " (code " + std::to_string((p[0] << 8) | p[1]);
+          if (len > 2) why += ", " + std::string(reinterpret_cast<const char*>(p + 2), len - 2);
+          why += ")";
+        }
+        c->close_reason = why;
+      }
+      return 0;
+    case LWS_CALLBACK_CLIENT_CLOSED:
+      on_gone(id, "connection lost");
+      return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+      on_gone(id, "connection lost");
+      return 0;
+    default:
+      return 0;
+  }
+}
+
+metrics::Counter& StreamClient::Impl::frame_counter(FrameType type, std::string_view topic) {
+  auto key = std::make_pair(std::string(frame_type_name(type)), std::string(topic));
+  auto it = frame_counters.find(key);
+  if (it == frame_counters.end()) {
+    metrics::Counter& counter =
+        metrics.counter("dsb_frames_total", {{"type", key.first}, {"topic", key.second}});
+    it = frame_counters.emplace(std::move(key), &counter).first;
+  }
+  return *it->second;
+}
+
+metrics::Counter& StreamClient::Impl::ack_counter(int code) {
+  auto it = ack_counters.find(code);
+  if (it == ack_counters.end()) {
+    metrics::Counter& counter = metrics.counter("dsb_acks_total", {{"code", std::to_string(code)}});
+    it = ack_counters.emplace(code, &counter).first;
+  }
+  return *it->second;
+}
+
+// ---------------------------------------------------------------------------------------
+// public API
+
+StreamClient::StreamClient(const config::Config& config, FrameSink& sink)
+    : impl_(std::make_unique<Impl>(config, sink, *this)) {}
+
+StreamClient::~StreamClient() = default;
+
+int StreamClient::run() {
+  try {
+    return impl_->run();
+  } catch (const std::exception& e) {
+    log::error(kComponent, "stream loop failed", {{"error", e.what()}});
+    return 1;
+  }
+}
+
+void StreamClient::request_stop() { impl_->stop_requested.store(true); }
+
+void StreamClient::send_ack(ConnectionId conn, const Ack& ack) { impl_->send_ack(conn, ack); }
+
+}  // namespace dsb::stream
