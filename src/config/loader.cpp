@@ -1,0 +1,198 @@
+// The schema of product.md section 3 (plus dingtalk.keepalive and dingtalk.reconnect),
+// read section by section. Each reader records errors and keeps the default on a bad
+// value, so one run reports everything; the Config is returned only when nothing failed.
+#include "config/loader.hpp"
+
+#include <limits>
+
+#include "config/checks.hpp"
+#include "config/diagnostics.hpp"
+#include "config/map_reader.hpp"
+#include "config/routes.hpp"
+#include "config/units.hpp"
+
+namespace dsb::config {
+namespace {
+
+constexpr long long kMaxConnections = 8;
+
+// Known keys are listed most-used first: "did you mean" prefers earlier ones on ties.
+const std::vector<std::string_view> kTopKeys = {"dingtalk", "routes", "admin",   "state_dir",
+                                                "log",      "limits", "defaults"};
+const std::vector<std::string_view> kLevels = {"trace", "debug", "info", "warn", "error"};
+const std::vector<std::string_view> kLogFormats = {"text", "json"};
+const std::vector<std::string_view> kDeliveries = {"direct", "spool"};
+
+void read_required_text(MapReader& m, std::string_view key, std::string& out) {
+  if (!m.has(key)) {
+    m.missing(key);
+    return;
+  }
+  if (auto v = m.text(key)) {
+    if (v->empty()) m.error(key, "must not be empty");
+    out = *v;
+  }
+}
+
+void read_keepalive(MapReader& dingtalk, Keepalive& keepalive) {
+  std::optional<MapReader> m = dingtalk.map("keepalive");
+  if (!m) return;
+  m->reject_unknown({"ping_idle", "pong_timeout", "silence_timeout"});
+  if (auto v = m->duration("ping_idle")) keepalive.ping_idle = *v;
+  if (auto v = m->duration("pong_timeout")) keepalive.pong_timeout = *v;
+  if (auto v = m->duration("silence_timeout")) keepalive.silence_timeout = *v;
+}
+
+void read_reconnect(MapReader& dingtalk, Reconnect& reconnect) {
+  std::optional<MapReader> m = dingtalk.map("reconnect");
+  if (!m) return;
+  m->reject_unknown({"initial", "max"});
+  auto initial = m->duration("initial");
+  auto max = m->duration("max");
+  if (initial) reconnect.initial = *initial;
+  if (max) reconnect.max = *max;
+  if ((initial || max) && reconnect.max < reconnect.initial) {
+    m->error(max ? "max" : "initial",
+             "must not be less than initial (" + format_duration(reconnect.initial) + ")");
+  }
+}
+
+void read_dingtalk(MapReader& root, DingTalk& dingtalk) {
+  if (!root.has("dingtalk")) {
+    root.missing("dingtalk", "client_id and client_secret are required");
+    return;
+  }
+  std::optional<MapReader> m = root.map("dingtalk");
+  if (!m) return;
+  m->reject_unknown({"client_id", "client_secret", "client_secret_file", "api_base", "connections",
+                     "proxy", "ca_file", "keepalive", "reconnect"});
+  read_required_text(*m, "client_id", dingtalk.client_id);
+  if (!m->has("client_secret") && !m->has("client_secret_file")) {
+    m->missing_either("client_secret", "client_secret_file");
+  } else if (auto v = m->secret("client_secret")) {
+    if (v->empty()) m->error("client_secret", "must not be empty");
+    dingtalk.client_secret = *v;
+  }
+  if (auto v = m->text("api_base")) {
+    if (Problem problem = check_url(*v)) {
+      m->error("api_base", *problem);
+    } else {
+      // Downstream appends "/v1.0/..." paths; a trailing slash would double it.
+      while (v->ends_with('/')) v->pop_back();
+      dingtalk.api_base = *v;
+    }
+  }
+  if (auto v = m->integer("connections", 1, kMaxConnections)) dingtalk.connections = static_cast<int>(*v);
+  if (auto v = m->text("proxy")) {
+    if (Problem problem = v->empty() ? std::nullopt : check_url(*v, /*allow_https=*/false)) {
+      m->error("proxy", "must be \"\" or an http:// URL, got \"" + *v + "\"");
+    }
+    dingtalk.proxy = *v;
+  }
+  if (auto v = m->text("ca_file")) dingtalk.ca_file = *v;
+  read_keepalive(*m, dingtalk.keepalive);
+  read_reconnect(*m, dingtalk.reconnect);
+}
+
+void read_admin(MapReader& root, Admin& admin) {
+  std::optional<MapReader> m = root.map("admin");
+  if (!m) return;
+  m->reject_unknown({"listen"});
+  if (auto v = m->text("listen")) {
+    if (Problem problem = check_listen(*v)) m->error("listen", *problem);
+    admin.listen = *v;
+  }
+}
+
+void read_log(MapReader& root, Log& log) {
+  std::optional<MapReader> m = root.map("log");
+  if (!m) return;
+  m->reject_unknown({"level", "format"});
+  if (auto v = m->choice("level", kLevels)) {
+    for (std::size_t i = 0; i < kLevels.size(); ++i) {
+      if (kLevels[i] == *v) log.level = static_cast<log::Level>(i);
+    }
+  }
+  if (auto v = m->choice("format", kLogFormats)) {
+    log.format = *v == "json" ? log::Format::json : log::Format::text;
+  }
+}
+
+void read_limits(MapReader& root, Limits& limits) {
+  std::optional<MapReader> m = root.map("limits");
+  if (!m) return;
+  m->reject_unknown({"ack_deadline", "dedup_window", "max_frame", "shutdown_grace"});
+  if (auto v = m->duration("ack_deadline")) limits.ack_deadline = *v;
+  if (auto v = m->duration("dedup_window")) limits.dedup_window = *v;
+  if (auto v = m->size("max_frame")) limits.max_frame = *v;
+  if (auto v = m->duration("shutdown_grace")) limits.shutdown_grace = *v;
+}
+
+void read_defaults(MapReader& root, Defaults& defaults) {
+  std::optional<MapReader> m = root.map("defaults");
+  if (!m) return;
+  m->reject_unknown({"timeout", "delivery", "max_in_flight"});
+  if (auto v = m->duration("timeout")) defaults.timeout = *v;
+  if (auto v = m->choice("delivery", kDeliveries)) {
+    defaults.delivery = *v == "spool" ? Delivery::spool : Delivery::direct;
+  }
+  if (auto v = m->integer("max_in_flight", 1, 10'000)) defaults.max_in_flight = static_cast<int>(*v);
+}
+
+void read_config(Context& ctx, const YAML::Node& root_node, Config& config) {
+  MapReader root(ctx, root_node, root_node.Mark(), Scope{});
+  root.reject_unknown(kTopKeys);
+  read_dingtalk(root, config.dingtalk);
+  read_admin(root, config.admin);
+  if (auto v = root.text("state_dir")) {
+    if (v->empty()) root.error("state_dir", "must not be empty");
+    config.state_dir = *v;
+  }
+  read_log(root, config.log);
+  read_limits(root, config.limits);
+  read_defaults(root, config.defaults);
+  read_routes(ctx, root, config.defaults, config.routes);
+}
+
+}  // namespace
+
+LoadResult load_string(std::string_view yaml, const std::string& file_name, const Environment& env) {
+  Diagnostics diag(file_name);
+  Context ctx{diag, env};
+  Config config;
+  config.source_file = file_name;
+  // yaml-cpp reports through exceptions; none may leave the loader (the CLI and the
+  // SIGHUP reload path expect a LoadResult, never a throw).
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    if (root.IsNull()) {
+      diag.error(YAML::Mark(), "the config is empty; at least dingtalk and routes are required");
+    } else if (!root.IsMap()) {
+      diag.error(mark_or(root, YAML::Mark()),
+                 "expected a mapping of sections (dingtalk, routes, ...) at the top level, got " +
+                     kind_of(root));
+    } else {
+      read_config(ctx, root, config);
+    }
+  } catch (const YAML::Exception& e) {
+    diag.error(e.mark, "invalid YAML: " + e.msg);
+  } catch (const std::exception& e) {
+    diag.error(YAML::Mark::null_mark(), std::string("internal error while loading: ") + e.what());
+  }
+  LoadResult result;
+  result.errors = diag.take_sorted();
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+LoadResult load_file(const std::string& path, const Environment& env) {
+  Result<std::string> text = env.read_file(path);
+  if (!text) {
+    LoadResult result;
+    result.errors.push_back({{path, 0, 0}, "cannot read the config file: " + text.status().message()});
+    return result;
+  }
+  return load_string(text.value(), path, env);
+}
+
+}  // namespace dsb::config

@@ -1,0 +1,249 @@
+#include "config/routes.hpp"
+
+#include <limits>
+#include <map>
+
+#include "config/checks.hpp"
+#include "config/units.hpp"
+
+namespace dsb::config {
+namespace {
+
+constexpr long long kMaxInFlight = 10'000;
+
+const std::vector<std::string_view> kRouteKeys = {
+    "name",    "topic",         "event",  "url",    "format",
+    "timeout", "delivery",      "max_in_flight",    "headers",
+    "signing_secret", "signing_secret_file", "retry", "legacy"};
+const std::vector<std::string_view> kFormats = {"raw", "legacy-robot", "legacy-event", "legacy-card"};
+const std::vector<std::string_view> kDeliveries = {"direct", "spool"};
+
+std::optional<Format> format_from(const std::string& name) {
+  if (name == "raw") return Format::raw;
+  if (name == "legacy-robot") return Format::legacy_robot;
+  if (name == "legacy-event") return Format::legacy_event;
+  if (name == "legacy-card") return Format::legacy_card;
+  return std::nullopt;
+}
+
+// The label messages use for a route: its name when that is usable, else its position.
+std::string route_label(std::size_t index, const std::optional<std::string>& name) {
+  if (name && !check_route_name(*name)) return "route \"" + *name + "\"";
+  return "route #" + std::to_string(index + 1);
+}
+
+void read_match(MapReader& r, Route& route) {
+  if (r.reject_both("topic", "event")) return;
+  if (!r.has("topic") && !r.has("event")) {
+    r.missing_either("topic", "event");
+    return;
+  }
+  if (auto topic = r.text("topic")) {
+    if (topic->empty() || topic->front() != '/') {
+      r.error("topic", "must start with \"/\", got \"" + *topic + "\"");
+    } else {
+      route.topic = *topic;
+    }
+  }
+  if (auto event = r.text("event")) {
+    if (event->empty()) r.error("event", "must not be empty (\"*\" matches every event)");
+    route.event = *event;
+  }
+}
+
+void read_urls(Context& ctx, MapReader& r, Route& route) {
+  const MapReader::Entry* entry = r.find("url");
+  if (!entry) {
+    r.missing("url");
+    return;
+  }
+  auto add = [&](const YAML::Node& node, const YAML::Mark& mark, const std::string& name) {
+    std::optional<std::string> url = read_text(ctx, node, mark, name);
+    if (!url) return;
+    if (Problem problem = check_url(*url)) {
+      ctx.diag.error(mark, name + ": " + *problem);
+      return;
+    }
+    route.urls.push_back(*url);
+  };
+  const YAML::Node& value = entry->value;
+  YAML::Mark mark = r.value_mark("url");
+  if (value.IsSequence()) {
+    if (value.size() == 0) r.error("url", "must list at least one URL");
+    std::size_t i = 0;
+    for (const YAML::Node& item : value) {
+      add(item, mark_or(item, mark), r.scope().name("url[" + std::to_string(i++) + "]"));
+    }
+  } else if (value.IsMap()) {
+    r.error("url", "expected a URL or a list of URLs, got a mapping");
+  } else {
+    add(value, mark, r.scope().name("url"));
+  }
+}
+
+void read_headers(Context& ctx, MapReader& r, Route& route) {
+  std::optional<MapReader> headers = r.map("headers");
+  if (!headers) return;
+  headers->report_duplicates();
+  for (const MapReader::Entry& entry : headers->entries()) {
+    if (Problem problem = check_header_name(entry.key)) {
+      ctx.diag.error(entry.key_mark, r.scope().name("headers") + ": \"" + entry.key + "\" " + *problem);
+      continue;
+    }
+    std::optional<std::string> value = headers->text(entry.key);
+    if (!value) continue;
+    if (Problem problem = check_header_value(*value)) {
+      headers->error(entry.key, *problem);
+      continue;
+    }
+    route.headers.emplace_back(entry.key, *value);
+  }
+}
+
+void read_retry(MapReader& r, Retry& retry) {
+  std::optional<MapReader> m = r.map("retry");
+  if (!m) return;
+  m->reject_unknown({"max_attempts", "max_age", "backoff"});
+  if (auto v = m->integer("max_attempts", 1, std::numeric_limits<int>::max())) {
+    retry.max_attempts = static_cast<int>(*v);
+  }
+  if (auto v = m->duration("max_age")) retry.max_age = *v;
+  std::optional<MapReader> backoff = m->map("backoff");
+  if (!backoff) return;
+  backoff->reject_unknown({"initial", "max"});
+  auto initial = backoff->duration("initial");
+  auto max = backoff->duration("max");
+  if (initial) retry.backoff.initial = *initial;
+  if (max) retry.backoff.max = *max;
+  if ((initial || max) && retry.backoff.max < retry.backoff.initial) {
+    backoff->error(max ? "max" : "initial", "must not be less than initial (" +
+                                               format_duration(retry.backoff.initial) + ")");
+  }
+}
+
+// Which legacy keys each format takes: the HTTP-push scheme it imitates defines them
+// (product.md section 5). Anything else is refused so a misplaced secret is noticed.
+void read_legacy(MapReader& r, const std::optional<Format>& format, Route& route) {
+  bool event_format = format == Format::legacy_event;
+  bool card_format = format == Format::legacy_card;
+  if (!r.has("legacy")) {
+    if (event_format) r.missing("legacy", "format legacy-event needs legacy.token and legacy.aes_key");
+    return;
+  }
+  std::optional<MapReader> m = r.map("legacy");
+  if (!m) return;
+  m->reject_unknown({"token", "token_file", "aes_key", "aes_key_file", "owner_key", "api_secret",
+                     "api_secret_file"});
+  if (format && !event_format && !card_format) {
+    r.error("legacy", "format " + std::string(format_name(*format)) +
+                          " takes no legacy settings (only legacy-event and legacy-card do)");
+    return;
+  }
+  Legacy& legacy = route.legacy;
+  auto only_for = [&](std::string_view key, std::string_view wanted) {
+    if (m->has(key) || m->has(std::string(key) + "_file")) {
+      m->error(m->has(key) ? key : std::string(key) + "_file",
+               "only " + std::string(wanted) + " routes take it");
+    }
+  };
+  if (card_format) {
+    only_for("token", "legacy-event");
+    only_for("aes_key", "legacy-event");
+    only_for("owner_key", "legacy-event");
+    if (auto v = m->secret("api_secret")) legacy.api_secret = *v;
+    return;
+  }
+  if (event_format) only_for("api_secret", "legacy-card");
+  if (!m->has("token") && !m->has("token_file")) {
+    if (event_format) m->missing("token");
+  } else if (auto v = m->secret("token")) {
+    if (v->empty()) m->error("token", "must not be empty");
+    legacy.token = *v;
+  }
+  if (!m->has("aes_key") && !m->has("aes_key_file")) {
+    if (event_format) m->missing("aes_key");
+  } else if (auto v = m->secret("aes_key")) {
+    if (Problem problem = check_aes_key(*v)) m->error("aes_key", *problem);
+    legacy.aes_key = *v;
+  }
+  if (auto v = m->text("owner_key")) legacy.owner_key = *v;
+}
+
+void read_route(Context& ctx, std::size_t index, const YAML::Node& node, const YAML::Mark& mark,
+                const Defaults& defaults, std::map<std::string, int>& names,
+                std::vector<Route>& out) {
+  std::string label = "route #" + std::to_string(index + 1);
+  if (!node.IsMap()) {
+    ctx.diag.error(mark, label + ": expected a mapping with name, topic or event, and url, got " +
+                             kind_of(node));
+    return;
+  }
+  MapReader r(ctx, node, mark, Scope{"", label});
+  Route route;
+  route.location = ctx.diag.location(mark);
+  route.timeout = defaults.timeout;
+  route.delivery = defaults.delivery;
+  route.max_in_flight = defaults.max_in_flight;
+
+  // The name comes first because every other message names the route by it.
+  std::optional<std::string> name = r.text("name");
+  if (!r.has("name")) r.missing("name");
+  if (name) {
+    if (Problem problem = check_route_name(*name)) {
+      r.error("name", *problem);
+    } else {
+      r.set_scope(Scope{"", route_label(index, name)});
+      auto [it, inserted] = names.emplace(*name, r.value_mark("name").line + 1);
+      if (!inserted) r.error("name", "already used by the route at line " + std::to_string(it->second));
+    }
+    route.name = *name;
+  }
+  r.reject_unknown(kRouteKeys);
+
+  read_match(r, route);
+  read_urls(ctx, r, route);
+  std::optional<Format> format = Format::raw;
+  if (r.has("format")) {
+    std::optional<std::string> text = r.choice("format", kFormats);
+    format = text ? format_from(*text) : std::nullopt;
+  }
+  if (format) route.format = *format;
+  if (auto v = r.duration("timeout")) route.timeout = *v;
+  if (auto v = r.choice("delivery", kDeliveries)) {
+    route.delivery = *v == "spool" ? Delivery::spool : Delivery::direct;
+  }
+  if (auto v = r.integer("max_in_flight", 1, kMaxInFlight)) route.max_in_flight = static_cast<int>(*v);
+  read_headers(ctx, r, route);
+  if (auto v = r.secret("signing_secret")) route.signing_secret = *v;
+  read_retry(r, route.retry);
+  read_legacy(r, format, route);
+  out.push_back(std::move(route));
+}
+
+}  // namespace
+
+void read_routes(Context& ctx, MapReader& root, const Defaults& defaults, std::vector<Route>& out) {
+  const MapReader::Entry* entry = root.find("routes");
+  if (!entry) {
+    root.missing("routes", "at least one route is needed");
+    return;
+  }
+  const YAML::Node& list = entry->value;
+  if (list.IsNull() || (list.IsSequence() && list.size() == 0)) {
+    root.error("routes", "at least one route is needed; with none, every frame would be "
+                         "acknowledged and dropped");
+    return;
+  }
+  if (!list.IsSequence()) {
+    root.error("routes", "expected a list of routes, got " + kind_of(list));
+    return;
+  }
+  std::map<std::string, int> names;  // name -> line of its first use
+  std::size_t index = 0;
+  for (const YAML::Node& item : list) {
+    read_route(ctx, index, item, mark_or(item, root.value_mark("routes")), defaults, names, out);
+    ++index;
+  }
+}
+
+}  // namespace dsb::config
