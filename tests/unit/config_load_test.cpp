@@ -1,0 +1,353 @@
+// Valid configs: defaults, inheritance from `defaults`, ${VAR}, *_file secrets, units,
+// derived subscriptions, the shipped example, and `check` output without secrets.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "config/loader.hpp"
+#include "fixtures/config/fake_environment.hpp"
+
+using namespace std::chrono_literals;
+using dsb::config::Config;
+using dsb::config::Delivery;
+using dsb::config::Format;
+using dsb::config::load_file;
+using dsb::config::load_string;
+using dsb::config::ProcessEnvironment;
+using dsb::config::Subscription;
+using dsb::config::testing::FakeEnvironment;
+
+namespace {
+
+Config load_ok(const std::string& yaml, const FakeEnvironment& env = {}) {
+  auto result = load_string(yaml, "bridge.yaml", env);
+  for (const auto& error : result.errors) UNSCOPED_INFO(error.to_string());
+  REQUIRE(result.errors.empty());
+  REQUIRE(result.config.has_value());
+  return *result.config;
+}
+
+const std::string kMinimal =
+    "dingtalk:\n"
+    "  client_id: app\n"
+    "  client_secret: shh\n"
+    "routes:\n"
+    "  - name: all\n"
+    "    event: \"*\"\n"
+    "    url: http://127.0.0.1:8080/e\n";
+
+}  // namespace
+
+TEST_CASE("a minimal config gets every default", "[config]") {
+  Config c = load_ok(kMinimal);
+  CHECK(c.source_file == "bridge.yaml");
+  CHECK(c.dingtalk.client_id == "app");
+  CHECK(c.dingtalk.client_secret == "shh");
+  CHECK(c.dingtalk.api_base == "https://api.dingtalk.com");
+  CHECK(c.dingtalk.connections == 1);
+  CHECK(c.dingtalk.proxy.empty());
+  CHECK(c.dingtalk.ca_file.empty());
+  CHECK(c.dingtalk.keepalive.ping_idle == 30s);
+  CHECK(c.dingtalk.keepalive.pong_timeout == 10s);
+  CHECK(c.dingtalk.keepalive.silence_timeout == 5min);
+  CHECK(c.dingtalk.reconnect.initial == 1s);
+  CHECK(c.dingtalk.reconnect.max == 60s);
+  CHECK(c.admin.listen == "127.0.0.1:9180");
+  CHECK(c.state_dir == "/var/lib/dingtalk-stream-bridge");
+  CHECK(c.log.level == dsb::log::Level::info);
+  CHECK(c.log.format == dsb::log::Format::text);
+  CHECK(c.limits.ack_deadline == 2500ms);
+  CHECK(c.limits.dedup_window == 1h);
+  CHECK(c.limits.max_frame == 4u * 1024 * 1024);
+  CHECK(c.limits.shutdown_grace == 10s);
+  REQUIRE(c.routes.size() == 1);
+  const auto& r = c.routes[0];
+  CHECK(r.name == "all");
+  CHECK(r.event == "*");
+  CHECK(r.topic.empty());
+  CHECK(r.urls == std::vector<std::string>{"http://127.0.0.1:8080/e"});
+  CHECK(r.format == Format::raw);
+  CHECK(r.timeout == 2500ms);
+  CHECK(r.delivery == Delivery::direct);
+  CHECK(r.max_in_flight == 64);
+  CHECK(r.headers.empty());
+  CHECK(r.signing_secret.empty());
+  CHECK(r.retry.max_attempts == 12);
+  CHECK(r.retry.max_age == 24h);
+  CHECK(r.retry.backoff.initial == 1s);
+  CHECK(r.retry.backoff.max == 5min);
+  CHECK(r.location.file == "bridge.yaml");
+  CHECK(r.location.line == 5);
+  CHECK(r.location.column == 5);
+}
+
+TEST_CASE("every section set explicitly", "[config]") {
+  Config c = load_ok(
+      "dingtalk:\n"
+      "  client_id: app\n"
+      "  client_secret: shh\n"
+      "  api_base: http://127.0.0.1:9000/\n"
+      "  connections: 3\n"
+      "  proxy: http://user:pw@proxy:3128\n"
+      "  ca_file: /etc/ssl/extra.pem\n"
+      "  keepalive: {ping_idle: 15s, pong_timeout: 2s, silence_timeout: 1m30s}\n"
+      "  reconnect: {initial: 250ms, max: 2m}\n"
+      "admin: {listen: \"\"}\n"
+      "state_dir: /tmp/state\n"
+      "log: {level: debug, format: json}\n"
+      "limits: {ack_deadline: 2s, dedup_window: 30m, max_frame: 512KiB, shutdown_grace: 3s}\n"
+      "routes:\n"
+      "  - {name: a, event: \"*\", url: \"http://h/a\"}\n");
+  CHECK(c.dingtalk.api_base == "http://127.0.0.1:9000");  // trailing "/" dropped
+  CHECK(c.dingtalk.connections == 3);
+  CHECK(c.dingtalk.proxy == "http://user:pw@proxy:3128");
+  CHECK(c.dingtalk.ca_file == "/etc/ssl/extra.pem");
+  CHECK(c.dingtalk.keepalive.ping_idle == 15s);
+  CHECK(c.dingtalk.keepalive.pong_timeout == 2s);
+  CHECK(c.dingtalk.keepalive.silence_timeout == 90s);
+  CHECK(c.dingtalk.reconnect.initial == 250ms);
+  CHECK(c.dingtalk.reconnect.max == 2min);
+  CHECK(c.admin.listen.empty());
+  CHECK(c.state_dir == "/tmp/state");
+  CHECK(c.log.level == dsb::log::Level::debug);
+  CHECK(c.log.format == dsb::log::Format::json);
+  CHECK(c.limits.ack_deadline == 2s);
+  CHECK(c.limits.dedup_window == 30min);
+  CHECK(c.limits.max_frame == 512u * 1024);
+  CHECK(c.limits.shutdown_grace == 3s);
+}
+
+TEST_CASE("routes inherit defaults unless they override", "[config]") {
+  Config c = load_ok(
+      "dingtalk: {client_id: app, client_secret: shh}\n"
+      "defaults: {timeout: 1s, delivery: spool, max_in_flight: 5}\n"
+      "routes:\n"
+      "  - name: inherits\n"
+      "    event: \"*\"\n"
+      "    url: http://h/a\n"
+      "  - name: overrides\n"
+      "    topic: /v1.0/card/instances/callback\n"
+      "    url: [http://h/b, https://h/c]\n"
+      "    timeout: 4s\n"
+      "    delivery: direct\n"
+      "    max_in_flight: 10000\n"
+      "    format: legacy-card\n"
+      "    headers: {X-One: \"1\", Authorization: Bearer t}\n"
+      "    signing_secret: sign\n"
+      "    legacy: {api_secret: card-secret}\n"
+      "    retry: {max_attempts: 3, max_age: 2h, backoff: {initial: 5s, max: 10m}}\n");
+  REQUIRE(c.routes.size() == 2);
+  CHECK(c.defaults.timeout == 1s);
+  CHECK(c.defaults.delivery == Delivery::spool);
+  CHECK(c.defaults.max_in_flight == 5);
+  const auto& a = c.routes[0];
+  CHECK(a.timeout == 1s);
+  CHECK(a.delivery == Delivery::spool);
+  CHECK(a.max_in_flight == 5);
+  const auto& b = c.routes[1];
+  CHECK(b.timeout == 4s);
+  CHECK(b.delivery == Delivery::direct);
+  CHECK(b.max_in_flight == 10000);
+  CHECK(b.format == Format::legacy_card);
+  CHECK(b.is_callback());
+  CHECK(b.urls == std::vector<std::string>{"http://h/b", "https://h/c"});
+  CHECK(b.headers == std::vector<std::pair<std::string, std::string>>{{"X-One", "1"},
+                                                                      {"Authorization", "Bearer t"}});
+  CHECK(b.signing_secret == "sign");
+  CHECK(b.legacy.api_secret == "card-secret");
+  CHECK(b.retry.max_attempts == 3);
+  CHECK(b.retry.max_age == 2h);
+  CHECK(b.retry.backoff.initial == 5s);
+  CHECK(b.retry.backoff.max == 10min);
+}
+
+TEST_CASE("${VAR} is substituted in every string, including numbers and lists", "[config]") {
+  FakeEnvironment env;
+  env.vars = {{"ID", "app-id"}, {"SECRET", "s3"}, {"HOST", "10.0.0.2"}, {"PORT", "8081"},
+              {"CONNS", "4"}, {"EMPTY", ""}};
+  Config c = load_ok(
+      "dingtalk:\n"
+      "  client_id: ${ID}\n"
+      "  client_secret: pre-${SECRET}-post\n"
+      "  connections: ${CONNS}\n"
+      "  api_base: ${API_BASE:-https://api.dingtalk.com}\n"
+      "state_dir: ${STATE:-/var/lib/x}/${ID}\n"
+      "log: {level: \"${LEVEL:-warn}\"}\n"
+      "limits: {ack_deadline: \"${ACK:-2s}\"}\n"
+      "routes:\n"
+      "  - name: r\n"
+      "    event: ${EMPTY:-*}\n"
+      "    url: [\"http://${HOST}:${PORT}/a\", \"http://h/$${literal}\"]\n"
+      "    headers: {X-App: \"${ID}\"}\n",
+      env);
+  CHECK(c.dingtalk.client_id == "app-id");
+  CHECK(c.dingtalk.client_secret == "pre-s3-post");
+  CHECK(c.dingtalk.connections == 4);
+  CHECK(c.dingtalk.api_base == "https://api.dingtalk.com");
+  CHECK(c.state_dir == "/var/lib/x/app-id");
+  CHECK(c.log.level == dsb::log::Level::warn);
+  CHECK(c.limits.ack_deadline == 2s);
+  REQUIRE(c.routes.size() == 1);
+  CHECK(c.routes[0].event == "*");
+  CHECK(c.routes[0].urls == std::vector<std::string>{"http://10.0.0.2:8081/a", "http://h/${literal}"});
+  CHECK(c.routes[0].headers[0].second == "app-id");
+}
+
+TEST_CASE("*_file secrets are read through the environment, trailing newlines dropped", "[config]") {
+  FakeEnvironment env;
+  env.vars = {{"CREDS", "/run/credentials/bridge"}};
+  env.files = {{"/run/credentials/bridge/client_secret", "client-s3cret\n"},
+               {"/run/credentials/bridge/token", "tok\r\n\n"},
+               {"/run/credentials/bridge/aes", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n"},
+               {"/run/credentials/bridge/sign", "line1\nline2"}};
+  Config c = load_ok(
+      "dingtalk:\n"
+      "  client_id: app\n"
+      "  client_secret_file: ${CREDS}/client_secret\n"
+      "routes:\n"
+      "  - name: approvals\n"
+      "    event: bpms_*\n"
+      "    url: http://h/a\n"
+      "    format: legacy-event\n"
+      "    signing_secret_file: /run/credentials/bridge/sign\n"
+      "    legacy:\n"
+      "      token_file: /run/credentials/bridge/token\n"
+      "      aes_key_file: /run/credentials/bridge/aes\n"
+      "      owner_key: corp-1\n",
+      env);
+  CHECK(c.dingtalk.client_secret == "client-s3cret");
+  const auto& r = c.routes.at(0);
+  CHECK(r.format == Format::legacy_event);
+  CHECK(r.signing_secret == "line1\nline2");  // only trailing newlines go
+  CHECK(r.legacy.token == "tok");
+  CHECK(r.legacy.aes_key == "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
+  CHECK(r.legacy.owner_key == "corp-1");
+}
+
+TEST_CASE("subscriptions: one CALLBACK per distinct topic, EVENT * once, last", "[config]") {
+  Config c = load_ok(
+      "dingtalk: {client_id: app, client_secret: shh}\n"
+      "routes:\n"
+      "  - {name: a, event: bpms_*, url: \"http://h/1\"}\n"
+      "  - {name: b, topic: /v1.0/im/bot/messages/get, url: \"http://h/2\", format: legacy-robot}\n"
+      "  - {name: c, topic: /v1.0/card/instances/callback, url: \"http://h/3\"}\n"
+      "  - {name: d, topic: /v1.0/im/bot/messages/get, url: \"http://h/4\"}\n"
+      "  - {name: e, event: \"*\", url: \"http://h/5\"}\n");
+  CHECK(c.subscriptions() == std::vector<Subscription>{{"CALLBACK", "/v1.0/im/bot/messages/get"},
+                                                       {"CALLBACK", "/v1.0/card/instances/callback"},
+                                                       {"EVENT", "*"}});
+  Config callbacks_only = load_ok(
+      "dingtalk: {client_id: app, client_secret: shh}\n"
+      "routes: [{name: a, topic: /t, url: \"http://h/1\"}]\n");
+  CHECK(callbacks_only.subscriptions() == std::vector<Subscription>{{"CALLBACK", "/t"}});
+}
+
+TEST_CASE("the example config loads and documents every key", "[config]") {
+  FakeEnvironment env;
+  env.vars = {{"DINGTALK_CLIENT_ID", "ding-example-id"},
+              {"DINGTALK_CLIENT_SECRET", "example-client-secret-value"}};
+  std::ifstream in(BRIDGE_SOURCE_DIR "/config/bridge.example.yaml");
+  REQUIRE(in);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Through load_file, as `check` does; the fake environment serves the file's text.
+  env.files = {{"/etc/dingtalk-stream-bridge/bridge.yaml", text}};
+  auto result = load_file("/etc/dingtalk-stream-bridge/bridge.yaml", env);
+  for (const auto& error : result.errors) UNSCOPED_INFO(error.to_string());
+  REQUIRE(result.errors.empty());
+  const Config& c = *result.config;
+  CHECK(c.dingtalk.client_id == "ding-example-id");
+  CHECK(c.dingtalk.api_base == "https://api.dingtalk.com");
+  CHECK(c.state_dir == "/var/lib/dingtalk-stream-bridge");
+  REQUIRE(c.routes.size() == 4);
+  CHECK(c.routes[0].name == "robot");
+  CHECK(c.routes[0].format == Format::legacy_robot);
+  CHECK(c.routes[2].name == "approvals");
+  CHECK(c.routes[2].delivery == Delivery::spool);
+  CHECK(c.routes[2].urls.size() == 2);
+  CHECK(c.routes[3].event == "*");
+  CHECK(c.subscriptions().size() == 3);
+
+  // Every key of the schema appears in the file (commented or not), so it stays the
+  // operator's reference.
+  for (const char* key :
+       {"client_id:", "client_secret:", "client_secret_file:", "api_base:", "connections:", "proxy:",
+        "ca_file:", "keepalive:", "ping_idle:", "pong_timeout:", "silence_timeout:", "reconnect:",
+        "initial:", "max:", "admin:", "listen:", "state_dir:", "log:", "level:", "format:",
+        "limits:", "ack_deadline:", "dedup_window:", "max_frame:", "shutdown_grace:", "defaults:",
+        "timeout:", "delivery:", "max_in_flight:", "routes:", "name:", "topic:", "event:", "url:",
+        "headers:", "signing_secret_file:", "retry:", "max_attempts:", "max_age:", "backoff:",
+        "legacy:", "token:", "aes_key:", "owner_key:"}) {
+    INFO(key);
+    CHECK(text.find(key) != std::string::npos);
+  }
+}
+
+TEST_CASE("the example config points at the emulator through DINGTALK_API_BASE", "[config]") {
+  FakeEnvironment env;
+  env.vars = {{"DINGTALK_CLIENT_ID", "id"}, {"DINGTALK_CLIENT_SECRET", "s"},
+              {"DINGTALK_API_BASE", "http://127.0.0.1:18080"}, {"BRIDGE_STATE_DIR", "/tmp/b"}};
+  std::ifstream in(BRIDGE_SOURCE_DIR "/config/bridge.example.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Config c = load_ok(text, env);
+  CHECK(c.dingtalk.api_base == "http://127.0.0.1:18080");
+  CHECK(c.state_dir == "/tmp/b");
+}
+
+TEST_CASE("describe() shows subscriptions and routes but no secret", "[config]") {
+  FakeEnvironment env;
+  env.vars = {{"DINGTALK_CLIENT_ID", "id"}, {"DINGTALK_CLIENT_SECRET", "CLIENT-SECRET-XYZ"},
+              {"CB_TOKEN", "TOKEN-XYZ"}, {"CB_AES_KEY", "AESKEYabcdefghijklmnopqrstuvwxyz0123456789A"}};
+  std::ifstream in(BRIDGE_SOURCE_DIR "/config/bridge.example.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text += "  - name: signed\n"
+          "    event: x\n"
+          "    url: http://user:URLPASS-XYZ@127.0.0.1:8080/s\n"
+          "    signing_secret: SIGNING-XYZ\n"
+          "    headers: {Authorization: \"Bearer HEADER-XYZ\"}\n";
+  Config c = load_ok(text, env);
+  REQUIRE(c.routes.back().legacy.token.empty());
+  REQUIRE(c.routes[2].legacy.token == "TOKEN-XYZ");
+  std::string out = dsb::config::describe(c);
+  CHECK(out.find("XYZ") == std::string::npos);
+  CHECK(out.find("AESKEY") == std::string::npos);
+  CHECK(out ==
+        "subscriptions:\n"
+        "  CALLBACK /v1.0/im/bot/messages/get\n"
+        "  CALLBACK /v1.0/card/instances/callback\n"
+        "  EVENT *\n"
+        "routes (first match wins):\n"
+        "  robot: topic /v1.0/im/bot/messages/get -> http://127.0.0.1:8080/dingtalk/robot\n"
+        "    format legacy-robot, delivery direct, timeout 2500ms, max_in_flight 64\n"
+        "  cards: topic /v1.0/card/instances/callback -> http://127.0.0.1:8080/dingtalk/card\n"
+        "    format raw, delivery direct, timeout 2s, max_in_flight 64, headers X-Source\n"
+        "  approvals: event bpms_* -> http://127.0.0.1:8081/approvals, http://127.0.0.1:8082/audit\n"
+        "    format legacy-event, delivery spool, timeout 2500ms, max_in_flight 64, retry 12 "
+        "attempts within 24h (backoff 1s to 5m)\n"
+        "  everything-else: event * -> http://127.0.0.1:8080/dingtalk/events\n"
+        "    format raw, delivery direct, timeout 2500ms, max_in_flight 64\n"
+        "  signed: event x -> http://***@127.0.0.1:8080/s\n"
+        "    format raw, delivery direct, timeout 2500ms, max_in_flight 64, signed, headers "
+        "Authorization\n");
+}
+
+TEST_CASE("ProcessEnvironment reads real files and reports errno's reason", "[config]") {
+  ProcessEnvironment env;
+  char path[] = "/tmp/config_load_test_XXXXXX";
+  int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, "secret\n", 7) == 7);
+  ::close(fd);
+  auto content = env.read_file(path);
+  REQUIRE(content.is_ok());
+  CHECK(content.value() == "secret\n");
+  std::remove(path);
+  auto missing = env.read_file(path);
+  REQUIRE_FALSE(missing.is_ok());
+  CHECK(missing.status().message() == "No such file or directory");
+  auto directory = env.read_file("/");
+  REQUIRE_FALSE(directory.is_ok());
+  CHECK(directory.status().message() == "Is a directory");
+}
