@@ -2,7 +2,10 @@
 # Runs the official dingtalk-stream npm client (pinned in package-lock.json) against
 # `BINARY emulate`. Exit 0 pass, 1 fail, 77 skipped (no node/npm). Usage: run.sh BINARY
 set -u
-here=$(cd "${0%/*}" && pwd)
+case "$0" in
+  */*) here=$(cd "${0%/*}" && pwd) ;;
+  *) here=$(pwd) ;;
+esac
 binary=${1:?usage: run.sh BINARY}
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
