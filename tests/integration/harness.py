@@ -52,6 +52,7 @@ class _Process:
                 self.lines.append(line.rstrip("\n"))
             if os.environ.get("BRIDGE_TEST_ECHO"):
                 print(f"[{os.path.basename(self.args[0])}] {line}", end="", flush=True)
+        self.proc.stdout.close()
 
     def output(self):
         with self._lock:
@@ -64,7 +65,7 @@ class _Process:
     def wait_for_line(self, pattern, timeout=10.0):
         return wait_until(lambda: self.grep(pattern), timeout, what=f"a line matching {pattern!r}")
 
-    def signal(self, sig):
+    def send_signal(self, sig):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
 
