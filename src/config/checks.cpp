@@ -27,7 +27,7 @@ Problem check_url(std::string_view url, bool allow_https) {
   bool spaces = url.find_first_of(" \t\r\n") != std::string_view::npos;
   if (scheme_ok && host_ok && !spaces) return std::nullopt;
   return std::string(allow_https ? "must be an http:// or https:// URL" : "must be an http:// URL") +
-         ", got " + quoted(url);
+         ", got " + quoted(redact_url(url));
 }
 
 Problem check_listen(std::string_view listen) {

@@ -67,12 +67,7 @@ void read_dingtalk(MapReader& root, DingTalk& dingtalk) {
   m->reject_unknown({"client_id", "client_secret", "client_secret_file", "api_base", "connections",
                      "proxy", "ca_file", "keepalive", "reconnect"});
   read_required_text(*m, "client_id", dingtalk.client_id);
-  if (!m->has("client_secret") && !m->has("client_secret_file")) {
-    m->missing_either("client_secret", "client_secret_file");
-  } else if (auto v = m->secret("client_secret")) {
-    if (v->empty()) m->error("client_secret", "must not be empty");
-    dingtalk.client_secret = *v;
-  }
+  if (auto v = m->required_secret("client_secret")) dingtalk.client_secret = *v;
   if (auto v = m->text("api_base")) {
     if (Problem problem = check_url(*v)) {
       m->error("api_base", *problem);
@@ -85,7 +80,7 @@ void read_dingtalk(MapReader& root, DingTalk& dingtalk) {
   if (auto v = m->integer("connections", 1, kMaxConnections)) dingtalk.connections = static_cast<int>(*v);
   if (auto v = m->text("proxy")) {
     if (Problem problem = v->empty() ? std::nullopt : check_url(*v, /*allow_https=*/false)) {
-      m->error("proxy", "must be \"\" or an http:// URL, got \"" + *v + "\"");
+      m->error("proxy", "must be \"\" or an http:// URL, got \"" + redact_url(*v) + "\"");
     }
     dingtalk.proxy = *v;
   }

@@ -289,6 +289,23 @@ std::optional<std::string> MapReader::secret(std::string_view key) {
   return strip_trailing_newlines(std::move(content.value()));
 }
 
+std::optional<std::string> MapReader::required_secret(std::string_view key) {
+  std::string file_key = std::string(key) + "_file";
+  if (!has(key) && !has(file_key)) {
+    missing_either(key, file_key);
+    return std::nullopt;
+  }
+  std::optional<std::string> value = secret(key);
+  if (value && value->empty()) {
+    if (has(key)) {
+      error(key, "must not be empty");
+    } else {
+      error(file_key, "the file is empty");
+    }
+  }
+  return value;
+}
+
 std::optional<MapReader> MapReader::map(std::string_view key) {
   const Entry* entry = find(key);
   if (!entry) return std::nullopt;

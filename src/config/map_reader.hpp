@@ -92,6 +92,9 @@ class MapReader {
   // A secret given as `key` or as `key_file` (read through the Environment, trailing
   // newlines stripped). Messages never contain the secret.
   std::optional<std::string> secret(std::string_view key);
+  // secret(), plus: absent is "missing key", empty is an error (naming the file when the
+  // secret came from one).
+  std::optional<std::string> required_secret(std::string_view key);
   // A nested mapping, or nothing when absent or not a mapping (then reported).
   std::optional<MapReader> map(std::string_view key);
 

@@ -154,17 +154,15 @@ void read_legacy(MapReader& r, const std::optional<Format>& format, Route& route
     return;
   }
   if (event_format) only_for("api_secret", "legacy-card");
-  if (!m->has("token") && !m->has("token_file")) {
-    if (event_format) m->missing("token");
+  if (event_format) {
+    if (auto v = m->required_secret("token")) legacy.token = *v;
   } else if (auto v = m->secret("token")) {
-    if (v->empty()) m->error("token", "must not be empty");
     legacy.token = *v;
   }
-  if (!m->has("aes_key") && !m->has("aes_key_file")) {
-    if (event_format) m->missing("aes_key");
-  } else if (auto v = m->secret("aes_key")) {
-    if (Problem problem = check_aes_key(*v)) m->error("aes_key", *problem);
-    legacy.aes_key = *v;
+  std::optional<std::string> aes_key = event_format ? m->required_secret("aes_key") : m->secret("aes_key");
+  if (aes_key && !aes_key->empty()) {
+    if (Problem problem = check_aes_key(*aes_key)) m->error("aes_key", *problem);
+    legacy.aes_key = *aes_key;
   }
   if (auto v = m->text("owner_key")) legacy.owner_key = *v;
 }

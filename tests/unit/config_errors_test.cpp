@@ -14,7 +14,7 @@ namespace {
 FakeEnvironment make_env() {
   FakeEnvironment env;
   env.vars = {{"SET", "value"}, {"EMPTY", ""}};
-  env.files = {{"/run/secret", "s3cr3t\n"}};
+  env.files = {{"/run/secret", "s3cr3t\n"}, {"/run/empty", "\n"}};
   return env;
 }
 
@@ -81,6 +81,8 @@ const std::vector<Golden> kGolden = {
      "dingtalk:\n  client_id: id\n  client_secret: s\n  client_secret_file: /run/secret\n" + kRoute,
      {"bridge.yaml:4:3: dingtalk.client_secret_file: cannot be combined with client_secret; give "
       "only one of them"}},
+    {"secret file empty", "dingtalk:\n  client_id: id\n  client_secret_file: /run/empty\n" + kRoute,
+     {"bridge.yaml:3:23: dingtalk.client_secret_file: the file is empty"}},
     {"secret file unreadable", "dingtalk:\n  client_id: id\n  client_secret_file: /run/missing\n" + kRoute,
      {"bridge.yaml:3:23: dingtalk.client_secret_file: cannot read \"/run/missing\": No such file or "
       "directory"}},
@@ -88,9 +90,9 @@ const std::vector<Golden> kGolden = {
      kDingtalk + "  connections: 9\ndefaults:\n  max_in_flight: two\n" + kRoute,
      {"bridge.yaml:4:16: dingtalk.connections: must be between 1 and 8, got 9",
       "bridge.yaml:6:18: defaults.max_in_flight: expected an integer, got \"two\""}},
-    {"api_base and proxy schemes", kDingtalk + "  api_base: ftp://x\n  proxy: https://p:3128\n" + kRoute,
+    {"api_base and proxy schemes", kDingtalk + "  api_base: ftp://x\n  proxy: https://u:pw@p:3128\n" + kRoute,
      {"bridge.yaml:4:13: dingtalk.api_base: must be an http:// or https:// URL, got \"ftp://x\"",
-      "bridge.yaml:5:10: dingtalk.proxy: must be \"\" or an http:// URL, got \"https://p:3128\""}},
+      "bridge.yaml:5:10: dingtalk.proxy: must be \"\" or an http:// URL, got \"https://***@p:3128\""}},
     {"admin.listen", kDingtalk + "admin:\n  listen: \"9180\"\n" + kRoute,
      {"bridge.yaml:5:11: admin.listen: must be HOST:PORT (e.g. 127.0.0.1:9180) or \"\" to disable, "
       "got \"9180\""}},
@@ -176,7 +178,7 @@ const std::vector<Golden> kGolden = {
     {"legacy-event keys", kDingtalk + "routes:\n  - name: a\n    event: x\n    url: http://h/1\n"
                                       "    format: legacy-event\n    legacy:\n      aes_key: short\n"
                                       "      api_secret: x\n",
-     {"bridge.yaml:9:5: missing key \"token\" in legacy of route \"a\"",
+     {"bridge.yaml:9:5: missing key \"token\" or \"token_file\" in legacy of route \"a\"",
       "bridge.yaml:10:16: legacy.aes_key in route \"a\": must be 43 base64 characters (A-Z, a-z, 0-9, "
       "+, /), got 5",
       "bridge.yaml:11:19: legacy.api_secret in route \"a\": only legacy-card routes take it"}},
