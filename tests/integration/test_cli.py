@@ -4,7 +4,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import BINARY, CLIENT_ID, CLIENT_SECRET, Bridge, Emulator, bridge_config, wait_until
+from harness import BINARY, CLIENT_SECRET, Emulator, bridge_config
 
 VALID = bridge_config(None) + "state_dir: /tmp/dsb-cli-test\n"
 
