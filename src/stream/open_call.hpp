@@ -39,6 +39,10 @@ struct OpenResponse {
   long http_status = 0;  // 0 when no HTTP response arrived
   std::string endpoint;
   std::string ticket;  // secret: never logged
+  // The endpoint host resolved to a numeric address by the worker (lws 4.1 as packaged has
+  // no async DNS, so it would resolve on the loop thread and stall every connection while
+  // it does). Empty: let lws resolve (through a proxy, the proxy resolves).
+  std::string resolved_address;
   // Loggable reason on failure: the status and the body's `message` (or a short excerpt).
   std::string error;
 };

@@ -1,9 +1,13 @@
 #include "stream/open_worker.hpp"
 
 #include <curl/curl.h>
+#include <netdb.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <openssl/ssl.h>
 
 #include "common/log.hpp"
+#include "stream/endpoint.hpp"
 
 namespace dsb::stream {
 namespace {
@@ -44,6 +48,31 @@ extern "C" CURLcode add_extra_ca(CURL*, void* ssl_ctx, void* user) noexcept {
     return CURLE_SSL_CACERT_BADFILE;
   }
   return CURLE_OK;
+}
+
+// The first address getaddrinfo() gives for `host`, as text; "" on failure. Runs on the
+// worker thread, where blocking is fine.
+std::string resolve_host(const std::string& host, std::string& error) {
+  in6_addr probe{};
+  if (inet_pton(AF_INET, host.c_str(), &probe) == 1 || inet_pton(AF_INET6, host.c_str(), &probe) == 1) {
+    return host;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* result = nullptr;
+  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &result);
+  if (rc != 0 || result == nullptr) {
+    error = "cannot resolve endpoint host " + host + ": " + gai_strerror(rc);
+    return {};
+  }
+  char text[INET6_ADDRSTRLEN] = {};
+  const void* addr = result->ai_family == AF_INET6
+                         ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(result->ai_addr)->sin6_addr)
+                         : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(result->ai_addr)->sin_addr);
+  inet_ntop(result->ai_family, addr, text, sizeof text);
+  freeaddrinfo(result);
+  return text;
 }
 
 void redact(std::string& text, const std::string& secret) {
@@ -181,6 +210,17 @@ OpenResponse OpenCallWorker::perform(const Job& job) {
     return failed;
   }
   OpenResponse response = parse_open_response(status, transfer.body);
+  if (response.outcome == OpenOutcome::ok && !settings_.proxy) {
+    if (auto target = ws_target(response.endpoint, "")) {
+      std::string error;
+      response.resolved_address = resolve_host(target->host, error);
+      if (response.resolved_address.empty()) {
+        response.outcome = OpenOutcome::failed;
+        response.error = error;
+        response.ticket.clear();
+      }
+    }
+  }
   redact(response.error, settings_.client_secret);
   return response;
 }

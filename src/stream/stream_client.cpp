@@ -140,7 +140,8 @@ struct StreamClient::Impl {
   // --- slots ------------------------------------------------------------------------------
   void start_open(Slot& slot);
   void on_open_done(OpenCallWorker::Done& done);
-  void start_websocket(Slot& slot, const std::string& endpoint, const std::string& ticket);
+  void start_websocket(Slot& slot, const std::string& endpoint, const std::string& ticket,
+                       const std::string& address);
   void schedule_reconnect(Slot& slot, const std::string& reason, bool healthy);
   static void on_retry_timer(lws_sorted_usec_list_t* sul);
 
@@ -335,7 +336,7 @@ void StreamClient::Impl::on_open_done(OpenCallWorker::Done& done) {
   const std::string slot_text = std::to_string(slot.index);
   switch (r.outcome) {
     case OpenOutcome::ok:
-      start_websocket(slot, r.endpoint, r.ticket);
+      start_websocket(slot, r.endpoint, r.ticket, r.resolved_address);
       return;
     case OpenOutcome::rejected:
       log::error(kComponent, "rejected credentials",
@@ -357,7 +358,7 @@ void StreamClient::Impl::on_open_done(OpenCallWorker::Done& done) {
 }
 
 void StreamClient::Impl::start_websocket(Slot& slot, const std::string& endpoint,
-                                         const std::string& ticket) {
+                                         const std::string& ticket, const std::string& address) {
   auto target = ws_target(endpoint, ticket);
   if (!target) {
     log::warn(kComponent, "open call failed",
@@ -386,7 +387,9 @@ void StreamClient::Impl::start_websocket(Slot& slot, const std::string& endpoint
   lws_client_connect_info ci;
   std::memset(&ci, 0, sizeof ci);
   ci.context = context;
-  ci.address = target->host.c_str();
+  // A numeric address never blocks the loop in getaddrinfo(); TLS SNI and the hostname
+  // check use the Host value below, not this.
+  ci.address = address.empty() ? target->host.c_str() : address.c_str();
   ci.port = target->port;
   // Verified TLS only: no ALLOW_SELFSIGNED / SKIP_SERVER_CERT_HOSTNAME_CHECK, ever.
   ci.ssl_connection = target->tls ? LCCSCF_USE_SSL : 0;

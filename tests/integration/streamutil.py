@@ -1,46 +1,15 @@
-"""Helpers for the Stream connection's integration tests (test_stream_*.py).
-
-`harness` is imported through load_harness(): the checked-in harness.py defines a method named
-`signal` in class _Process above `def stop(self, sig=signal.SIGTERM)`, which makes the module
-fail to import. Until that is fixed upstream this loads it with the default resolved through
-the module, leaving the file itself untouched.
-"""
-import os
+"""Helpers for the Stream connection's integration tests (test_stream_*.py): shorter
+reconnect pacing, a CONNECT proxy, and cleanup."""
 import re
 import socket
-import sys
 import threading
-import time
-import types
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
+import harness
 
-
-def load_harness():
-    if "harness" in sys.modules:
-        return sys.modules["harness"]
-    try:
-        import harness  # noqa: F401
-        return sys.modules["harness"]
-    except AttributeError:
-        sys.modules.pop("harness", None)
-    path = os.path.join(_HERE, "harness.py")
-    with open(path) as f:
-        source = f.read()
-    source = "import signal as _stream_signal\n" + source.replace(
-        "sig=signal.SIGTERM", "sig=_stream_signal.SIGTERM")
-    module = types.ModuleType("harness")
-    module.__file__ = path
-    sys.modules["harness"] = module
-    exec(compile(source, path, "exec"), module.__dict__)
-    return module
-
-
-harness = load_harness()
 Bridge, Emulator, bridge_config, wait_until = (harness.Bridge, harness.Emulator,
                                                harness.bridge_config, harness.wait_until)
 
-# Fast keepalive for tests; the silence watchdog stays long unless a test shortens it.
+# Short reconnect pacing for tests; keepalive stays at its defaults unless a test sets it.
 FAST = {"dingtalk.reconnect.initial": "200ms", "dingtalk.reconnect.max": "2s"}
 
 

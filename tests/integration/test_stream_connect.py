@@ -82,7 +82,7 @@ class StreamConnectTest(unittest.TestCase):
         self.bridge = start(self.emu, routes=self.routes(), **{"dingtalk.connections": 2})
         self.emu.wait_for_connections(2)
         started = time.monotonic()
-        self.bridge.signal(signal.SIGTERM)
+        self.bridge.send_signal(signal.SIGTERM)
         code = self.bridge.wait(timeout=10)
         elapsed = time.monotonic() - started
         self.assertEqual(code, 0)

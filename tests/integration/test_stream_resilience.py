@@ -85,6 +85,16 @@ class StreamResilienceTest(unittest.TestCase):
         sent = self.emu.send_event()
         self.assertEqual(self.emu.wait_for_ack(sent["messageId"])["connection"], new["id"])
 
+    def test_gateway_close_frame_reconnects(self):
+        self.bridge = start(self.emu, routes=self.routes())
+        old = self.emu.wait_for_connections(1)[0]["id"]
+        self.emu.post("/emulator/faults", {"action": "close", "connection": old})
+        new = wait_until(lambda: [c for c in self.emu.connections("open") if c["id"] != old], 10,
+                         what="a new connection after the gateway closed")[0]
+        self.bridge.wait_for_line(r"connection closed conn=1 .*reason=\"closed by gateway \(code")
+        sent = self.emu.send_event(connection=new["id"])
+        self.assertEqual(self.emu.wait_for_ack(sent["messageId"])["status"], "SUCCESS")
+
     def test_silent_gateway_pong_timeout(self):
         self.bridge = start(self.emu, routes=self.routes(),
                             **{"dingtalk.keepalive.ping_idle": "1s",
