@@ -1,35 +1,161 @@
 #include "bridge/daemon.hpp"
 
+#include <atomic>
 #include <csignal>
+#include <memory>
 #include <string>
 
-#include "bridge/dispatcher.hpp"
+#include "bridge/dedup.hpp"
+#include "bridge/loop_ports.hpp"
+#include "bridge/relay.hpp"
+#include "common/clock.hpp"
 #include "common/log.hpp"
+#include "config/loader.hpp"
+#include "loop/event_loop.hpp"
 #include "stream/stream_client.hpp"
 
 namespace dsb::bridge {
 namespace {
 
-// The signal handler may only touch what is async-signal-safe: request_stop() sets an atomic.
-stream::StreamClient* g_running_client = nullptr;
+// Set by signal handlers (async-signal-safe: lock-free atomics only), read by the loop's tick.
+std::atomic<bool> g_stop_requested{false};
+std::atomic<bool> g_reload_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
 
-extern "C" void on_stop_signal(int) {
-  if (g_running_client != nullptr) g_running_client->request_stop();
-}
+extern "C" void on_stop_signal(int) { g_stop_requested.store(true); }
+extern "C" void on_reload_signal(int) { g_reload_requested.store(true); }
 
 void install_signal_handlers() {
-  struct sigaction stop {};
-  stop.sa_handler = on_stop_signal;
-  sigemptyset(&stop.sa_mask);
-  sigaction(SIGTERM, &stop, nullptr);
-  sigaction(SIGINT, &stop, nullptr);
-
-  struct sigaction ignore {};
-  ignore.sa_handler = SIG_IGN;
-  sigemptyset(&ignore.sa_mask);
+  struct sigaction action {};
+  sigemptyset(&action.sa_mask);
+  action.sa_handler = on_stop_signal;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  action.sa_handler = on_reload_signal;
+  sigaction(SIGHUP, &action, nullptr);
   // A webhook or gateway that hangs up mid-write must not kill the process.
-  sigaction(SIGPIPE, &ignore, nullptr);
+  action.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &action, nullptr);
 }
+
+constexpr std::chrono::milliseconds kTick{100};  // how fast a signal is noticed
+
+// Owns every stage for one run, in the order they must be built and torn down.
+class Daemon {
+ public:
+  explicit Daemon(const config::Config& config)
+      : config_(std::make_shared<const config::Config>(config)),
+        dedup_(config.limits.dedup_window.count()),
+        webhooks_(loop_, http_options(config)),
+        timers_(loop_),
+        relay_(config_, timers_, webhooks_, clock_, dedup_),
+        stream_(loop_, config_, relay_) {}
+
+  int run() {
+    // N connections, their replacements, the worker's wake pipe and headroom.
+    const auto fd_limit = static_cast<unsigned int>(4 * config_->dingtalk.connections + 64);
+    if (Status status = loop_.create(fd_limit); !status) {
+      log::error("bridge", "cannot start the event loop", {{"reason", status.message()}});
+      return 1;
+    }
+    if (Status status = stream_.start(); !status) {
+      log::error("bridge", "cannot start the Stream connection", {{"reason", status.message()}});
+      loop_.destroy();
+      return 1;
+    }
+    schedule_tick();
+    loop_.run();
+
+    // Teardown order: no thread may post to the loop, and no timer may be linked in it,
+    // when the context goes; the stream must still be there to hear about its sockets.
+    webhooks_.shutdown();
+    stream_.release();
+    loop_.destroy();
+    return 0;
+  }
+
+ private:
+  static deliver::HttpClient::Options http_options(const config::Config& config) {
+    deliver::HttpClient::Options options;
+    // A webhook reply can become a callback ACK: never larger than a frame we accept.
+    options.max_response_body = config.limits.max_frame;
+    return options;
+  }
+
+  void schedule_tick() {
+    loop_.after(kTick, [this] {
+      on_tick();
+      if (!closing_) schedule_tick();
+    });
+  }
+
+  void on_tick() {
+    if (g_reload_requested.exchange(false) && !draining_) reload();
+    if (g_stop_requested.load() && !draining_) begin_drain();
+    if (draining_ && !closing_) {
+      const bool drained = relay_.in_flight() == 0;
+      if (drained || steady_ms() >= drain_deadline_ms_) finish_drain(drained);
+    }
+  }
+
+  // Stop taking frames; let in-flight work finish within limits.shutdown_grace.
+  void begin_drain() {
+    draining_ = true;
+    drain_deadline_ms_ = steady_ms() + config_->limits.shutdown_grace.count();
+    relay_.stop_taking_frames();
+    log::info("bridge", "stopping: draining in-flight work",
+              {{"in_flight", std::to_string(relay_.in_flight())},
+               {"grace_ms", std::to_string(config_->limits.shutdown_grace.count())}});
+  }
+
+  void finish_drain(bool drained) {
+    closing_ = true;
+    if (!drained) {
+      log::warn("bridge", "shutdown grace over: ACKing what is left LATER",
+                {{"in_flight", std::to_string(relay_.in_flight())}});
+      relay_.abandon_in_flight();
+    }
+    stream_.close_all([this] { loop_.quit(); });
+  }
+
+  // All or nothing: a file that does not load changes nothing.
+  void reload() {
+    const std::string& path = config_->source_file;
+    log::info("bridge", "reloading config", {{"config", path}});
+    config::ProcessEnvironment env;
+    config::LoadResult result = config::load_file(path, env);
+    if (!result.config) {
+      for (const auto& error : result.errors) {
+        log::error("bridge", "reload rejected; keeping the running config",
+                   {{"error", error.to_string()}});
+      }
+      return;
+    }
+    auto next = std::make_shared<const config::Config>(std::move(*result.config));
+    log::configure(next->log.level, next->log.format);
+    if (next->limits.dedup_window != config_->limits.dedup_window ||
+        next->admin.listen != config_->admin.listen || next->state_dir != config_->state_dir) {
+      log::warn("bridge", "admin.listen, state_dir and limits.dedup_window take effect on restart");
+    }
+    config_ = next;
+    relay_.reload(next);
+    stream_.reconfigure(next);
+    log::info("bridge", "config reloaded", {{"routes", std::to_string(next->routes.size())}});
+  }
+
+  std::shared_ptr<const config::Config> config_;
+  loop::EventLoop loop_;  // first built, last destroyed
+  MemoryDedupStore dedup_;
+  SystemWallClock clock_;
+  HttpWebhooks webhooks_;
+  LoopTimers timers_;
+  Relay relay_;
+  stream::StreamClient stream_;
+
+  bool draining_ = false;
+  bool closing_ = false;
+  int64_t drain_deadline_ms_ = 0;
+};
 
 }  // namespace
 
@@ -40,15 +166,13 @@ int run_daemon(const config::Config& config) {
              {"config", config.source_file},
              {"routes", std::to_string(config.routes.size())},
              {"connections", std::to_string(config.dingtalk.connections)}});
-
-  Dispatcher dispatcher;
-  stream::StreamClient client(config, dispatcher);
-  g_running_client = &client;
   install_signal_handlers();
 
-  const int code = client.run();
-
-  g_running_client = nullptr;
+  int code = 1;
+  {
+    Daemon daemon(config);
+    code = daemon.run();
+  }
   log::info("bridge", "stopped", {{"exit_code", std::to_string(code)}});
   return code;
 }

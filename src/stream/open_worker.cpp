@@ -159,7 +159,7 @@ OpenResponse OpenCallWorker::perform(const Job& job) {
   headers = curl_slist_append(headers, "Accept: application/json");
   const std::string ua = user_agent();
 
-  curl_easy_setopt(curl, CURLOPT_URL, settings_.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, job.url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, job.body.c_str());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(job.body.size()));
@@ -206,7 +206,7 @@ OpenResponse OpenCallWorker::perform(const Job& job) {
   if (rc != CURLE_OK) {
     failed.error = std::string(curl_easy_strerror(rc));
     if (errbuf[0] != '\0') failed.error += std::string(": ") + errbuf;
-    redact(failed.error, settings_.client_secret);
+    redact(failed.error, job.client_secret);
     return failed;
   }
   OpenResponse response = parse_open_response(status, transfer.body);
@@ -221,7 +221,7 @@ OpenResponse OpenCallWorker::perform(const Job& job) {
       }
     }
   }
-  redact(response.error, settings_.client_secret);
+  redact(response.error, job.client_secret);
   return response;
 }
 

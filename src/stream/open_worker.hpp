@@ -23,20 +23,21 @@ namespace dsb::stream {
 
 class OpenCallWorker {
  public:
+  // Fixed for the worker's life. What a config reload may change travels in each Job.
   struct Settings {
-    std::string url;  // open_url(api_base)
     std::optional<Proxy> proxy;
     // Extra CA bundle, added to (not replacing) the system store: see add_extra_ca().
     std::string ca_file;
-    // Redacted from anything that could reach a log line, in case a server echoes it.
-    std::string client_secret;
     std::chrono::milliseconds connect_timeout{5'000};
     std::chrono::milliseconds total_timeout{10'000};
   };
   struct Job {
     uint64_t token = 0;  // echoed back so stale results can be told apart
     int slot = 0;
+    std::string url;   // open_url(api_base)
     std::string body;  // open_request_body(): holds the secret, never logged
+    // Redacted from anything that could reach a log line, in case a server echoes it.
+    std::string client_secret;
   };
   struct Done {
     uint64_t token = 0;

@@ -1,12 +1,12 @@
-// The Stream connection's event loop: one lws context and thread for every slot.
+// The Stream connections on the daemon's event loop: one lws vhost of our own for every slot.
 //
-// Threads: run()'s thread owns the lws context, the slots, the connections and their write
+// Threads: the loop thread owns the vhost, the slots, the connections and their write
 // queues; the sink and send_ack() run on it too. The open-call worker thread owns curl; it
-// hands results back through OpenCallWorker's queue and wakes us with lws_cancel_service().
-// request_stop() only stores an atomic that a 100 ms tick timer polls.
+// hands results back through OpenCallWorker's queue and wakes the loop with
+// lws_cancel_service(); we drain them in LWS_CALLBACK_EVENT_WAIT_CANCELLED.
 //
-// Timers (lws_sul, all on this thread): the tick (stop), per slot the reconnect delay, per
-// connection ping-idle, pong-timeout, silence watchdog and drain deadline.
+// Timers (lws_sul, all on the loop thread): the tick (stop deadline), per slot the reconnect
+// delay, per connection ping-idle, pong-timeout, silence watchdog and drain deadline.
 #include "stream/stream_client.hpp"
 
 #include <curl/curl.h>
@@ -26,6 +26,7 @@
 #include "admin/metrics.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
+#include "loop/lws_log.hpp"
 #include "stream/backoff.hpp"
 #include "stream/connection.hpp"
 #include "stream/endpoint.hpp"
@@ -39,7 +40,7 @@ namespace {
 
 constexpr const char* kComponent = "stream";
 constexpr const char* kProtocolName = "dingtalk-stream";
-constexpr int64_t kTickUs = 100'000;            // how fast a stop request is noticed
+constexpr int64_t kTickUs = 100'000;            // how fast the stop deadline is noticed
 constexpr int64_t kDrainUs = 10'000'000;        // old connection after SYSTEM disconnect
 constexpr int64_t kStopCloseUs = 2'000'000;     // wait for close handshakes on stop
 constexpr int64_t kHealthyUptimeUs = 30'000'000;  // up this long: backoff resets
@@ -61,30 +62,6 @@ std::string malformed_label(const std::string& reason) {
   return "bad_envelope";
 }
 
-// lws log lines go through our logger; they never carry the ticket.
-void redact_ticket(std::string& text) {
-  for (size_t pos = text.find("ticket="); pos != std::string::npos;
-       pos = text.find("ticket=", pos + 1)) {
-    size_t end = text.find_first_of("& \t\r\n", pos + 7);
-    if (end == std::string::npos) end = text.size();
-    text.replace(pos + 7, end - pos - 7, "***");
-  }
-}
-
-extern "C" void lws_log_emit(int level, const char* line) {
-  try {
-    std::string text(line != nullptr ? line : "");
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    redact_ticket(text);
-    if (level & LLL_ERR) {
-      log::warn("lws", text);
-    } else {
-      log::debug("lws", text);
-    }
-  } catch (...) {
-  }
-}
-
 }  // namespace
 
 enum class SlotState { waiting, opening, connecting, up };
@@ -94,6 +71,9 @@ struct Slot {
       : owner(owner_), index(index_), backoff(reconnect.initial, reconnect.max) {}
   void* owner;
   int index;
+  // Beyond a reloaded, smaller `connections`: its connection drains and it reconnects no
+  // more. Kept in place (connections refer to slots by index) and revived if N grows again.
+  bool retired = false;
   SlotState state = SlotState::waiting;
   Backoff backoff;
   ConnectionId current = 0;  // the connecting/up connection; 0 when none
@@ -103,15 +83,18 @@ struct Slot {
 };
 
 struct StreamClient::Impl {
-  Impl(const config::Config& config_, FrameSink& sink_, StreamClient& self_)
-      : config(config_), sink(sink_), self(self_) {}
+  Impl(loop::EventLoop& loop_, std::shared_ptr<const config::Config> config_, FrameSink& sink_,
+       StreamClient& self_)
+      : loop(loop_), config(std::move(config_)), sink(sink_), self(self_) {}
 
-  const config::Config& config;
+  loop::EventLoop& loop;
+  std::shared_ptr<const config::Config> config;  // replaced whole on reload
   FrameSink& sink;
   StreamClient& self;
-  std::atomic<bool> stop_requested{false};
 
-  lws_context* context = nullptr;
+  lws_context* context = nullptr;  // the loop's
+  lws_vhost* vhost = nullptr;      // ours: client connections with our proxy and CA
+  lws_protocols protocols[2] = {};
   std::vector<std::unique_ptr<Slot>> slots;
   std::map<ConnectionId, std::unique_ptr<Connection>> conns;
   ConnectionId next_conn_id = 1;
@@ -125,6 +108,7 @@ struct StreamClient::Impl {
   bool destroying = false;  // context teardown: schedule nothing more
   bool killed_all = false;
   int64_t stop_deadline_us = 0;
+  std::function<void()> on_closed;  // close_all()'s; run once every connection is gone
   Timer tick_timer{{}, this};
 
   metrics::Registry& metrics = metrics::global();
@@ -133,9 +117,12 @@ struct StreamClient::Impl {
   std::map<std::pair<std::string, std::string>, metrics::Counter*> frame_counters;
   std::map<int, metrics::Counter*> ack_counters;
 
-  // --- setup and loop -------------------------------------------------------------------
-  int run();
-  bool create_context();
+  // --- setup and teardown ---------------------------------------------------------------
+  Status start();
+  Status create_vhost();
+  void release();
+  void reconfigure(std::shared_ptr<const config::Config> next);
+  void resize_slots();
 
   // --- slots ------------------------------------------------------------------------------
   void start_open(Slot& slot);
@@ -176,6 +163,7 @@ struct StreamClient::Impl {
 
   // --- stop -------------------------------------------------------------------------------
   void begin_stop();
+  void notify_closed_if_done();
 
   // --- the lws callback -------------------------------------------------------------------
   static int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void* in,
@@ -190,20 +178,17 @@ struct StreamClient::Impl {
 // ---------------------------------------------------------------------------------------
 // setup and loop
 
-bool StreamClient::Impl::create_context() {
-  static const lws_protocols protocols[] = {
-      {kProtocolName, &Impl::callback, 0, 0, 0, nullptr, 0},
-      {nullptr, nullptr, 0, 0, 0, nullptr, 0},
-  };
+Status StreamClient::Impl::create_vhost() {
+  protocols[0] = {kProtocolName, &Impl::callback, 0, 0, 0, nullptr, 0};
+  protocols[1] = {nullptr, nullptr, 0, 0, 0, nullptr, 0};
 
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = protocols;
-  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info.vhost_name = "dingtalk-stream";
   info.user = this;
-  // Bounds lws's per-thread fd table: N connections plus replacements and lws's own pipe.
-  info.fd_limit_per_thread = static_cast<unsigned int>(4 * config.dingtalk.connections + 16);
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   if (!ca_file.empty()) info.client_ssl_ca_filepath = ca_file.c_str();
   if (proxy) {
     proxy_lws = proxy->lws_address();
@@ -213,22 +198,19 @@ bool StreamClient::Impl::create_context() {
     // dingtalk.proxy / HTTPS_PROXY only. An empty address leaves the vhost without a proxy
     // (lws logs a harmless complaint about it, silenced here).
     info.http_proxy_address = "";
-    lws_set_log_level(0, lws_log_emit);
+    lws_set_log_level(0, nullptr);
   }
-  context = lws_create_context(&info);
-  lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
-  if (context == nullptr) {
-    log::error(kComponent, "could not create the websocket context");
-    return false;
-  }
-  return true;
+  vhost = lws_create_vhost(context, &info);
+  loop::route_lws_logs();
+  if (vhost == nullptr) return Status::error("could not create the websocket client vhost");
+  return Status::ok();
 }
 
-int StreamClient::Impl::run() {
-  lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+Status StreamClient::Impl::start() {
+  context = loop.context();
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
-  auto resolved = resolve_proxy(config.dingtalk.proxy, [](const char* name) { return std::getenv(name); });
+  auto resolved = resolve_proxy(config->dingtalk.proxy, [](const char* name) { return std::getenv(name); });
   if (!resolved) {
     log::error(kComponent, "ignoring an unusable proxy setting; connecting directly",
                {{"reason", resolved.status().message()}});
@@ -237,51 +219,102 @@ int StreamClient::Impl::run() {
     log::info(kComponent, "using HTTP proxy",
               {{"proxy", proxy->display()}, {"source", proxy->source}});
   }
-  ca_file = config.dingtalk.ca_file;
+  ca_file = config->dingtalk.ca_file;
 
-  if (!create_context()) return 1;
+  if (Status status = create_vhost(); !status) return status;
 
   OpenCallWorker::Settings settings;
-  settings.url = open_url(config.dingtalk.api_base);
   settings.proxy = proxy;
   settings.ca_file = ca_file;
-  settings.client_secret = config.dingtalk.client_secret;
   lws_context* ctx = context;
   worker = std::make_unique<OpenCallWorker>(std::move(settings), [ctx] { lws_cancel_service(ctx); });
   worker->start();
 
-  const int count = std::max(1, config.dingtalk.connections);
-  for (int i = 0; i < count; ++i) {
-    slots.push_back(std::make_unique<Slot>(this, i, config.dingtalk.reconnect));
-  }
   schedule(tick_timer, &Impl::on_tick, kTickUs);
-  for (auto& slot : slots) start_open(*slot);
+  resize_slots();
+  return Status::ok();
+}
 
-  for (;;) {
-    if (lws_service(context, 0) < 0) break;
-    if (stopping && conns.empty()) break;
-    // Bounded even if lws never reports the last close.
-    if (stopping && now_us() > stop_deadline_us + 1'000'000) break;
-  }
-
-  worker->stop();
+void StreamClient::Impl::release() {
+  if (worker) worker->stop();
   // Cancel every timer of ours while the context (which links them) still exists.
   destroying = true;
   tick_timer.cancel();
   for (auto& slot : slots) slot->retry_timer.cancel();
   for (auto& [id, conn] : conns) conn->cancel_timers();
-  lws_context_destroy(context);  // may call back into handle() for leftover wsis
-  context = nullptr;
-  conns.clear();
-  slots.clear();
-  worker.reset();
-  log::info(kComponent, "stopped");
-  return 0;
+}
+
+// Makes the slots match `connections`: new ones start connecting, surplus ones drain.
+void StreamClient::Impl::resize_slots() {
+  const size_t wanted = static_cast<size_t>(std::max(1, config->dingtalk.connections));
+  while (slots.size() < wanted) {
+    slots.push_back(std::make_unique<Slot>(this, static_cast<int>(slots.size()),
+                                           config->dingtalk.reconnect));
+    slots.back()->retired = true;  // revived below, like any retired slot
+  }
+  for (size_t i = 0; i < slots.size(); ++i) {
+    Slot& slot = *slots[i];
+    const bool keep = i < wanted;
+    if (keep && slot.retired) {
+      slot.retired = false;
+      start_open(slot);
+    } else if (!keep && !slot.retired) {
+      slot.retired = true;
+      slot.retry_timer.cancel();
+      slot.open_token = 0;  // an open call in flight is ignored when it returns
+      slot.state = SlotState::waiting;
+      if (Connection* c = find(slot.current)) {
+        if (c->state == ConnState::up) {
+          // No replacement will come: it closes once it owes no ACK (or at the deadline).
+          begin_replacement(*c, "connections reduced");
+          c->replaced = true;
+          if (c->owed.empty()) request_close(*c, "connections reduced");
+        } else {
+          kill(*c, "connections reduced");
+        }
+      }
+      slot.current = 0;
+    }
+  }
+}
+
+void StreamClient::Impl::reconfigure(std::shared_ptr<const config::Config> next) {
+  const config::DingTalk& before = config->dingtalk;
+  const config::DingTalk& after = next->dingtalk;
+  const bool new_identity = before.client_id != after.client_id ||
+                            before.client_secret != after.client_secret ||
+                            before.api_base != after.api_base ||
+                            config->subscriptions() != next->subscriptions();
+  if (before.proxy != after.proxy || before.ca_file != after.ca_file) {
+    log::warn(kComponent, "dingtalk.proxy and dingtalk.ca_file changes take effect on restart");
+  }
+  const bool new_pacing = before.reconnect.initial != after.reconnect.initial ||
+                          before.reconnect.max != after.reconnect.max;
+  config = std::move(next);
+  if (stopping) return;
+  for (auto& slot : slots) {
+    if (new_pacing) slot->backoff = Backoff(config->dingtalk.reconnect.initial, config->dingtalk.reconnect.max);
+  }
+  if (new_identity) {
+    log::info(kComponent, "credentials, api_base or subscriptions changed: replacing connections");
+    for (auto& slot : slots) {
+      if (slot->retired) continue;
+      Connection* c = find(slot->current);
+      if (c != nullptr && c->state == ConnState::up) {
+        begin_replacement(*c, "config reloaded");  // make before break
+        continue;
+      }
+      // Not up yet: whatever is under way was made with the old config; start again.
+      if (c != nullptr) kill(*c, "config reloaded");
+      slot->current = 0;
+      start_open(*slot);
+    }
+  }
+  resize_slots();
 }
 
 void StreamClient::Impl::on_tick(lws_sorted_usec_list_t* sul) {
   auto* self = static_cast<Impl*>(Timer::from(sul)->owner);
-  if (self->stop_requested.load() && !self->stopping) self->begin_stop();
   if (self->stopping && !self->killed_all && now_us() > self->stop_deadline_us) {
     // Close handshakes that did not finish in time: drop the sockets.
     self->killed_all = true;
@@ -289,7 +322,19 @@ void StreamClient::Impl::on_tick(lws_sorted_usec_list_t* sul) {
       if (conn->wsi != nullptr) lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
   }
+  // Bounded even if lws never reports the last close.
+  if (self->stopping && now_us() > self->stop_deadline_us + 1'000'000) {
+    self->conns.clear();
+    self->notify_closed_if_done();
+  }
   self->schedule(self->tick_timer, &Impl::on_tick, kTickUs);
+}
+
+void StreamClient::Impl::notify_closed_if_done() {
+  if (!stopping || !conns.empty() || !on_closed) return;
+  // Posted, not called: we may be deep inside an lws callback for the last connection.
+  loop.post(std::move(on_closed));
+  on_closed = nullptr;
 }
 
 void StreamClient::Impl::begin_stop() {
@@ -306,26 +351,27 @@ void StreamClient::Impl::begin_stop() {
       request_close(*conn, "shutdown");
     }
   }
-  lws_cancel_service(context);
+  notify_closed_if_done();
 }
 
 // ---------------------------------------------------------------------------------------
 // slots
 
 void StreamClient::Impl::start_open(Slot& slot) {
-  if (stopping) return;
+  if (stopping || slot.retired) return;
   slot.retry_timer.cancel();
   slot.state = SlotState::opening;
   slot.open_token = next_token++;
   slot.open_started_us = now_us();
   OpenRequest request;
-  request.client_id = config.dingtalk.client_id;
-  request.client_secret = config.dingtalk.client_secret;
-  request.subscriptions = config.subscriptions();
+  request.client_id = config->dingtalk.client_id;
+  request.client_secret = config->dingtalk.client_secret;
+  request.subscriptions = config->subscriptions();
   request.ua = user_agent();
   request.local_ip = local_ipv4_addresses();
   log::debug(kComponent, "opening connection", {{"slot", std::to_string(slot.index)}});
-  worker->submit(OpenCallWorker::Job{slot.open_token, slot.index, open_request_body(request)});
+  worker->submit(OpenCallWorker::Job{slot.open_token, slot.index, open_url(config->dingtalk.api_base),
+                                     open_request_body(request), config->dingtalk.client_secret});
 }
 
 void StreamClient::Impl::on_open_done(OpenCallWorker::Done& done) {
@@ -343,7 +389,7 @@ void StreamClient::Impl::on_open_done(OpenCallWorker::Done& done) {
                  {{"slot", slot_text},
                   {"status", std::to_string(r.http_status)},
                   {"error", r.error},
-                  {"client_id", config.dingtalk.client_id}});
+                  {"client_id", config->dingtalk.client_id}});
       slot.backoff.jump_to_max();
       schedule_reconnect(slot, "rejected credentials", false);
       return;
@@ -369,7 +415,7 @@ void StreamClient::Impl::start_websocket(Slot& slot, const std::string& endpoint
     return;
   }
   const ConnectionId id = next_conn_id++;
-  auto owned = std::make_unique<Connection>(this, id, slot.index, config.limits.max_frame);
+  auto owned = std::make_unique<Connection>(this, id, slot.index, config->limits.max_frame);
   Connection& c = *owned;
   c.endpoint = target->display;
   c.opened_us = slot.open_started_us;
@@ -387,6 +433,7 @@ void StreamClient::Impl::start_websocket(Slot& slot, const std::string& endpoint
   lws_client_connect_info ci;
   std::memset(&ci, 0, sizeof ci);
   ci.context = context;
+  ci.vhost = vhost;
   // A numeric address never blocks the loop in getaddrinfo(); TLS SNI and the hostname
   // check use the Host value below, not this.
   ci.address = address.empty() ? target->host.c_str() : address.c_str();
@@ -410,7 +457,7 @@ void StreamClient::Impl::start_websocket(Slot& slot, const std::string& endpoint
 }
 
 void StreamClient::Impl::schedule_reconnect(Slot& slot, const std::string& reason, bool healthy) {
-  if (stopping) return;
+  if (stopping || slot.retired) return;
   if (healthy) slot.backoff.reset();
   const auto delay = slot.backoff.next();
   slot.state = SlotState::waiting;
@@ -447,13 +494,15 @@ void StreamClient::Impl::on_established(Connection& c) {
              {"slot", std::to_string(c.slot)},
              {"endpoint", c.endpoint},
              {"connect_ms", std::to_string((now - c.opened_us) / 1000)}});
-  schedule(c.ping_timer, &Impl::on_ping_timer, to_us(config.dingtalk.keepalive.ping_idle));
+  schedule(c.ping_timer, &Impl::on_ping_timer, to_us(config->dingtalk.keepalive.ping_idle));
   schedule(c.silence_timer, &Impl::on_silence_timer,
-           to_us(config.dingtalk.keepalive.silence_timeout));
-  // Make before break: the replacement is up, so the connections it replaces may go.
+           to_us(config->dingtalk.keepalive.silence_timeout));
+  // Make before break: the replacement is up, so the connections it replaces may go as
+  // soon as they owe no ACK (the drain timer bounds the wait).
   for (auto& [id, other] : conns) {
     if (other->slot == c.slot && other->id != c.id && other->state == ConnState::draining) {
-      request_close(*other, "replaced by conn " + std::to_string(c.id));
+      other->replaced = true;
+      if (other->owed.empty()) request_close(*other, "replaced by conn " + std::to_string(c.id));
     }
   }
   if (stopping) request_close(c, "shutdown");
@@ -464,7 +513,7 @@ void StreamClient::Impl::note_alive(Connection& c) {
   if (c.awaiting_pong) {
     c.awaiting_pong = false;
     c.pong_timer.cancel();
-    schedule(c.ping_timer, &Impl::on_ping_timer, to_us(config.dingtalk.keepalive.ping_idle));
+    schedule(c.ping_timer, &Impl::on_ping_timer, to_us(config->dingtalk.keepalive.ping_idle));
   }
 }
 
@@ -483,7 +532,7 @@ void StreamClient::Impl::on_receive(Connection& c, struct lws* wsi, const char* 
       c.last_frame_us = now_us();
       malformed(c, "oversized",
                 "frame of " + std::to_string(c.reassembler.total_bytes()) +
-                    " bytes exceeds limits.max_frame (" + std::to_string(config.limits.max_frame) + ")",
+                    " bytes exceeds limits.max_frame (" + std::to_string(config->limits.max_frame) + ")",
                 c.reassembler.message_id(), c.reassembler.total_bytes());
       return;
     case Reassembler::Outcome::binary:
@@ -519,6 +568,8 @@ void StreamClient::Impl::on_text(Connection& c, std::string text) {
               {"type", std::string(frame_type_name(frame.type))},
               {"topic", std::string(frame.topic())},
               {"messageId", std::string(frame.message_id())}});
+  // Owed until the sink ACKs it: a draining connection stays open for it.
+  c.owed.insert(std::string(frame.message_id()));
   sink.on_frame(c.id, std::move(frame), self);
 }
 
@@ -578,6 +629,10 @@ void StreamClient::Impl::send_ack(ConnectionId id, const Ack& ack) {
     return;
   }
   enqueue(*c, ack, WriteQueue::Priority::normal);
+  if (c->owed.erase(ack.message_id) > 0 && c->owed.empty() && c->replaced &&
+      c->state == ConnState::draining) {
+    request_close(*c, "replaced; every ACK sent");
+  }
 }
 
 int StreamClient::Impl::on_writeable(Connection& c, struct lws* wsi) {
@@ -672,6 +727,7 @@ void StreamClient::Impl::on_gone(ConnectionId id, const std::string& reason) {
                {"endpoint", c->endpoint},
                {"reason", why}});
   }
+  if (stopping) notify_closed_if_done();
   if (destroying || stopping) return;
   Slot& slot = *slots[static_cast<size_t>(c->slot)];
   if (slot.current != id) return;  // a drained connection: its replacement is under way
@@ -686,7 +742,7 @@ void StreamClient::Impl::on_ping_timer(lws_sorted_usec_list_t* sul) {
   auto* c = static_cast<Connection*>(Timer::from(sul)->owner);
   auto* self = static_cast<Impl*>(c->owner);
   if (c->state == ConnState::closing || c->wsi == nullptr || c->awaiting_pong) return;
-  const auto& ka = self->config.dingtalk.keepalive;
+  const auto& ka = self->config->dingtalk.keepalive;
   const int64_t idle = now_us() - c->last_rx_us;
   if (idle < to_us(ka.ping_idle)) {
     self->schedule(c->ping_timer, &Impl::on_ping_timer, to_us(ka.ping_idle) - idle);
@@ -705,7 +761,7 @@ void StreamClient::Impl::on_pong_timer(lws_sorted_usec_list_t* sul) {
   log::warn(kComponent, "pong timeout",
             {{"conn", std::to_string(c->id)},
              {"slot", std::to_string(c->slot)},
-             {"timeout_ms", std::to_string(self->config.dingtalk.keepalive.pong_timeout.count())}});
+             {"timeout_ms", std::to_string(self->config->dingtalk.keepalive.pong_timeout.count())}});
   // The peer is not answering, so a close handshake would only wait: drop the socket.
   self->kill(*c, "pong timeout");
 }
@@ -714,7 +770,7 @@ void StreamClient::Impl::on_silence_timer(lws_sorted_usec_list_t* sul) {
   auto* c = static_cast<Connection*>(Timer::from(sul)->owner);
   auto* self = static_cast<Impl*>(c->owner);
   if (c->state != ConnState::up) return;
-  const int64_t limit = to_us(self->config.dingtalk.keepalive.silence_timeout);
+  const int64_t limit = to_us(self->config->dingtalk.keepalive.silence_timeout);
   const int64_t silent = now_us() - c->last_frame_us;
   if (silent < limit) {
     self->schedule(c->silence_timer, &Impl::on_silence_timer, limit - silent);
@@ -739,8 +795,8 @@ void StreamClient::Impl::on_drain_timer(lws_sorted_usec_list_t* sul) {
 int StreamClient::Impl::callback(struct lws* wsi, enum lws_callback_reasons reason, void*,
                                  void* in, size_t len) {
   if (wsi == nullptr) return 0;
-  lws_context* ctx = lws_get_context(wsi);
-  auto* self = ctx != nullptr ? static_cast<Impl*>(lws_context_user(ctx)) : nullptr;
+  lws_vhost* vh = lws_get_vhost(wsi);
+  auto* self = vh != nullptr ? static_cast<Impl*>(lws_get_vhost_user(vh)) : nullptr;
   if (self == nullptr) return 0;
   // No exception may cross into lws (C code).
   try {
@@ -757,7 +813,6 @@ int StreamClient::Impl::callback(struct lws* wsi, enum lws_callback_reasons reas
 int StreamClient::Impl::handle(struct lws* wsi, enum lws_callback_reasons reason, void* in,
                                size_t len) {
   if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
-    if (stop_requested.load() && !stopping) begin_stop();
     if (worker) {
       for (auto& done : worker->drain()) on_open_done(done);
     }
@@ -772,7 +827,7 @@ int StreamClient::Impl::handle(struct lws* wsi, enum lws_callback_reasons reason
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
       std::string why = "connect failed";
       if (in != nullptr) why += std::string(": ") + static_cast<const char*>(in);
-      redact_ticket(why);
+      loop::redact_ticket(why);
       on_gone(id, why);
       return 0;
     }
@@ -837,21 +892,34 @@ metrics::Counter& StreamClient::Impl::ack_counter(int code) {
 // ---------------------------------------------------------------------------------------
 // public API
 
-StreamClient::StreamClient(const config::Config& config, FrameSink& sink)
-    : impl_(std::make_unique<Impl>(config, sink, *this)) {}
+StreamClient::StreamClient(loop::EventLoop& loop, std::shared_ptr<const config::Config> config,
+                           FrameSink& sink)
+    : impl_(std::make_unique<Impl>(loop, std::move(config), sink, *this)) {}
 
 StreamClient::~StreamClient() = default;
 
-int StreamClient::run() {
-  try {
-    return impl_->run();
-  } catch (const std::exception& e) {
-    log::error(kComponent, "stream loop failed", {{"error", e.what()}});
-    return 1;
+Status StreamClient::start() { return impl_->start(); }
+
+void StreamClient::reconfigure(std::shared_ptr<const config::Config> config) {
+  impl_->reconfigure(std::move(config));
+}
+
+void StreamClient::close_all(std::function<void()> on_closed) {
+  impl_->on_closed = std::move(on_closed);
+  if (!impl_->stopping) {
+    impl_->begin_stop();
+  } else {
+    impl_->notify_closed_if_done();
   }
 }
 
-void StreamClient::request_stop() { impl_->stop_requested.store(true); }
+void StreamClient::release() { impl_->release(); }
+
+int StreamClient::connections_up() const {
+  int up = 0;
+  for (const auto& [id, conn] : impl_->conns) up += conn->state == ConnState::up ? 1 : 0;
+  return up;
+}
 
 void StreamClient::send_ack(ConnectionId conn, const Ack& ack) { impl_->send_ack(conn, ack); }
 

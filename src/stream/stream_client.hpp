@@ -1,31 +1,51 @@
-// Holds `dingtalk.connections` Stream connections on one lws context and thread: open call,
+// Holds `dingtalk.connections` Stream connections on the daemon's event loop: open call,
 // websocket, SYSTEM ping/disconnect, keepalive, watchdog, reconnect with backoff.
+//
+// Everything here runs on the loop thread, except that the open calls run on a worker
+// thread of the client's own (they hand results back through a queue and a loop wake-up).
 #pragma once
 
-#include <atomic>
+#include <functional>
 #include <memory>
 
+#include "common/status.hpp"
 #include "config/config.hpp"
+#include "loop/event_loop.hpp"
 #include "stream/frame_sink.hpp"
 
 namespace dsb::stream {
 
 class StreamClient : public AckWriter {
  public:
-  StreamClient(const config::Config& config, FrameSink& sink);
+  // `loop` and `sink` outlive the client.
+  StreamClient(loop::EventLoop& loop, std::shared_ptr<const config::Config> config,
+               FrameSink& sink);
   ~StreamClient() override;
   StreamClient(const StreamClient&) = delete;
   StreamClient& operator=(const StreamClient&) = delete;
 
-  // Runs the event loop on the calling thread until stop() has been asked and the
-  // connections are closed (with a close frame). Returns 0 after a clean stop, 1 when the
-  // loop could not start (the reason is logged).
-  int run();
+  // Adds the client's vhost (proxy, CA) to the loop and starts connecting every slot.
+  // REQUIRES: loop.create() succeeded.
+  Status start();
 
-  // Thread- and signal-safe: ask run() to close every connection and return.
-  void request_stop();
+  // A reloaded config. New credentials, api_base or subscriptions replace every connection
+  // make-before-break; a new `connections` count adds or drains slots; keepalive, reconnect
+  // and max_frame apply from the next connection or timer; proxy and ca_file only on restart.
+  void reconfigure(std::shared_ptr<const config::Config> config);
 
-  // AckWriter; stream thread only.
+  // Stops taking frames and reconnecting; flushes queued ACKs, closes every connection with
+  // a close frame (sockets that do not finish closing within 2 s are dropped), then runs
+  // `on_closed` once on the loop thread.
+  void close_all(std::function<void()> on_closed);
+
+  // After the loop stopped and before EventLoop::destroy(): stops the worker and cancels
+  // every timer. lws may still report leftover connections while the context is destroyed.
+  void release();
+
+  // Connections registered (websocket up, not yet closing).
+  int connections_up() const;
+
+  // AckWriter. An ACK for a connection that is gone is dropped (DingTalk redelivers).
   void send_ack(ConnectionId conn, const Ack& ack) override;
 
  private:

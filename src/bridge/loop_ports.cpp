@@ -1,0 +1,36 @@
+#include "bridge/loop_ports.hpp"
+
+#include "common/clock.hpp"
+
+namespace dsb::bridge {
+
+int64_t SystemWallClock::now_ms() const { return dsb::wall_ms(); }
+
+HttpWebhooks::HttpWebhooks(loop::EventLoop& loop, deliver::HttpClient::Options options)
+    : loop_(loop) {
+  client_ = std::make_unique<deliver::HttpClient>(options, [this](deliver::Completion c) {
+    // HTTP thread: hand over, nothing else.
+    loop_.post([this, c = std::move(c)]() mutable { complete(std::move(c)); });
+  });
+}
+
+HttpWebhooks::~HttpWebhooks() { shutdown(); }
+
+void HttpWebhooks::post(deliver::Request request, std::function<void(deliver::Response)> done) {
+  // The completion can only run on this (the loop) thread after we return, so registering
+  // `done` after submit() cannot miss it.
+  const deliver::RequestId id = client_->submit(std::move(request));
+  pending_.emplace(id, std::move(done));
+}
+
+void HttpWebhooks::complete(deliver::Completion completion) {
+  auto it = pending_.find(completion.id);
+  if (it == pending_.end()) return;
+  std::function<void(deliver::Response)> done = std::move(it->second);
+  pending_.erase(it);
+  done(std::move(completion.response));
+}
+
+void HttpWebhooks::shutdown() { client_.reset(); }
+
+}  // namespace dsb::bridge
