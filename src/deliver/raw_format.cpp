@@ -1,28 +1,10 @@
 #include "deliver/raw_format.hpp"
 
-#include <algorithm>
-#include <cctype>
-
-#include "deliver/signature.hpp"
-
 namespace dsb::deliver {
 namespace {
 
 void add_if_present(Request& request, const char* name, std::string_view value) {
   if (!value.empty()) request.headers.emplace_back(name, std::string(value));
-}
-
-bool has_header(const Request& request, std::string_view name) {
-  for (const auto& [existing, value] : request.headers) {
-    if (existing.size() == name.size() &&
-        std::equal(existing.begin(), existing.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return true;
-    }
-  }
-  return false;
 }
 
 }  // namespace
@@ -45,18 +27,19 @@ Request build_raw_request(const config::Route& route, const std::string& url,
     add_if_present(request, "X-DingTalk-Event-Born-Time", frame.header("eventBornTime"));
   }
   add_if_present(request, "Idempotency-Key", idempotency_key);
-  // Static headers add to ours but never replace them: the X-DingTalk-* set always says
-  // what the frame said.
-  for (const auto& header : route.headers) {
-    if (!has_header(request, header.first)) request.headers.push_back(header);
-  }
-  if (!route.signing_secret.empty()) {
-    const std::string timestamp = std::to_string(now_ms);
-    request.headers.emplace_back("X-Bridge-Timestamp", timestamp);
-    request.headers.emplace_back("X-Bridge-Signature",
-                                 bridge_signature(route.signing_secret, timestamp, request.body));
-  }
+  // The X-DingTalk-* set always says what the frame said: static headers cannot forge it.
+  finish_request(route, now_ms, request);
   return request;
+}
+
+Result<Request> RawFormat::build(const DeliveryInput& input) const {
+  return build_raw_request(input.route, input.url, input.frame, input.idempotency_key,
+                           input.now_ms);
+}
+
+ReplyVerdict RawFormat::judge(const config::Route&, std::string_view,
+                              const Response& response) const {
+  return ReplyVerdict::ok(response.body);
 }
 
 }  // namespace dsb::deliver

@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "deliver/base64.hpp"
+
 namespace dsb::deliver {
 
 std::string hmac_sha256(std::string_view key, std::string_view message) {
@@ -30,6 +32,17 @@ std::string bridge_signature(std::string_view secret, std::string_view timestamp
   message.reserve(timestamp_ms.size() + 1 + body.size());
   message.append(timestamp_ms).append(".").append(body);
   return "v1=" + hex_lower(hmac_sha256(secret, message));
+}
+
+std::string robot_signature(std::string_view client_secret, std::string_view timestamp_ms) {
+  std::string message;
+  message.reserve(timestamp_ms.size() + 1 + client_secret.size());
+  message.append(timestamp_ms).append("\n").append(client_secret);
+  return base64_encode(hmac_sha256(client_secret, message));
+}
+
+std::string card_signature(std::string_view api_secret, std::string_view timestamp_ms) {
+  return base64_encode(hmac_sha256(api_secret, timestamp_ms));
 }
 
 }  // namespace dsb::deliver

@@ -16,4 +16,12 @@ std::string hex_lower(std::string_view bytes);
 std::string bridge_signature(std::string_view secret, std::string_view timestamp_ms,
                              std::string_view body);
 
+// Header `sign` of a legacy-robot push (reference/legacy-http.md 2.1):
+// Base64(HMAC-SHA256(key = client_secret, timestamp_ms + "\n" + client_secret)).
+std::string robot_signature(std::string_view client_secret, std::string_view timestamp_ms);
+
+// Header `x-ddpaas-signature` of a legacy-card callback (reference/legacy-http.md 3.2):
+// Base64(HMAC-SHA256(key = api_secret, timestamp_ms)); no suffix, unlike the robot sign.
+std::string card_signature(std::string_view api_secret, std::string_view timestamp_ms);
+
 }  // namespace dsb::deliver

@@ -1,0 +1,58 @@
+#include "deliver/format.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "deliver/legacy_card_format.hpp"
+#include "deliver/legacy_event_format.hpp"
+#include "deliver/legacy_robot_format.hpp"
+#include "deliver/random.hpp"
+#include "deliver/raw_format.hpp"
+#include "deliver/signature.hpp"
+
+namespace dsb::deliver {
+namespace {
+
+bool has_header(const Request& request, std::string_view name) {
+  for (const auto& [existing, value] : request.headers) {
+    if (existing.size() == name.size() &&
+        std::equal(existing.begin(), existing.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+const WebhookFormat& format_for(config::Format format) {
+  static const RawFormat raw;
+  static const LegacyRobotFormat robot;
+  static const LegacyEventFormat event(system_random());
+  static const LegacyCardFormat card;
+  switch (format) {
+    case config::Format::raw: return raw;
+    case config::Format::legacy_robot: return robot;
+    case config::Format::legacy_event: return event;
+    case config::Format::legacy_card: return card;
+  }
+  return raw;
+}
+
+void finish_request(const config::Route& route, int64_t now_ms, Request& request) {
+  // Static headers add to ours but never replace them: what the format sets is the contract.
+  for (const auto& header : route.headers) {
+    if (!has_header(request, header.first)) request.headers.push_back(header);
+  }
+  if (!route.signing_secret.empty()) {
+    const std::string timestamp = std::to_string(now_ms);
+    request.headers.emplace_back("X-Bridge-Timestamp", timestamp);
+    request.headers.emplace_back("X-Bridge-Signature",
+                                 bridge_signature(route.signing_secret, timestamp, request.body));
+  }
+}
+
+}  // namespace dsb::deliver

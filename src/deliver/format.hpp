@@ -1,0 +1,65 @@
+// A route's `format` (product.md section 5) is two pure functions: how a frame becomes the
+// HTTP request a webhook expects, and how that webhook's 2xx answer is read. The relay
+// calls them; nothing here sends anything.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.hpp"
+#include "config/config.hpp"
+#include "deliver/http_client.hpp"
+#include "deliver/request.hpp"
+#include "stream/frame.hpp"
+
+namespace dsb::deliver {
+
+// Everything a request is built from. References must outlive the build() call only.
+struct DeliveryInput {
+  const config::Route& route;
+  const std::string& url;  // one of route.urls
+  const stream::Frame& frame;
+  // The frame's eventId, msgId or messageId, unprefixed (raw's Idempotency-Key).
+  std::string_view idempotency_key;
+  int64_t now_ms;                  // wall time: timestamps and signatures
+  std::string_view client_id;      // dingtalk.client_id: legacy-event's default owner key
+  std::string_view client_secret;  // dingtalk.client_secret: legacy-robot's sign key
+};
+
+// What a 2xx answer means. Non-2xx and transport failures never reach a format: they are
+// failed deliveries by rule.
+struct ReplyVerdict {
+  bool delivered = false;
+  std::string reason;  // why not delivered; "" when delivered
+  // The answer to pass on, "" for none: the callback's response JSON (card ACK data) or the
+  // robot message to post to sessionWebhook.
+  std::string reply;
+
+  static ReplyVerdict ok(std::string reply = {}) { return ReplyVerdict{true, {}, std::move(reply)}; }
+  static ReplyVerdict failed(std::string reason) { return ReplyVerdict{false, std::move(reason), {}}; }
+};
+
+class WebhookFormat {
+ public:
+  virtual ~WebhookFormat() = default;
+
+  // Fails only when the route's settings or the frame's data cannot make the request (e.g.
+  // legacy-event data that is not a JSON object); the caller counts that as a failed
+  // delivery and does not retry it any differently.
+  virtual Result<Request> build(const DeliveryInput& input) const = 0;
+
+  // REQUIRES: response.is_2xx(). `client_id` as in DeliveryInput.
+  virtual ReplyVerdict judge(const config::Route& route, std::string_view client_id,
+                             const Response& response) const = 0;
+};
+
+// The process-wide instance for `format` (stateless; nonces from system_random()).
+const WebhookFormat& format_for(config::Format format);
+
+// For implementations: appends the route's static headers (never replacing one already
+// set, compared case-insensitively), then X-Bridge-Timestamp / X-Bridge-Signature over the
+// final body when the route has a signing_secret.
+void finish_request(const config::Route& route, int64_t now_ms, Request& request);
+
+}  // namespace dsb::deliver
