@@ -29,7 +29,7 @@
 // GET /emulator/acks  [{"messageId","code","message","data","status","connection","at"}] and,
 //   for frames that are not valid ACKs, [{"invalid":"reason","messageId","text","connection","at"}]
 // GET /emulator/frames  [{"messageId","type","topic","eventId","eventType","connection","at",
-//   "deliveries","headers":{...},"data":"...","ack":null|{"code","status","connection","at"}}]
+//   "deliveries","headers":{...},"data":"...","ack":null|{"code","status","connection","at","latencyUs"}}]
 // GET /emulator/opens  [{"at","clientId","ua","localIp","subscriptions","accept","contentType",
 //   "status","error"}]
 // GET /emulator/replies  [{"at","session","contentType","body":"raw text","json":<parsed>|null}]
@@ -342,6 +342,7 @@ Response get_frames(const Gateway& gw) {
       num(w, "code", f.ack->code);
       str(w, "status", f.ack->status);
       str(w, "connection", f.ack->connection);
+      num(w, "latencyUs", f.ack->latency_us);
       num(w, "at", f.ack->at);
       w.EndObject();
     } else {

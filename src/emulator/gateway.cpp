@@ -1,5 +1,6 @@
 #include "emulator/gateway.hpp"
 
+#include "common/clock.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
 
@@ -186,7 +187,8 @@ void Gateway::message_received(const std::string& conn, std::string_view text, b
   record.message_id = ack->message_id;
   auto it = frame_index_.find(ack->message_id);
   if (it != frame_index_.end()) {
-    frames_[it->second].ack = AckSummary{ack->code, ack->status, conn, record.at};
+    PushedFrame& pushed = frames_[it->second];
+    pushed.ack = AckSummary{ack->code, ack->status, conn, record.at, steady_us() - pushed.pushed_us};
   }
   log::info("emulator", "ack",
             {{"connection", conn}, {"messageId", ack->message_id},
@@ -252,6 +254,7 @@ const PushedFrame& Gateway::push(FrameSpec spec, const std::string& conn) {
   pushed.frame = build_frame(spec, next_ids(*c));
   pushed.connection = conn;
   pushed.at = clock_.wall_ms();
+  pushed.pushed_us = steady_us();
   transport_.send(conn, pushed.frame.text, false, 1);
   log::info("emulator", "push",
             {{"connection", conn}, {"type", pushed.frame.type}, {"topic", pushed.frame.topic},
@@ -322,6 +325,7 @@ int Gateway::redeliver() {
     transport_.send(conn.value(), f.frame.text, false, 1);
     f.connection = conn.value();
     f.at = clock_.wall_ms();
+    f.pushed_us = steady_us();
     f.deliveries += 1;
     f.ack.reset();
     log::info("emulator", "redeliver",

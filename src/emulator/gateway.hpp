@@ -54,12 +54,14 @@ struct AckSummary {
   std::string status;
   std::string connection;
   int64_t at = 0;  // wall ms
+  int64_t latency_us = 0;  // from the push to this ACK (benchmarks read it)
 };
 
 struct PushedFrame {
   Frame frame;
   std::string connection;
   int64_t at = 0;  // wall ms of the last delivery
+  int64_t pushed_us = 0;  // steady µs of the last delivery, for ACK latency
   int deliveries = 1;
   std::optional<AckSummary> ack;  // of the latest delivery
 };
