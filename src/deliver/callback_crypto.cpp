@@ -78,7 +78,8 @@ std::string callback_signature(std::string_view token, std::string_view timestam
 
 Result<CallbackCrypto> CallbackCrypto::create(std::string token, std::string_view aes_key,
                                               std::string owner_key) {
-  std::optional<std::string> key = base64_decode(std::string(aes_key) + "=");
+  // The "=" of Base64(aes_key + "=") is the padding base64_decode implies anyway.
+  std::optional<std::string> key = base64_decode(aes_key);
   if (!key) return Result<CallbackCrypto>::error("aes_key is not Base64");
   if (key->size() != kKeyBytes) {
     return Result<CallbackCrypto>::error("aes_key decodes to " + std::to_string(key->size()) +
