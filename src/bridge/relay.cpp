@@ -98,121 +98,60 @@ void Relay::on_frame(ConnectionId conn, Frame frame, stream::AckWriter& acks) {
               {{"message_id", std::string(frame.message_id())}});
     return;
   }
-  switch (frame.type) {
-    case stream::FrameType::event:
-      handle_event(conn, std::move(frame));
-      break;
-    case stream::FrameType::callback:
-      if (frame.topic() == kRobotTopic) {
-        handle_robot_message(conn, std::move(frame));
-      } else {
-        handle_callback(conn, std::move(frame));
-      }
-      break;
-    case stream::FrameType::system:
-      break;  // answered by the stream itself; never routed
-  }
+  if (frame.type == stream::FrameType::system) return;  // the stream answers those itself
+  handle(conn, std::move(frame));
 }
 
-void Relay::handle_event(ConnectionId conn, Frame frame) {
+void Relay::handle(ConnectionId conn, Frame frame) {
+  const Kind kind = frame.type == stream::FrameType::event ? Kind::event
+                    : frame.topic() == kRobotTopic         ? Kind::robot
+                                                           : Kind::callback;
   const std::string message_id(frame.message_id());
   const config::Route* route = Router(config_->routes).match(frame);
   if (route == nullptr) {
-    counter("dsb_unrouted_total", {{"type", "EVENT"}}).inc();
-    log::debug("bridge", "unrouted event ACKed",
-               {{"event_type", std::string(frame.header("eventType"))}, {"message_id", message_id}});
-    send_ack(conn, stream::ack_event(message_id, true, "unrouted"));
+    counter("dsb_unrouted_total", {{"type", std::string(stream::frame_type_name(frame.type))}}).inc();
+    if (kind == Kind::event) {
+      log::debug("bridge", "unrouted event ACKed",
+                 {{"event_type", std::string(frame.header("eventType"))}, {"message_id", message_id}});
+      send_ack(conn, stream::ack_event(message_id, true, "unrouted"));
+    } else {
+      log::warn("bridge", "no route for callback topic",
+                {{"topic", std::string(frame.topic())}, {"message_id", message_id}});
+      send_ack(conn, stream::ack_error(message_id, 404, "no route for topic"));
+    }
     return;
   }
-  const std::string key = dedup_key(frame, "");
+  // DingTalk ignores a robot ACK's data and redelivers slow ones: ACK first, deliver after.
+  if (kind == Kind::robot) send_ack(conn, stream::ack_callback(message_id, "null"));
+
+  RobotMessage robot = kind == Kind::robot ? read_robot_message(frame.data) : RobotMessage{};
+  const std::string key = dedup_key(frame, robot.msg_id);
   if (auto earlier = dedup_.find(key, clock_.now_ms())) {
     counter("dsb_duplicates_total", {{"route", route->name}}).inc();
-    log::info("bridge", "duplicate ACKed as before, not delivered again",
+    log::info("bridge", "duplicate not delivered again",
               {{"route", route->name}, {"key", key}, {"message_id", message_id}});
-    send_ack(conn, Ack{message_id, earlier->code, "OK", earlier->data});
+    if (kind != Kind::robot) send_ack(conn, Ack{message_id, earlier->code, "OK", earlier->data});
     return;
   }
   if (auto running = deliveries_.find(key); running != deliveries_.end()) {
     counter("dsb_duplicates_total", {{"route", route->name}}).inc();
     log::info("bridge", "redelivery joins the delivery under way",
               {{"route", route->name}, {"key", key}, {"message_id", message_id}});
-    add_waiter(running->second, conn, message_id);
+    if (kind != Kind::robot) add_waiter(running->second, conn, message_id);
     return;
   }
-  auto delivery = std::make_shared<Delivery>();
-  delivery->kind = Kind::event;
-  delivery->key = key;
-  std::string_view event_id = frame.header("eventId");
-  delivery->idempotency_key = std::string(event_id.empty() ? frame.message_id() : event_id);
-  delivery->config = config_;
-  delivery->route = route;
-  delivery->frame = std::move(frame);
-  deliveries_[key] = delivery;
-  add_waiter(delivery, conn, message_id);
-  start_delivery(delivery);
-}
 
-void Relay::handle_robot_message(ConnectionId conn, Frame frame) {
-  const std::string message_id(frame.message_id());
-  const config::Route* route = Router(config_->routes).match(frame);
-  if (route == nullptr) {
-    counter("dsb_unrouted_total", {{"type", "CALLBACK"}}).inc();
-    send_ack(conn, stream::ack_error(message_id, 404, "no route for topic"));
-    return;
-  }
-  // DingTalk ignores a robot ACK's data and redelivers slow ones: ACK first, deliver after.
-  send_ack(conn, stream::ack_callback(message_id, "null"));
-
-  RobotMessage robot = read_robot_message(frame.data);
-  const std::string key = dedup_key(frame, robot.msg_id);
-  if (dedup_.find(key, clock_.now_ms()) || deliveries_.count(key) > 0) {
-    counter("dsb_duplicates_total", {{"route", route->name}}).inc();
-    log::info("bridge", "duplicate robot message not delivered again",
-              {{"route", route->name}, {"key", key}});
-    return;
-  }
   auto delivery = std::make_shared<Delivery>();
-  delivery->kind = Kind::robot;
+  delivery->kind = kind;
   delivery->key = key;
-  delivery->idempotency_key = robot.msg_id.empty() ? message_id : robot.msg_id;
+  // What the webhook sees as Idempotency-Key: the dedup key without its kind prefix.
+  delivery->idempotency_key = key.substr(key.find(':') + 1);
   delivery->config = config_;
   delivery->route = route;
   delivery->frame = std::move(frame);
   delivery->robot = std::move(robot);
   deliveries_[key] = delivery;
-  start_delivery(delivery);
-}
-
-void Relay::handle_callback(ConnectionId conn, Frame frame) {
-  const std::string message_id(frame.message_id());
-  const config::Route* route = Router(config_->routes).match(frame);
-  if (route == nullptr) {
-    counter("dsb_unrouted_total", {{"type", "CALLBACK"}}).inc();
-    log::warn("bridge", "no route for callback topic",
-              {{"topic", std::string(frame.topic())}, {"message_id", message_id}});
-    send_ack(conn, stream::ack_error(message_id, 404, "no route for topic"));
-    return;
-  }
-  const std::string key = dedup_key(frame, "");
-  if (auto earlier = dedup_.find(key, clock_.now_ms())) {
-    counter("dsb_duplicates_total", {{"route", route->name}}).inc();
-    send_ack(conn, Ack{message_id, earlier->code, "OK", earlier->data});
-    return;
-  }
-  if (auto running = deliveries_.find(key); running != deliveries_.end()) {
-    counter("dsb_duplicates_total", {{"route", route->name}}).inc();
-    add_waiter(running->second, conn, message_id);
-    return;
-  }
-  auto delivery = std::make_shared<Delivery>();
-  delivery->kind = Kind::callback;
-  delivery->key = key;
-  delivery->idempotency_key = message_id;
-  delivery->config = config_;
-  delivery->route = route;
-  delivery->frame = std::move(frame);
-  deliveries_[key] = delivery;
-  add_waiter(delivery, conn, message_id);
+  if (kind != Kind::robot) add_waiter(delivery, conn, message_id);
   start_delivery(delivery);
 }
 

@@ -55,9 +55,8 @@ class Relay : public stream::FrameSink {
   struct Delivery;
   struct Waiter;
 
-  void handle_event(stream::ConnectionId conn, stream::Frame frame);
-  void handle_robot_message(stream::ConnectionId conn, stream::Frame frame);
-  void handle_callback(stream::ConnectionId conn, stream::Frame frame);
+  // Routes an EVENT or CALLBACK frame, answers repeats, or starts its delivery.
+  void handle(stream::ConnectionId conn, stream::Frame frame);
 
   // Starts one POST per URL that has not had this frame yet.
   void start_delivery(std::shared_ptr<Delivery> delivery);
