@@ -19,7 +19,9 @@
 #include "admin/admin_server.hpp"
 #include "loop/event_loop.hpp"
 
-namespace exposition {  // defined in metrics_exposition_test.cpp
+// Defined in metrics_exposition_test.cpp; these declarations must stay token-for-token the
+// same as the ones there (one binary, one definition).
+namespace exposition {
 struct Series {
   std::string name;
   std::map<std::string, std::string> labels;
