@@ -5,6 +5,9 @@
 #include <memory>
 #include <string>
 
+#include "admin/admin_server.hpp"
+#include "admin/metrics.hpp"
+#include "admin/systemd_notify.hpp"
 #include "bridge/dedup.hpp"
 #include "bridge/loop_ports.hpp"
 #include "bridge/relay.hpp"
@@ -41,7 +44,7 @@ void install_signal_handlers() {
 constexpr std::chrono::milliseconds kTick{100};  // how fast a signal is noticed
 
 // Owns every stage for one run, in the order they must be built and torn down.
-class Daemon {
+class Daemon : public admin::Readiness {
  public:
   explicit Daemon(const config::Config& config)
       : config_(std::make_shared<const config::Config>(config)),
@@ -58,16 +61,33 @@ class Daemon {
       log::error("bridge", "cannot start the event loop", {{"reason", status.message()}});
       return 1;
     }
+    metrics::declare_standard(metrics::global());
+    if (!config_->admin.listen.empty()) {
+      if (Status status = admin_.start(loop_, config_->admin.listen, *this); !status) {
+        log::error("bridge", "cannot start the admin endpoint", {{"reason", status.message()}});
+        loop_.destroy();
+        return 1;
+      }
+      log::info("bridge", "admin endpoint listening", {{"address", admin_.address()}});
+    }
     if (Status status = stream_.start(); !status) {
       log::error("bridge", "cannot start the Stream connection", {{"reason", status.message()}});
       loop_.destroy();
       return 1;
     }
+    // READY=1 once the loop really runs: the first task it executes.
+    loop_.post([this] {
+      admin::systemd::notify_ready();
+      admin::systemd::notify_status("running");
+      watchdog_.start(loop_);
+    });
     schedule_tick();
     loop_.run();
 
     // Teardown order: no thread may post to the loop, and no timer may be linked in it,
-    // when the context goes; the stream must still be there to hear about its sockets.
+    // when the context goes; the stream and the admin server must still be there to hear
+    // about their sockets.
+    watchdog_.stop();
     webhooks_.shutdown();
     stream_.release();
     loop_.destroy();
@@ -75,6 +95,14 @@ class Daemon {
   }
 
  private:
+  // admin::Readiness. Loop thread; cheap.
+  std::vector<std::string> not_ready_reasons() const override {
+    std::vector<std::string> reasons;
+    if (draining_) reasons.emplace_back("shutting down");
+    if (stream_.connections_up() == 0) reasons.emplace_back("no Stream connection registered");
+    return reasons;
+  }
+
   static deliver::HttpClient::Options http_options(const config::Config& config) {
     deliver::HttpClient::Options options;
     // A webhook reply can become a callback ACK: never larger than a frame we accept.
@@ -103,6 +131,8 @@ class Daemon {
     draining_ = true;
     drain_deadline_ms_ = steady_ms() + config_->limits.shutdown_grace.count();
     relay_.stop_taking_frames();
+    admin::systemd::notify_stopping();
+    admin::systemd::notify_status("draining");
     log::info("bridge", "stopping: draining in-flight work",
               {{"in_flight", std::to_string(relay_.in_flight())},
                {"grace_ms", std::to_string(config_->limits.shutdown_grace.count())}});
@@ -122,6 +152,10 @@ class Daemon {
   void reload() {
     const std::string& path = config_->source_file;
     log::info("bridge", "reloading config", {{"config", path}});
+    admin::systemd::notify_reloading();
+    struct ReadyAgain {
+      ~ReadyAgain() { admin::systemd::notify_ready(); }
+    } ready_again;  // on every way out, accepted or rejected
     config::ProcessEnvironment env;
     config::LoadResult result = config::load_file(path, env);
     if (!result.config) {
@@ -151,6 +185,8 @@ class Daemon {
   LoopTimers timers_;
   Relay relay_;
   stream::StreamClient stream_;
+  admin::AdminServer admin_;
+  admin::systemd::WatchdogPinger watchdog_;
 
   bool draining_ = false;
   bool closing_ = false;

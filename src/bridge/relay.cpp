@@ -214,6 +214,7 @@ void Relay::on_response(const std::shared_ptr<Delivery>& delivery, size_t url_in
   const std::string& url = route.urls[url_index];
   const bool ok = response.is_2xx();
   counter("dsb_deliveries_total", {{"route", route.name}, {"outcome", ok ? "ok" : "failed"}}).inc();
+  latency_histogram(route.name).observe(static_cast<double>(response.elapsed_ms) / 1000.0);
   if (ok) {
     log::debug("bridge", "delivered",
                {{"route", route.name}, {"url", url}, {"status", std::to_string(response.status)},
@@ -239,6 +240,16 @@ void Relay::on_response(const std::shared_ptr<Delivery>& delivery, size_t url_in
     ack_waiters(*delivery);
   }
   if (--delivery->outstanding == 0) on_all_responses(delivery);
+}
+
+metrics::Histogram& Relay::latency_histogram(const std::string& route) {
+  auto it = latency_by_route_.find(route);
+  if (it == latency_by_route_.end()) {
+    metrics::Histogram& histogram =
+        metrics::global().histogram("dsb_delivery_duration_seconds", {{"route", route}});
+    it = latency_by_route_.emplace(route, &histogram).first;
+  }
+  return *it->second;
 }
 
 void Relay::on_all_responses(const std::shared_ptr<Delivery>& delivery) {

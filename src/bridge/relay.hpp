@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "admin/metrics.hpp"
 #include "bridge/dedup.hpp"
 #include "bridge/ports.hpp"
 #include "bridge/route_lanes.hpp"
@@ -71,6 +72,8 @@ class Relay : public stream::FrameSink {
   void finish(const std::shared_ptr<Delivery>& delivery);
 
   void send_ack(stream::ConnectionId conn, const stream::Ack& ack);
+  // Looked up once per route: the registry takes a lock, a hot path should not.
+  metrics::Histogram& latency_histogram(const std::string& route);
 
   std::shared_ptr<const config::Config> config_;
   Timers& timers_;
@@ -82,6 +85,7 @@ class Relay : public stream::FrameSink {
   bool taking_frames_ = true;
   // Deliveries under way, by dedup key: one per frame identity, however often it arrives.
   std::unordered_map<std::string, std::shared_ptr<Delivery>> deliveries_;
+  std::unordered_map<std::string, metrics::Histogram*> latency_by_route_;
 };
 
 }  // namespace dsb::bridge
