@@ -19,27 +19,7 @@
 #include "admin/admin_server.hpp"
 #include "loop/event_loop.hpp"
 
-// Defined in metrics_exposition_test.cpp; these declarations must stay token-for-token the
-// same as the ones there (one binary, one definition).
-namespace exposition {
-struct Series {
-  std::string name;
-  std::map<std::string, std::string> labels;
-  double value = 0;
-};
-struct Family {
-  std::string type;
-  std::string help;
-  std::vector<Series> series;
-};
-struct Parsed {
-  std::string error;
-  std::vector<std::string> order;
-  std::map<std::string, Family> families;
-  double value(const std::string& name, const std::map<std::string, std::string>& labels = {}) const;
-};
-Parsed parse(const std::string& text);
-}  // namespace exposition
+#include "support/exposition_parser.hpp"
 
 using namespace dsb;
 using namespace std::chrono_literals;
