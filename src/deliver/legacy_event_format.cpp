@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -27,12 +28,6 @@ std::string_view trim(std::string_view text) {
   if (first == std::string_view::npos) return {};
   const auto last = text.find_last_not_of(" \t\r\n");
   return text.substr(first, last - first + 1);
-}
-
-// A reply field as the text the app signed: strings as they are, numbers as written
-// (the reply is parsed with numbers kept as strings).
-std::optional<std::string_view> signed_text(const rapidjson::Value& reply, const char* name) {
-  return json::string_member(reply, name);
 }
 
 std::string clip(std::string_view text) {
@@ -149,7 +144,8 @@ ReplyVerdict LegacyEventFormat::judge(const config::Route& route, std::string_vi
   std::optional<std::string_view> fields[4];
   static constexpr const char* kNames[4] = {"msg_signature", "timeStamp", "nonce", "encrypt"};
   for (int i = 0; i < 4; ++i) {
-    fields[i] = signed_text(reply, kNames[i]);
+    // A number is kept as the text the app signed: the parse keeps numbers as strings.
+    fields[i] = json::string_member(reply, kNames[i]);
     if (!fields[i]) {
       const bool present = reply.HasMember(kNames[i]);
       return ReplyVerdict::failed(std::string("event reply ") +
