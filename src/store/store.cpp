@@ -1,0 +1,466 @@
+#include "store/store.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+
+namespace dsb::store {
+namespace {
+
+constexpr const char* kComponent = "store";
+
+std::string headers_json(const stream::Frame& frame) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.StartObject();
+  for (const auto& [name, value] : frame.headers) {
+    writer.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  }
+  writer.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+void parse_headers(const std::string& text, stream::Frame& frame) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject()) return;
+  for (const auto& member : doc.GetObject()) {
+    if (!member.value.IsString()) continue;
+    frame.headers.emplace_back(
+        std::string(member.name.GetString(), member.name.GetStringLength()),
+        std::string(member.value.GetString(), member.value.GetStringLength()));
+  }
+}
+
+stream::FrameType parse_frame_type(const std::string& name) {
+  if (name == "CALLBACK") return stream::FrameType::callback;
+  if (name == "SYSTEM") return stream::FrameType::system;
+  return stream::FrameType::event;
+}
+
+}  // namespace
+
+Store::Store(StoreOptions options)
+    : options_(std::move(options)), thread_([this] { run(); }) {}
+
+Store::~Store() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+int64_t Store::now() const { return options_.wall_clock ? options_.wall_clock() : wall_ms(); }
+
+Status Store::wait_open() {
+  std::unique_lock lock(open_mutex_);
+  opened_.wait(lock, [this] { return open_status_.has_value(); });
+  return *open_status_;
+}
+
+std::string Store::unwritable_reason() const {
+  if (writable()) return {};
+  std::lock_guard lock(reason_mutex_);
+  return reason_;
+}
+
+void Store::set_writable(bool writable, const std::string& reason) {
+  const bool changed = !logged_state_known_ || writable_.load() != writable;
+  {
+    std::lock_guard lock(reason_mutex_);
+    reason_ = writable ? std::string() : reason;
+  }
+  writable_.store(writable, std::memory_order_release);
+  if (!changed) return;
+  logged_state_known_ = true;
+  const std::string path = database_path(options_.state_dir);
+  if (writable) {
+    log::info(kComponent, "store is writable", {{"path", path}});
+  } else {
+    log::error(kComponent, "store is NOT writable: spooled events are ACKed LATER until it is",
+               {{"path", path}, {"reason", reason}});
+  }
+}
+
+void Store::enqueue(Request request) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(request));
+  }
+  wake_.notify_one();
+}
+
+bool Store::ensure_open() {
+  if (db_) return true;
+  const int64_t t = steady_ms();
+  if (t < next_open_attempt_ms_) return false;
+  next_open_attempt_ms_ = t + options_.retry_interval_ms;
+  Status status = ensure_state_dir(options_.state_dir);
+  if (status) {
+    OpenOptions open;
+    open.busy_timeout_ms = options_.busy_timeout_ms;
+    open.max_page_count = options_.max_page_count;
+    auto db = Database::open(database_path(options_.state_dir), open);
+    if (db) {
+      db_ = std::move(db.value());
+      claimed_.clear();  // nothing can be in flight from a database we did not have
+    } else {
+      status = db.status();
+    }
+  }
+  if (db_) {
+    if (Status counted = update_counts(); !counted)
+      log::warn(kComponent, "cannot count spooled deliveries", {{"reason", counted.message()}});
+    set_writable(true, {});
+  } else {
+    set_writable(false, status.message());
+  }
+  return db_ != nullptr;
+}
+
+void Store::run() {
+  const bool opened = ensure_open();
+  {
+    std::lock_guard lock(open_mutex_);
+    open_status_ = opened ? Status::ok() : Status::error(unwritable_reason());
+  }
+  opened_.notify_all();
+  next_maintenance_ms_ = steady_ms() + options_.maintenance_interval_ms;
+
+  std::vector<Request> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      int64_t deadline = next_maintenance_ms_;
+      if (!db_) deadline = std::min(deadline, next_open_attempt_ms_);
+      const int64_t wait = std::max<int64_t>(0, deadline - steady_ms());
+      wake_.wait_for(lock, std::chrono::milliseconds(wait),
+                     [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_ && queue_.empty()) break;
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    if (!db_) ensure_open();
+    if (steady_ms() >= next_maintenance_ms_) {
+      next_maintenance_ms_ = steady_ms() + options_.maintenance_interval_ms;
+      batch.push_back({[this](Database* db) {
+                         if (!db) return Status::ok();
+                         maintain();
+                         return Status::ok();
+                       },
+                       [](const Status&) {}, true});
+    }
+    if (!batch.empty()) run_batch(batch);
+    batch.clear();
+  }
+  db_.reset();
+}
+
+void Store::run_batch(std::vector<Request>& batch) {
+  const bool writes = std::any_of(batch.begin(), batch.end(), [](const Request& r) {
+    return r.writes;
+  });
+  // Every request of the batch shares its transaction's fate: one fails, all fail (their
+  // SQL is ours, so a failure means the file or the disk, not the request).
+  Status outcome = Status::ok();
+  if (!db_) {
+    outcome = Status::error("store unavailable: " + unwritable_reason());
+  } else if (Status begun = db_->exec(writes ? "BEGIN IMMEDIATE" : "BEGIN"); !begun) {
+    outcome = Status::error("store: cannot begin a transaction: " + begun.message());
+  } else {
+    batch_pending_delta_ = 0;
+    batch_dead_delta_ = 0;
+    for (auto& request : batch) {
+      if (Status applied = request.apply(db_.get()); !applied) {
+        outcome = Status::error("store: " + applied.message());
+        break;
+      }
+    }
+    if (outcome && writes && options_.fault) outcome = options_.fault();
+    if (outcome) {
+      if (Status committed = db_->exec("COMMIT"); !committed)
+        outcome = Status::error("store: commit failed: " + committed.message());
+    }
+    if (!outcome) db_->exec("ROLLBACK");  // also after a failed COMMIT: ends the transaction
+  }
+
+  if (outcome) {
+    if (writes) {
+      pending_ += batch_pending_delta_;
+      dead_ += batch_dead_delta_;
+      set_writable(true, {});
+    }
+  } else if (writes && db_) {
+    set_writable(false, outcome.message());
+  }
+  for (auto& request : batch) request.complete(outcome);
+}
+
+Status Store::update_counts() {
+  Status status = Status::ok();
+  Statement* stmt = db_->cached(
+      "SELECT state, count(*) FROM spool_deliveries WHERE state IN ('pending', 'dead') "
+      "GROUP BY state",
+      status);
+  if (!stmt) return status;
+  SpoolCounts counts;
+  while (stmt->step(status)) {
+    (stmt->text(0) == "pending" ? counts.pending : counts.dead) = stmt->int64(1);
+  }
+  stmt->reset();
+  if (!status) return status;
+  pending_ = counts.pending;
+  dead_ = counts.dead;
+  return status;
+}
+
+void Store::maintain() {
+  // Best effort inside the batch's transaction: a failure here is logged, not fatal.
+  Status status = Status::ok();
+  if (Statement* prune = db_->cached("DELETE FROM dedup WHERE remembered_at < ?1", status)) {
+    prune->bind(1, now() - options_.dedup_window_ms);
+    status = prune->run();
+    if (status && db_->changes() > 0)
+      log::debug(kComponent, "pruned dedup records", {{"count", std::to_string(db_->changes())}});
+  }
+  if (status) {
+    if (Statement* drop = db_->cached(
+            "DELETE FROM spool_frames WHERE NOT EXISTS (SELECT 1 FROM spool_deliveries d "
+            "WHERE d.frame_id = spool_frames.id AND d.state != 'delivered')",
+            status)) {
+      status = drop->run();
+    }
+  }
+  if (status) status = update_counts();
+  if (!status) log::warn(kComponent, "maintenance failed", {{"reason", status.message()}});
+}
+
+void Store::append(SpoolEntry entry, std::function<void(Status)> done) {
+  auto shared = std::make_shared<SpoolEntry>(std::move(entry));
+  enqueue({[this, shared](Database* db) {
+             Status status = Status::ok();
+             Statement* frame = db->cached(
+                 "INSERT INTO spool_frames (route, dedup_key, frame_type, headers, data, "
+                 "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 status);
+             if (!frame) return status;
+             frame->bind(1, shared->route)
+                 .bind(2, shared->dedup_key)
+                 .bind(3, stream::frame_type_name(shared->frame.type))
+                 .bind(4, headers_json(shared->frame))
+                 .bind(5, shared->frame.data)
+                 .bind(6, shared->created_at_ms);
+             if (status = frame->run(); !status) return status;
+             const int64_t frame_id = db->last_insert_id();
+             Statement* delivery = db->cached(
+                 "INSERT INTO spool_deliveries (frame_id, url, queued_at, next_attempt_at, "
+                 "updated_at) VALUES (?1, ?2, ?3, ?3, ?3)",
+                 status);
+             if (!delivery) return status;
+             for (const auto& url : shared->urls) {
+               delivery->reset();
+               delivery->bind(1, frame_id).bind(2, url).bind(3, shared->created_at_ms);
+               if (status = delivery->run(); !status) return status;
+               ++batch_pending_delta_;
+             }
+             return status;
+           },
+           [done = std::move(done)](const Status& status) {
+             if (done) done(status);
+           },
+           true});
+}
+
+void Store::due(int64_t now_ms, size_t limit,
+                std::function<void(std::vector<DueDelivery>)> done) {
+  auto found = std::make_shared<std::vector<DueDelivery>>();
+  enqueue({[this, found, now_ms, limit](Database* db) {
+             Status status = Status::ok();
+             Statement* stmt = db->cached(
+                 "SELECT d.id, d.frame_id, f.route, f.dedup_key, f.frame_type, f.headers, "
+                 "f.data, d.url, d.attempts, d.queued_at, f.created_at "
+                 "FROM spool_deliveries d JOIN spool_frames f ON f.id = d.frame_id "
+                 "WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 "
+                 "ORDER BY d.next_attempt_at, d.id LIMIT ?2",
+                 status);
+             if (!stmt) return status;
+             // Claimed rows are still pending in the file: look past as many as there are.
+             stmt->bind(1, now_ms).bind(2, static_cast<int64_t>(limit + claimed_.size()));
+             while (found->size() < limit && stmt->step(status)) {
+               const int64_t id = stmt->int64(0);
+               if (claimed_.count(id)) continue;
+               DueDelivery d;
+               d.id = id;
+               d.frame_id = stmt->int64(1);
+               d.route = stmt->text(2);
+               d.dedup_key = stmt->text(3);
+               d.frame.type = parse_frame_type(stmt->text(4));
+               parse_headers(stmt->text(5), d.frame);
+               d.frame.data = stmt->text(6);
+               d.url = stmt->text(7);
+               d.attempts = static_cast<int>(stmt->int64(8));
+               d.queued_at_ms = stmt->int64(9);
+               d.created_at_ms = stmt->int64(10);
+               found->push_back(std::move(d));
+             }
+             stmt->reset();
+             if (!status) return status;
+             for (const auto& d : *found) claimed_.insert(d.id);
+             return status;
+           },
+           [this, found, done = std::move(done)](const Status& status) {
+             if (!status) {
+               for (const auto& d : *found) claimed_.erase(d.id);
+               found->clear();
+             }
+             done(std::move(*found));
+           },
+           false});
+}
+
+void Store::record_success(int64_t delivery_id, std::function<void(Status)> done) {
+  enqueue({[this, delivery_id](Database* db) {
+             Status status = Status::ok();
+             Statement* stmt = db->cached(
+                 "UPDATE spool_deliveries SET state = 'delivered', attempts = attempts + 1, "
+                 "last_error = '', updated_at = ?2 WHERE id = ?1 AND state = 'pending'",
+                 status);
+             if (!stmt) return status;
+             stmt->bind(1, delivery_id).bind(2, now());
+             status = stmt->run();
+             if (status) batch_pending_delta_ -= db->changes();
+             return status;
+           },
+           [this, delivery_id, done = std::move(done)](const Status& status) {
+             claimed_.erase(delivery_id);
+             if (done) done(status);
+           },
+           true});
+}
+
+void Store::record_failure(int64_t delivery_id, std::string error, int64_t next_attempt_at_ms,
+                           std::function<void(Status)> done) {
+  enqueue({[this, delivery_id, error = std::move(error), next_attempt_at_ms](Database* db) {
+             Status status = Status::ok();
+             Statement* stmt = db->cached(
+                 "UPDATE spool_deliveries SET attempts = attempts + 1, last_error = ?2, "
+                 "next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'pending'",
+                 status);
+             if (!stmt) return status;
+             stmt->bind(1, delivery_id).bind(2, error).bind(3, next_attempt_at_ms).bind(4, now());
+             return stmt->run();
+           },
+           [this, delivery_id, done = std::move(done)](const Status& status) {
+             claimed_.erase(delivery_id);
+             if (done) done(status);
+           },
+           true});
+}
+
+void Store::dead_letter(int64_t delivery_id, std::string error, std::function<void(Status)> done) {
+  enqueue({[this, delivery_id, error = std::move(error)](Database* db) {
+             Status status = Status::ok();
+             Statement* stmt = db->cached(
+                 "UPDATE spool_deliveries SET state = 'dead', attempts = attempts + 1, "
+                 "last_error = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'pending'",
+                 status);
+             if (!stmt) return status;
+             stmt->bind(1, delivery_id).bind(2, error).bind(3, now());
+             status = stmt->run();
+             if (status) {
+               batch_pending_delta_ -= db->changes();
+               batch_dead_delta_ += db->changes();
+             }
+             return status;
+           },
+           [this, delivery_id, done = std::move(done)](const Status& status) {
+             claimed_.erase(delivery_id);
+             if (done) done(status);
+           },
+           true});
+}
+
+void Store::release(int64_t delivery_id) {
+  enqueue({[](Database*) { return Status::ok(); },
+           [this, delivery_id](const Status&) { claimed_.erase(delivery_id); }, false});
+}
+
+void Store::refresh_counts(std::function<void(SpoolCounts)> done) {
+  enqueue({[this](Database*) { return update_counts(); },
+           [this, done = std::move(done)](const Status&) {
+             if (done) done(counts());
+           },
+           false});
+}
+
+void Store::remember_dedup(DedupRecord record) {
+  auto shared = std::make_shared<DedupRecord>(std::move(record));
+  enqueue({[shared](Database* db) {
+             Status status = Status::ok();
+             Statement* stmt = db->cached(
+                 "INSERT INTO dedup (key, code, data, remembered_at) VALUES (?1, ?2, ?3, ?4) "
+                 "ON CONFLICT (key) DO UPDATE SET code = excluded.code, data = excluded.data, "
+                 "remembered_at = excluded.remembered_at",
+                 status);
+             if (!stmt) return status;
+             stmt->bind(1, shared->key)
+                 .bind(2, static_cast<int64_t>(shared->code))
+                 .bind(3, shared->data)
+                 .bind(4, shared->remembered_at_ms);
+             return stmt->run();
+           },
+           [shared](const Status& status) {
+             if (!status)
+               log::debug(kComponent, "dedup record not stored",
+                          {{"key", shared->key}, {"reason", status.message()}});
+           },
+           true});
+}
+
+void Store::load_dedup(int64_t since_ms, std::function<void(std::vector<DedupRecord>)> done) {
+  auto found = std::make_shared<std::vector<DedupRecord>>();
+  enqueue({[found, since_ms](Database* db) {
+             Status status = Status::ok();
+             Statement* stmt = db->cached(
+                 "SELECT key, code, data, remembered_at FROM dedup WHERE remembered_at >= ?1 "
+                 "ORDER BY remembered_at",
+                 status);
+             if (!stmt) return status;
+             stmt->bind(1, since_ms);
+             while (stmt->step(status)) {
+               found->push_back({stmt->text(0), static_cast<int>(stmt->int64(1)), stmt->text(2),
+                                 stmt->int64(3)});
+             }
+             stmt->reset();
+             return status;
+           },
+           [found, done = std::move(done)](const Status& status) {
+             if (!status) found->clear();
+             done(std::move(*found));
+           },
+           false});
+}
+
+void Store::run_maintenance(std::function<void()> done) {
+  enqueue({[this](Database*) {
+             maintain();
+             return Status::ok();
+           },
+           [done = std::move(done)](const Status&) {
+             if (done) done();
+           },
+           true});
+}
+
+}  // namespace dsb::store

@@ -1,0 +1,195 @@
+// The durable store (product.md section 6): the spool of frames waiting for delivery and
+// the dedup records, in one SQLite file ({state_dir}/bridge.db, WAL, synchronous=FULL).
+//
+// Threading contract
+//   - The Store owns one thread of its own, the store thread. Every SQLite call runs there;
+//     the Database is opened, used and closed only on it.
+//   - Every public method may be called from any thread. The asynchronous ones queue a
+//     request and return at once; their completion (`done`) runs later ON THE STORE
+//     THREAD, exactly once, also when the store is unusable (with an error) or being
+//     destroyed. Completions must be quick and must not block on the Store; the daemon
+//     wraps each one in `loop.post(...)` to get back to the loop thread.
+//   - Requests are applied in the order they were queued (per calling thread).
+//
+// Group commit: the store thread takes every request queued so far (up to a batch cap)
+// and applies them in ONE transaction with one fsync; requests queued while that commit
+// runs form the next batch. So appends cost one fsync per batch, not one each.
+//
+// Faults: when the directory cannot be created, the file cannot be opened or a write
+// fails (read-only, disk full, I/O error), the batch's requests complete with an error,
+// writable() turns false with the reason (logged once per change), and the store tries
+// again: at once on the next request, and at least every `retry_interval` on its own.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "common/status.hpp"
+#include "stream/frame.hpp"
+#include "store/database.hpp"
+
+namespace dsb::store {
+
+// What the relay spools for a `delivery: spool` route: the frame and the URLs it goes to.
+struct SpoolEntry {
+  std::string route;
+  std::string dedup_key;
+  stream::Frame frame;
+  std::vector<std::string> urls;  // one delivery row each
+  int64_t created_at_ms = 0;      // wall clock
+};
+
+// One (frame, URL) delivery handed out by due(): claimed until record_*() or release().
+struct DueDelivery {
+  int64_t id = 0;  // the delivery id (record_* / spool replay --id)
+  int64_t frame_id = 0;
+  std::string route;
+  std::string dedup_key;
+  stream::Frame frame;
+  std::string url;
+  int attempts = 0;          // made so far
+  int64_t queued_at_ms = 0;  // for RetryPolicy's age (reset by `spool replay`)
+  int64_t created_at_ms = 0;
+};
+
+struct SpoolCounts {
+  int64_t pending = 0;
+  int64_t dead = 0;
+};
+
+struct DedupRecord {
+  std::string key;
+  int code = 200;
+  std::string data;
+  int64_t remembered_at_ms = 0;
+};
+
+struct StoreOptions {
+  std::string state_dir;
+  int64_t dedup_window_ms = 3'600'000;
+  int busy_timeout_ms = 5'000;
+  // Reopen / retry cadence while unwritable; also how often dedup rows are pruned, fully
+  // delivered frames dropped and the counts refreshed.
+  int64_t retry_interval_ms = 5'000;
+  int64_t maintenance_interval_ms = 60'000;
+  size_t max_batch = 1'024;  // requests per transaction
+  std::function<int64_t()> wall_clock;  // default: dsb::wall_ms
+  // Test hooks. `fault` runs on the store thread before each commit; an error fails the
+  // batch as a write error would. `max_page_count` caps the file ("disk full").
+  std::function<Status()> fault;
+  int64_t max_page_count = 0;
+};
+
+class Store {
+ public:
+  // Starts the store thread, which opens the database at once. Never fails: see writable().
+  explicit Store(StoreOptions options);
+  // Completes every queued request (applying it if the database is usable), closes the
+  // database and joins the store thread. REQUIRES: no other thread is still calling in.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Blocks until the store thread's first open attempt is over; returns its outcome. For
+  // startup logging: the store works (or keeps retrying) either way.
+  Status wait_open();
+
+  // Any thread, lock-free. False with the reason after a failed open or write; true again
+  // after the next successful one.
+  bool writable() const { return writable_.load(std::memory_order_acquire); }
+  std::string unwritable_reason() const;
+
+  // --- spool -----------------------------------------------------------------------------
+  // Stores the frame and one pending delivery per URL, due at once. `done` runs after the
+  // transaction holding it is committed and fsync'd (ok), or with the error.
+  void append(SpoolEntry entry, std::function<void(Status)> done);
+
+  // Pending deliveries with next_attempt_at <= now_ms, oldest first, at most `limit`,
+  // none that is already claimed; each one returned is claimed (not handed out again)
+  // until record_success/record_failure/dead_letter/release for its id. Claims are in
+  // memory: after a restart every pending delivery is due again. On error: empty list.
+  void due(int64_t now_ms, size_t limit, std::function<void(std::vector<DueDelivery>)> done);
+
+  // The outcome of an attempt on a claimed delivery; each ends the claim. `done` optional.
+  void record_success(int64_t delivery_id, std::function<void(Status)> done = {});
+  // A failed attempt that will be retried at `next_attempt_at_ms` (attempts + 1).
+  void record_failure(int64_t delivery_id, std::string error, int64_t next_attempt_at_ms,
+                      std::function<void(Status)> done = {});
+  // A failed attempt after which the delivery is given up (attempts + 1, state dead).
+  void dead_letter(int64_t delivery_id, std::string error, std::function<void(Status)> done = {});
+  // Ends the claim without an attempt (shutdown before the POST finished).
+  void release(int64_t delivery_id);
+
+  // Any thread: counts for metrics, refreshed after open and each maintenance pass.
+  SpoolCounts counts() const { return {pending_.load(), dead_.load()}; }
+  // Refreshes the counts now; `done` runs with them.
+  void refresh_counts(std::function<void(SpoolCounts)> done = {});
+
+  // --- dedup -----------------------------------------------------------------------------
+  // Write-behind: stored in the next batch; a failure is logged, not reported.
+  void remember_dedup(DedupRecord record);
+  // Records remembered at or after `since_ms`, oldest first.
+  void load_dedup(int64_t since_ms, std::function<void(std::vector<DedupRecord>)> done);
+
+  // Runs a maintenance pass now (tests; the store runs one every maintenance_interval).
+  void run_maintenance(std::function<void()> done = {});
+
+ private:
+  // One queued request. `apply` runs inside the batch's transaction (null db: the store is
+  // unusable) and returns its outcome; `complete` runs after the commit with that outcome,
+  // or with the commit's error.
+  struct Request {
+    std::function<Status(Database*)> apply;
+    std::function<void(const Status&)> complete;
+    bool writes = true;
+  };
+
+  void enqueue(Request request);
+  void run();
+  void run_batch(std::vector<Request>& batch);
+  bool ensure_open();
+  void set_writable(bool writable, const std::string& reason);
+  void maintain();
+  Status update_counts();
+  int64_t now() const;
+
+  const StoreOptions options_;
+
+  std::mutex mutex_;  // guards queue_, stopping_
+  std::condition_variable wake_;
+  std::deque<Request> queue_;
+  bool stopping_ = false;
+
+  std::mutex open_mutex_;  // guards open_status_
+  std::condition_variable opened_;
+  std::optional<Status> open_status_;
+
+  std::atomic<bool> writable_{false};
+  mutable std::mutex reason_mutex_;
+  std::string reason_ = "not opened yet";
+  std::atomic<int64_t> pending_{0};
+  std::atomic<int64_t> dead_{0};
+
+  // Store thread only.
+  std::unique_ptr<Database> db_;
+  std::unordered_set<int64_t> claimed_;
+  int64_t next_open_attempt_ms_ = 0;
+  int64_t next_maintenance_ms_ = 0;
+  bool logged_state_known_ = false;
+  int64_t batch_pending_delta_ = 0;  // count changes of the batch under way, applied on commit
+  int64_t batch_dead_delta_ = 0;
+
+  std::thread thread_;  // last: starts after every member above exists
+};
+
+}  // namespace dsb::store
