@@ -9,7 +9,7 @@
 #include "bridge/robot_message.hpp"
 #include "bridge/router.hpp"
 #include "common/log.hpp"
-#include "deliver/raw_format.hpp"
+#include "deliver/format.hpp"
 
 namespace dsb::bridge {
 
@@ -49,6 +49,13 @@ bool is_json(std::string_view text) {
 
 }  // namespace
 
+// One webhook's answer, as the route's format reads it.
+struct Answer {
+  bool delivered = false;
+  std::string reason;  // why not delivered
+  std::string reply;   // the callback response or robot reply; "" for none
+};
+
 struct Relay::Waiter {
   ConnectionId conn = 0;
   std::string message_id;
@@ -68,7 +75,7 @@ struct Relay::Delivery {
   size_t outstanding = 0;  // POSTs not answered yet
   bool all_ok = true;
   std::string failure;  // the first failure, for the LATER / 500 message
-  std::optional<deliver::Response> first_reply;  // callbacks: the first URL decides the ACK
+  std::optional<Answer> first_answer;  // callbacks: the first URL's answer decides the ACK
   std::vector<Waiter> waiters;  // ACKs owed, one per arrival of the frame
 };
 
@@ -198,9 +205,19 @@ void Relay::start_delivery(std::shared_ptr<Delivery> delivery) {
   for (size_t index : targets) {
     lanes_.run(route.name, route.max_in_flight, [this, delivery, index] {
       const config::Route& r = *delivery->route;
-      deliver::Request request = deliver::build_raw_request(
-          r, r.urls[index], delivery->frame, delivery->idempotency_key, clock_.now_ms());
-      webhooks_.post(std::move(request), [this, delivery, index](deliver::Response response) {
+      const config::DingTalk& dingtalk = delivery->config->dingtalk;
+      Result<deliver::Request> request = deliver::format_for(r.format).build(
+          {r, r.urls[index], delivery->frame, delivery->idempotency_key, clock_.now_ms(),
+           dingtalk.client_id, dingtalk.client_secret});
+      if (!request) {
+        // This frame cannot be put in the route's format: a failed delivery like any other.
+        lanes_.finish(r.name);
+        deliver::Response failed;
+        failed.error = request.status().message();
+        on_response(delivery, index, std::move(failed));
+        return;
+      }
+      webhooks_.post(std::move(request.value()), [this, delivery, index](deliver::Response response) {
         lanes_.finish(delivery->route->name);
         on_response(delivery, index, std::move(response));
       });
@@ -212,7 +229,17 @@ void Relay::on_response(const std::shared_ptr<Delivery>& delivery, size_t url_in
                         deliver::Response response) {
   const config::Route& route = *delivery->route;
   const std::string& url = route.urls[url_index];
-  const bool ok = response.is_2xx();
+  // Non-2xx is a failure by rule; a 2xx is read by the route's format (legacy-event must
+  // decrypt to "success", a callback reply must be usable).
+  Answer answer;
+  if (response.is_2xx()) {
+    deliver::ReplyVerdict verdict = deliver::format_for(route.format)
+                                        .judge(route, delivery->config->dingtalk.client_id, response);
+    answer = Answer{verdict.delivered, std::move(verdict.reason), std::move(verdict.reply)};
+  } else {
+    answer.reason = describe_failure(response);
+  }
+  const bool ok = answer.delivered;
   counter("dsb_deliveries_total", {{"route", route.name}, {"outcome", ok ? "ok" : "failed"}}).inc();
   latency_histogram(route.name).observe(static_cast<double>(response.elapsed_ms) / 1000.0);
   if (ok) {
@@ -223,20 +250,19 @@ void Relay::on_response(const std::shared_ptr<Delivery>& delivery, size_t url_in
       dedup_.remember(delivery->key + '\n' + url, {}, clock_.now_ms());
     }
   } else {
-    const std::string why = describe_failure(response);
     log::warn("bridge", "delivery failed",
-              {{"route", route.name}, {"url", url}, {"reason", why},
+              {{"route", route.name}, {"url", url}, {"reason", answer.reason},
                {"message_id", std::string(delivery->frame.message_id())}});
-    if (delivery->all_ok) delivery->failure = why;
+    if (delivery->all_ok) delivery->failure = answer.reason;
     delivery->all_ok = false;
   }
 
-  if (delivery->kind == Kind::robot && ok && is_robot_reply(response.body)) {
-    relay_robot_reply(*delivery, response.body);
+  if (delivery->kind == Kind::robot && ok && is_robot_reply(answer.reply)) {
+    relay_robot_reply(*delivery, answer.reply);
   }
   if (delivery->kind == Kind::callback && url_index == 0) {
     // The first URL's reply is the callback's answer; the others only get copies.
-    delivery->first_reply = std::move(response);
+    delivery->first_answer = std::move(answer);
     ack_waiters(*delivery);
   }
   if (--delivery->outstanding == 0) on_all_responses(delivery);
@@ -271,15 +297,15 @@ void Relay::ack_waiters(Delivery& delivery) {
       ack = delivery.all_ok ? stream::ack_event(waiter.message_id, true)
                             : stream::ack_event(waiter.message_id, false, delivery.failure);
     } else {
-      const deliver::Response& reply = *delivery.first_reply;
-      if (!reply.is_2xx()) {
-        ack = stream::ack_error(waiter.message_id, 500, describe_failure(reply));
-      } else if (reply.body.empty()) {
+      const Answer& answer = *delivery.first_answer;
+      if (!answer.delivered) {
+        ack = stream::ack_error(waiter.message_id, 500, answer.reason);
+      } else if (answer.reply.empty()) {
         ack = stream::ack_callback(waiter.message_id, "null");
-      } else if (!is_json(reply.body)) {
+      } else if (!is_json(answer.reply)) {
         ack = stream::ack_error(waiter.message_id, 500, "webhook reply is not JSON");
       } else {
-        ack = stream::ack_callback(waiter.message_id, reply.body);
+        ack = stream::ack_callback(waiter.message_id, answer.reply);
       }
       if (ack.code == 200) {
         dedup_.remember(delivery.key, {ack.code, ack.data.value_or("")}, clock_.now_ms());
