@@ -7,7 +7,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 PACKAGES="build-essential cmake pkg-config ca-certificates \
   libwebsockets-dev libcurl4-openssl-dev rapidjson-dev libcli11-dev libyaml-cpp-dev \
-  catch2 libsqlite3-dev libssl-dev libsystemd-dev python3"
+  catch2 libsqlite3-dev libssl-dev libsystemd-dev python3 openssl"
 # shellcheck disable=SC2086
 if ! dpkg-query -W -f='${Status}\n' $PACKAGES 2>/dev/null | grep -qv 'install ok installed' \
    && [ "$(dpkg-query -W -f='${Status}\n' $PACKAGES 2>/dev/null | wc -l)" -eq "$(echo $PACKAGES | wc -w)" ]; then
