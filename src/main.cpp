@@ -9,6 +9,7 @@
 #include "bridge/daemon.hpp"
 #include "config/loader.hpp"
 #include "emulator/emulator.hpp"
+#include "store/spool_command.hpp"
 
 namespace {
 
@@ -36,6 +37,12 @@ int check_command(const std::string& path) {
   if (!config) return kExitUsage;
   std::cout << path << ": OK\n" << dsb::config::describe(*config);
   return kExitOk;
+}
+
+int spool_command(const std::string& path, const dsb::store::SpoolOptions& options) {
+  auto config = load_or_report(path);
+  if (!config) return kExitUsage;
+  return dsb::store::run_spool_command(*config, options, std::cout, std::cerr);
 }
 
 }  // namespace
@@ -77,6 +84,30 @@ int main(int argc, char** argv) {
                       "Seconds between sample frames pushed for a demo (0: off)")
       ->capture_default_str();
 
+  // spool list|replay|purge -c FILE (product.md section 2)
+  std::string spool_config;
+  dsb::store::SpoolOptions spool_options;
+  CLI::App* spool = app.add_subcommand(
+      "spool", "Show, re-queue or drop dead-lettered deliveries of `delivery: spool` routes");
+  spool->require_subcommand(1);
+  CLI::App* spool_list =
+      spool->add_subcommand("list", "Print pending and dead-lettered deliveries");
+  CLI::App* spool_replay =
+      spool->add_subcommand("replay", "Re-queue dead letters (all unless --id or --route)");
+  CLI::App* spool_purge =
+      spool->add_subcommand("purge", "Drop dead letters for good (all unless --id or --route)");
+  for (CLI::App* leaf : {spool_list, spool_replay, spool_purge}) {
+    leaf->add_option("-c,--config", spool_config, "Config file")->envname(kConfigEnv)->required();
+  }
+  spool_list->add_flag("--json", spool_options.json, "Print a JSON array instead of a table");
+  for (CLI::App* leaf : {spool_replay, spool_purge}) {
+    CLI::Option* id = leaf->add_option("--id", spool_options.id, "Only this delivery id")
+                          ->check(CLI::PositiveNumber);
+    CLI::Option* route = leaf->add_option("--route", spool_options.route, "Only this route");
+    id->excludes(route);
+  }
+  spool_purge->add_flag("--yes", spool_options.yes, "Confirm: dropped dead letters are gone");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -87,6 +118,12 @@ int main(int argc, char** argv) {
   if (*check) return check_command(check_config);
   if (*emulate) return dsb::emulator::run(emulator_options);
   if (*run) return run_command(run_config);
+  if (*spool) {
+    spool_options.action = *spool_replay ? dsb::store::SpoolAction::replay
+                           : *spool_purge ? dsb::store::SpoolAction::purge
+                                          : dsb::store::SpoolAction::list;
+    return spool_command(spool_config, spool_options);
+  }
   if (default_config.empty()) {
     std::cerr << "dingtalk-stream-bridge: no config file: pass -c FILE or set " << kConfigEnv
               << "\nRun with --help for more information.\n";

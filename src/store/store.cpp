@@ -191,6 +191,8 @@ void Store::run_batch(std::vector<Request>& batch) {
     if (outcome) {
       if (Status committed = db_->exec("COMMIT"); !committed)
         outcome = Status::error("store: commit failed: " + committed.message());
+      else if (writes)
+        ++commits_;
     }
     if (!outcome) db_->exec("ROLLBACK");  // also after a failed COMMIT: ends the transaction
   }
@@ -331,6 +333,7 @@ void Store::due(int64_t now_ms, size_t limit,
 
 void Store::record_success(int64_t delivery_id, std::function<void(Status)> done) {
   enqueue({[this, delivery_id](Database* db) {
+             claimed_.erase(delivery_id);
              Status status = Status::ok();
              Statement* stmt = db->cached(
                  "UPDATE spool_deliveries SET state = 'delivered', attempts = attempts + 1, "
@@ -343,7 +346,7 @@ void Store::record_success(int64_t delivery_id, std::function<void(Status)> done
              return status;
            },
            [this, delivery_id, done = std::move(done)](const Status& status) {
-             claimed_.erase(delivery_id);
+             if (!status) claimed_.erase(delivery_id);  // apply did not run to the end
              if (done) done(status);
            },
            true});
@@ -352,6 +355,7 @@ void Store::record_success(int64_t delivery_id, std::function<void(Status)> done
 void Store::record_failure(int64_t delivery_id, std::string error, int64_t next_attempt_at_ms,
                            std::function<void(Status)> done) {
   enqueue({[this, delivery_id, error = std::move(error), next_attempt_at_ms](Database* db) {
+             claimed_.erase(delivery_id);
              Status status = Status::ok();
              Statement* stmt = db->cached(
                  "UPDATE spool_deliveries SET attempts = attempts + 1, last_error = ?2, "
@@ -362,7 +366,7 @@ void Store::record_failure(int64_t delivery_id, std::string error, int64_t next_
              return stmt->run();
            },
            [this, delivery_id, done = std::move(done)](const Status& status) {
-             claimed_.erase(delivery_id);
+             if (!status) claimed_.erase(delivery_id);  // apply did not run to the end
              if (done) done(status);
            },
            true});
@@ -370,6 +374,7 @@ void Store::record_failure(int64_t delivery_id, std::string error, int64_t next_
 
 void Store::dead_letter(int64_t delivery_id, std::string error, std::function<void(Status)> done) {
   enqueue({[this, delivery_id, error = std::move(error)](Database* db) {
+             claimed_.erase(delivery_id);
              Status status = Status::ok();
              Statement* stmt = db->cached(
                  "UPDATE spool_deliveries SET state = 'dead', attempts = attempts + 1, "
@@ -385,15 +390,21 @@ void Store::dead_letter(int64_t delivery_id, std::string error, std::function<vo
              return status;
            },
            [this, delivery_id, done = std::move(done)](const Status& status) {
-             claimed_.erase(delivery_id);
+             if (!status) claimed_.erase(delivery_id);  // apply did not run to the end
              if (done) done(status);
            },
            true});
 }
 
 void Store::release(int64_t delivery_id) {
-  enqueue({[](Database*) { return Status::ok(); },
-           [this, delivery_id](const Status&) { claimed_.erase(delivery_id); }, false});
+  enqueue({[this, delivery_id](Database*) {
+             claimed_.erase(delivery_id);
+             return Status::ok();
+           },
+           [this, delivery_id](const Status& status) {
+             if (!status) claimed_.erase(delivery_id);
+           },
+           false});
 }
 
 void Store::refresh_counts(std::function<void(SpoolCounts)> done) {

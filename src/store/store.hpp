@@ -141,10 +141,15 @@ class Store {
   // Records remembered at or after `since_ms`, oldest first.
   void load_dedup(int64_t since_ms, std::function<void(std::vector<DedupRecord>)> done);
 
+  // Any thread: transactions committed so far (each one fsync) - shows group commit at work.
+  uint64_t commits() const { return commits_.load(); }
+
   // Runs a maintenance pass now (tests; the store runs one every maintenance_interval).
   void run_maintenance(std::function<void()> done = {});
 
  private:
+  // Claims end inside `apply` (so a due() later in the same batch sees them), and again in
+  // `complete` when the batch failed before the apply ran.
   // One queued request. `apply` runs inside the batch's transaction (null db: the store is
   // unusable) and returns its outcome; `complete` runs after the commit with that outcome,
   // or with the commit's error.
@@ -179,6 +184,7 @@ class Store {
   std::string reason_ = "not opened yet";
   std::atomic<int64_t> pending_{0};
   std::atomic<int64_t> dead_{0};
+  std::atomic<uint64_t> commits_{0};
 
   // Store thread only.
   std::unique_ptr<Database> db_;
