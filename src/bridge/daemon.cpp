@@ -15,6 +15,8 @@
 #include "common/log.hpp"
 #include "config/loader.hpp"
 #include "loop/event_loop.hpp"
+#include "store/persistent_dedup.hpp"
+#include "store/store.hpp"
 #include "stream/stream_client.hpp"
 
 namespace dsb::bridge {
@@ -48,10 +50,12 @@ class Daemon : public admin::Readiness {
  public:
   explicit Daemon(const config::Config& config)
       : config_(std::make_shared<const config::Config>(config)),
-        dedup_(config.limits.dedup_window.count()),
+        store_(store_options(config)),
+        dedup_(store_, config.limits.dedup_window.count()),
         webhooks_(loop_, http_options(config)),
         timers_(loop_),
-        relay_(config_, timers_, webhooks_, clock_, dedup_),
+        spool_(loop_, store_),
+        relay_(config_, timers_, webhooks_, clock_, dedup_, spool_),
         stream_(loop_, config_, relay_) {}
 
   int run() {
@@ -62,6 +66,12 @@ class Daemon : public admin::Readiness {
       return 1;
     }
     metrics::declare_standard(metrics::global());
+    if (Status opened = store_.wait_open(); !opened) {
+      // Not fatal: events are ACKed LATER and /readyz says why until the store recovers.
+      log::error("bridge", "store not writable; will keep trying",
+                 {{"state_dir", config_->state_dir}, {"reason", opened.message()}});
+    }
+    dedup_.load(wall_ms());
     if (!config_->admin.listen.empty()) {
       if (Status status = admin_.start(loop_, config_->admin.listen, *this); !status) {
         log::error("bridge", "cannot start the admin endpoint", {{"reason", status.message()}});
@@ -75,6 +85,7 @@ class Daemon : public admin::Readiness {
       loop_.destroy();
       return 1;
     }
+    relay_.start();
     // READY=1 once the loop really runs: the first task it executes.
     loop_.post([this] {
       admin::systemd::notify_ready();
@@ -100,7 +111,15 @@ class Daemon : public admin::Readiness {
     std::vector<std::string> reasons;
     if (draining_) reasons.emplace_back("shutting down");
     if (stream_.connections_up() == 0) reasons.emplace_back("no Stream connection registered");
+    if (!store_.writable()) reasons.emplace_back("store not writable: " + store_.unwritable_reason());
     return reasons;
+  }
+
+  static store::StoreOptions store_options(const config::Config& config) {
+    store::StoreOptions options;
+    options.state_dir = config.state_dir;
+    options.dedup_window_ms = config.limits.dedup_window.count();
+    return options;
   }
 
   static deliver::HttpClient::Options http_options(const config::Config& config) {
@@ -118,6 +137,9 @@ class Daemon : public admin::Readiness {
   }
 
   void on_tick() {
+    const store::SpoolCounts counts = store_.counts();
+    spool_depth_.set(counts.pending);
+    dead_letters_.set(counts.dead);
     if (g_reload_requested.exchange(false) && !draining_) reload();
     if (g_stop_requested.load() && !draining_) begin_drain();
     if (draining_ && !closing_) {
@@ -179,15 +201,19 @@ class Daemon : public admin::Readiness {
 
   std::shared_ptr<const config::Config> config_;
   loop::EventLoop loop_;  // first built, last destroyed
-  MemoryDedupStore dedup_;
+  store::Store store_;    // its thread posts to the loop: built after it, destroyed before
+  store::PersistentDedupStore dedup_;
   SystemWallClock clock_;
   HttpWebhooks webhooks_;
   LoopTimers timers_;
+  LoopSpool spool_;
   Relay relay_;
   stream::StreamClient stream_;
   admin::AdminServer admin_;
   admin::systemd::WatchdogPinger watchdog_;
 
+  metrics::Gauge& spool_depth_ = metrics::global().gauge("dsb_spool_depth");
+  metrics::Gauge& dead_letters_ = metrics::global().gauge("dsb_dead_letters");
   bool draining_ = false;
   bool closing_ = false;
   int64_t drain_deadline_ms_ = 0;

@@ -33,4 +33,17 @@ void HttpWebhooks::complete(deliver::Completion completion) {
 
 void HttpWebhooks::shutdown() { client_.reset(); }
 
+void LoopSpool::append(store::SpoolEntry entry, std::function<void(Status)> done) {
+  store_.append(std::move(entry), [this, done = std::move(done)](Status status) mutable {
+    loop_.post([done = std::move(done), status = std::move(status)] { done(status); });
+  });
+}
+
+void LoopSpool::due(int64_t now_ms, size_t limit,
+                    std::function<void(std::vector<store::DueDelivery>)> done) {
+  store_.due(now_ms, limit, [this, done = std::move(done)](std::vector<store::DueDelivery> due) mutable {
+    loop_.post([done = std::move(done), due = std::move(due)]() mutable { done(std::move(due)); });
+  });
+}
+
 }  // namespace dsb::bridge

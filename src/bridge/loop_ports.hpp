@@ -8,6 +8,7 @@
 #include "bridge/ports.hpp"
 #include "deliver/http_client.hpp"
 #include "loop/event_loop.hpp"
+#include "store/store.hpp"
 
 namespace dsb::bridge {
 
@@ -48,6 +49,28 @@ class HttpWebhooks : public Webhooks {
   loop::EventLoop& loop_;
   std::unique_ptr<deliver::HttpClient> client_;
   std::unordered_map<deliver::RequestId, std::function<void(deliver::Response)>> pending_;
+};
+
+// The store's spool, with every completion moved from the store thread to the loop.
+class LoopSpool : public Spool {
+ public:
+  LoopSpool(loop::EventLoop& loop, store::Store& store) : loop_(loop), store_(store) {}
+
+  void append(store::SpoolEntry entry, std::function<void(Status)> done) override;
+  void due(int64_t now_ms, size_t limit,
+           std::function<void(std::vector<store::DueDelivery>)> done) override;
+  void record_success(int64_t delivery_id) override { store_.record_success(delivery_id); }
+  void record_failure(int64_t delivery_id, std::string error, int64_t retry_at_ms) override {
+    store_.record_failure(delivery_id, std::move(error), retry_at_ms);
+  }
+  void dead_letter(int64_t delivery_id, std::string error) override {
+    store_.dead_letter(delivery_id, std::move(error));
+  }
+  void release(int64_t delivery_id) override { store_.release(delivery_id); }
+
+ private:
+  loop::EventLoop& loop_;
+  store::Store& store_;
 };
 
 }  // namespace dsb::bridge

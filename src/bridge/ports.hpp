@@ -7,8 +7,12 @@
 #include <cstdint>
 #include <functional>
 
+#include <vector>
+
+#include "common/status.hpp"
 #include "deliver/http_client.hpp"
 #include "deliver/request.hpp"
+#include "store/store.hpp"
 
 namespace dsb::bridge {
 
@@ -28,6 +32,23 @@ class Webhooks {
   virtual ~Webhooks() = default;
   // Sends `request`; `done` runs exactly once with the outcome.
   virtual void post(deliver::Request request, std::function<void(deliver::Response)> done) = 0;
+};
+
+// The durable spool (store/store.hpp) as the core sees it: every `done` runs on the
+// bridge's thread.
+class Spool {
+ public:
+  virtual ~Spool() = default;
+  // `done` runs once the entry is committed and fsync'd, or with the reason it is not.
+  virtual void append(store::SpoolEntry entry, std::function<void(Status)> done) = 0;
+  // Claims and returns up to `limit` deliveries due at `now_ms`.
+  virtual void due(int64_t now_ms, size_t limit,
+                   std::function<void(std::vector<store::DueDelivery>)> done) = 0;
+  virtual void record_success(int64_t delivery_id) = 0;
+  virtual void record_failure(int64_t delivery_id, std::string error, int64_t retry_at_ms) = 0;
+  virtual void dead_letter(int64_t delivery_id, std::string error) = 0;
+  // Ends a claim without an attempt (shutdown with the POST still running).
+  virtual void release(int64_t delivery_id) = 0;
 };
 
 class WallClock {

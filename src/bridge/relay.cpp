@@ -2,14 +2,11 @@
 
 #include <rapidjson/document.h>
 
-#include <cstdlib>
 #include <optional>
 
-#include "admin/metrics.hpp"
 #include "bridge/robot_message.hpp"
 #include "bridge/router.hpp"
 #include "common/log.hpp"
-#include "deliver/format.hpp"
 
 namespace dsb::bridge {
 
@@ -25,22 +22,6 @@ metrics::Counter& counter(const std::string& name, const metrics::Labels& labels
   return metrics::global().counter(name, labels);
 }
 
-// sessionWebhook lives at DingTalk, so replies take the same proxy as the Stream connection.
-std::string dingtalk_proxy(const config::Config& config) {
-  if (!config.dingtalk.proxy.empty()) return config.dingtalk.proxy;
-  for (const char* name : {"HTTPS_PROXY", "https_proxy"}) {
-    const char* value = std::getenv(name);
-    if (value != nullptr && *value != '\0') return value;
-  }
-  return "";
-}
-
-// What went wrong with one response, for logs and LATER/500 messages.
-std::string describe_failure(const deliver::Response& response) {
-  if (response.status != 0) return "webhook returned " + std::to_string(response.status);
-  return "webhook failed: " + response.error;
-}
-
 bool is_json(std::string_view text) {
   rapidjson::Document doc;
   doc.Parse(text.data(), text.size());
@@ -48,13 +29,6 @@ bool is_json(std::string_view text) {
 }
 
 }  // namespace
-
-// One webhook's answer, as the route's format reads it.
-struct Answer {
-  bool delivered = false;
-  std::string reason;  // why not delivered
-  std::string reply;   // the callback response or robot reply; "" for none
-};
 
 struct Relay::Waiter {
   ConnectionId conn = 0;
@@ -65,7 +39,8 @@ struct Relay::Waiter {
 
 struct Relay::Delivery {
   Kind kind = Kind::event;
-  std::string key;  // dedup key
+  bool spooled = false;  // journaled for the Spooler instead of POSTed here
+  std::string key;       // dedup key
   std::string idempotency_key;
   std::shared_ptr<const config::Config> config;  // keeps `route` alive across reloads
   const config::Route* route = nullptr;
@@ -80,9 +55,10 @@ struct Relay::Delivery {
 };
 
 Relay::Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webhooks& webhooks,
-             WallClock& clock, DedupStore& dedup)
-    : config_(std::move(config)), timers_(timers), webhooks_(webhooks), clock_(clock),
-      dedup_(dedup) {}
+             WallClock& clock, DedupStore& dedup, Spool& spool)
+    : config_(std::move(config)), timers_(timers), clock_(clock), dedup_(dedup), spool_(spool),
+      caller_(webhooks, clock), replies_(webhooks, clock),
+      spooler_(config_, spool, timers, clock, lanes_, caller_, replies_) {}
 
 Relay::~Relay() {
   for (auto& [key, delivery] : deliveries_) {
@@ -90,9 +66,15 @@ Relay::~Relay() {
   }
 }
 
-void Relay::reload(std::shared_ptr<const config::Config> config) { config_ = std::move(config); }
+void Relay::reload(std::shared_ptr<const config::Config> config) {
+  config_ = std::move(config);
+  spooler_.reload(config_);
+}
 
-void Relay::stop_taking_frames() { taking_frames_ = false; }
+void Relay::stop_taking_frames() {
+  taking_frames_ = false;
+  spooler_.stop_taking();
+}
 
 void Relay::send_ack(ConnectionId conn, const Ack& ack) {
   if (acks_ != nullptr) acks_->send_ack(conn, ack);
@@ -128,8 +110,12 @@ void Relay::handle(ConnectionId conn, Frame frame) {
     }
     return;
   }
-  // DingTalk ignores a robot ACK's data and redelivers slow ones: ACK first, deliver after.
-  if (kind == Kind::robot) send_ack(conn, stream::ack_callback(message_id, "null"));
+  // A callback's reply is its ACK, so it cannot wait in a spool.
+  const bool spooled = route->delivery == config::Delivery::spool && kind != Kind::callback;
+  // DingTalk ignores a robot ACK's data and redelivers slow ones: ACK first, deliver after
+  // (unless the route journals it first).
+  const bool acked_on_arrival = kind == Kind::robot && !spooled;
+  if (acked_on_arrival) send_ack(conn, stream::ack_callback(message_id, "null"));
 
   RobotMessage robot = kind == Kind::robot ? read_robot_message(frame.data) : RobotMessage{};
   const std::string key = dedup_key(frame, robot.msg_id);
@@ -137,19 +123,20 @@ void Relay::handle(ConnectionId conn, Frame frame) {
     counter("dsb_duplicates_total", {{"route", route->name}}).inc();
     log::info("bridge", "duplicate not delivered again",
               {{"route", route->name}, {"key", key}, {"message_id", message_id}});
-    if (kind != Kind::robot) send_ack(conn, Ack{message_id, earlier->code, "OK", earlier->data});
+    if (!acked_on_arrival) send_ack(conn, Ack{message_id, earlier->code, "OK", earlier->data});
     return;
   }
   if (auto running = deliveries_.find(key); running != deliveries_.end()) {
     counter("dsb_duplicates_total", {{"route", route->name}}).inc();
     log::info("bridge", "redelivery joins the delivery under way",
               {{"route", route->name}, {"key", key}, {"message_id", message_id}});
-    if (kind != Kind::robot) add_waiter(running->second, conn, message_id);
+    if (!acked_on_arrival) add_waiter(running->second, conn, message_id);
     return;
   }
 
   auto delivery = std::make_shared<Delivery>();
   delivery->kind = kind;
+  delivery->spooled = spooled;
   delivery->key = key;
   // What the webhook sees as Idempotency-Key: the dedup key without its kind prefix.
   delivery->idempotency_key = key.substr(key.find(':') + 1);
@@ -158,29 +145,58 @@ void Relay::handle(ConnectionId conn, Frame frame) {
   delivery->frame = std::move(frame);
   delivery->robot = std::move(robot);
   deliveries_[key] = delivery;
-  if (kind != Kind::robot) add_waiter(delivery, conn, message_id);
-  start_delivery(delivery);
+  if (!acked_on_arrival) add_waiter(delivery, conn, message_id);
+  if (spooled) {
+    journal(delivery);
+  } else {
+    start_delivery(delivery);
+  }
+}
+
+void Relay::journal(const std::shared_ptr<Delivery>& delivery) {
+  store::SpoolEntry entry{delivery->route->name, delivery->key, delivery->frame,
+                          delivery->route->urls, clock_.now_ms()};
+  spool_.append(std::move(entry),
+                [this, delivery](Status status) { on_journaled(delivery, status); });
+}
+
+void Relay::on_journaled(const std::shared_ptr<Delivery>& delivery, const Status& status) {
+  if (status.is_ok()) {
+    // A redelivery is ACKed as this one was, and not journaled twice.
+    const Ack ack = delivery->kind == Kind::robot ? stream::ack_callback("", "null")
+                                                  : stream::ack_event("", true);
+    dedup_.remember(delivery->key, {ack.code, ack.data.value_or("")}, clock_.now_ms());
+    spooler_.pump();
+  } else {
+    delivery->all_ok = false;
+    delivery->failure = "spool unavailable: " + status.message();
+    log::error("bridge", "frame not journaled; ACKing so DingTalk redelivers it",
+               {{"route", delivery->route->name}, {"reason", status.message()},
+                {"message_id", std::string(delivery->frame.message_id())}});
+  }
+  ack_waiters(*delivery);
+  finish(delivery);
 }
 
 void Relay::add_waiter(const std::shared_ptr<Delivery>& delivery, ConnectionId conn,
                        std::string message_id) {
   const size_t index = delivery->waiters.size();
   delivery->waiters.push_back(Waiter{conn, std::move(message_id)});
-  const bool is_event = delivery->kind == Kind::event;
+  const bool is_callback = delivery->kind == Kind::callback;
   const std::chrono::milliseconds wait =
-      is_event ? delivery->config->limits.ack_deadline : delivery->route->timeout;
+      is_callback ? delivery->route->timeout : delivery->config->limits.ack_deadline;
   std::weak_ptr<Delivery> weak = delivery;
-  delivery->waiters[index].deadline = timers_.after(wait, [this, weak, index, is_event, wait] {
+  delivery->waiters[index].deadline = timers_.after(wait, [this, weak, index, wait] {
     auto d = weak.lock();
     if (!d || d->waiters[index].acked) return;
     Waiter& waiter = d->waiters[index];
     waiter.deadline = 0;
-    const std::string why = "webhook still working after " + std::to_string(wait.count()) + " ms";
-    log::warn("bridge", is_event ? "ACK deadline reached: LATER" : "callback timed out: 500",
-              {{"route", d->route->name}, {"message_id", waiter.message_id}});
-    ack_waiter(*d, waiter,
-               is_event ? stream::ack_event(waiter.message_id, false, why)
-                        : stream::ack_error(waiter.message_id, 500, "webhook timed out"));
+    const std::string why = (d->spooled ? "spool still writing after " : "webhook still working after ") +
+                            std::to_string(wait.count()) + " ms";
+    log::warn("bridge", "ACK deadline reached", {{"route", d->route->name},
+                                                 {"message_id", waiter.message_id}, {"reason", why}});
+    ack_waiter(waiter, d->kind == Kind::event ? stream::ack_event(waiter.message_id, false, why)
+                                              : stream::ack_error(waiter.message_id, 500, why));
   });
 }
 
@@ -199,53 +215,30 @@ void Relay::start_delivery(std::shared_ptr<Delivery> delivery) {
   // the count reach zero early.
   delivery->outstanding = targets.size();
   if (targets.empty()) {
-    on_all_responses(delivery);
+    on_all_answers(delivery);
     return;
   }
   for (size_t index : targets) {
     lanes_.run(route.name, route.max_in_flight, [this, delivery, index] {
       const config::Route& r = *delivery->route;
-      const config::DingTalk& dingtalk = delivery->config->dingtalk;
-      Result<deliver::Request> request = deliver::format_for(r.format).build(
-          {r, r.urls[index], delivery->frame, delivery->idempotency_key, clock_.now_ms(),
-           dingtalk.client_id, dingtalk.client_secret});
-      if (!request) {
-        // This frame cannot be put in the route's format: a failed delivery like any other.
-        lanes_.finish(r.name);
-        deliver::Response failed;
-        failed.error = request.status().message();
-        on_response(delivery, index, std::move(failed));
-        return;
-      }
-      webhooks_.post(std::move(request.value()), [this, delivery, index](deliver::Response response) {
-        lanes_.finish(delivery->route->name);
-        on_response(delivery, index, std::move(response));
-      });
+      caller_.call(delivery->config, r, r.urls[index], delivery->frame, delivery->idempotency_key,
+                   [this, delivery, index](Answer answer) {
+                     lanes_.finish(delivery->route->name);
+                     on_answer(delivery, index, std::move(answer));
+                   });
     });
   }
 }
 
-void Relay::on_response(const std::shared_ptr<Delivery>& delivery, size_t url_index,
-                        deliver::Response response) {
+void Relay::on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_index, Answer answer) {
   const config::Route& route = *delivery->route;
   const std::string& url = route.urls[url_index];
-  // Non-2xx is a failure by rule; a 2xx is read by the route's format (legacy-event must
-  // decrypt to "success", a callback reply must be usable).
-  Answer answer;
-  if (response.is_2xx()) {
-    deliver::ReplyVerdict verdict = deliver::format_for(route.format)
-                                        .judge(route, delivery->config->dingtalk.client_id, response);
-    answer = Answer{verdict.delivered, std::move(verdict.reason), std::move(verdict.reply)};
-  } else {
-    answer.reason = describe_failure(response);
-  }
   const bool ok = answer.delivered;
   counter("dsb_deliveries_total", {{"route", route.name}, {"outcome", ok ? "ok" : "failed"}}).inc();
-  latency_histogram(route.name).observe(static_cast<double>(response.elapsed_ms) / 1000.0);
+  latency_histogram(route.name).observe(static_cast<double>(answer.elapsed_ms) / 1000.0);
   if (ok) {
     log::debug("bridge", "delivered",
-               {{"route", route.name}, {"url", url}, {"status", std::to_string(response.status)},
-                {"ms", std::to_string(response.elapsed_ms)}});
+               {{"route", route.name}, {"url", url}, {"ms", std::to_string(answer.elapsed_ms)}});
     if (delivery->kind == Kind::event) {
       dedup_.remember(delivery->key + '\n' + url, {}, clock_.now_ms());
     }
@@ -258,14 +251,14 @@ void Relay::on_response(const std::shared_ptr<Delivery>& delivery, size_t url_in
   }
 
   if (delivery->kind == Kind::robot && ok && is_robot_reply(answer.reply)) {
-    relay_robot_reply(*delivery, answer.reply);
+    replies_.send(delivery->robot, route, *delivery->config, answer.reply);
   }
   if (delivery->kind == Kind::callback && url_index == 0) {
     // The first URL's reply is the callback's answer; the others only get copies.
     delivery->first_answer = std::move(answer);
     ack_waiters(*delivery);
   }
-  if (--delivery->outstanding == 0) on_all_responses(delivery);
+  if (--delivery->outstanding == 0) on_all_answers(delivery);
 }
 
 metrics::Histogram& Relay::latency_histogram(const std::string& route) {
@@ -278,7 +271,7 @@ metrics::Histogram& Relay::latency_histogram(const std::string& route) {
   return *it->second;
 }
 
-void Relay::on_all_responses(const std::shared_ptr<Delivery>& delivery) {
+void Relay::on_all_answers(const std::shared_ptr<Delivery>& delivery) {
   if (delivery->kind != Kind::callback && delivery->all_ok) {
     // Remembered even when the ACK went out LATER at the deadline: the redelivery is then
     // ACKed SUCCESS without a second POST.
@@ -293,75 +286,41 @@ void Relay::ack_waiters(Delivery& delivery) {
   for (Waiter& waiter : delivery.waiters) {
     if (waiter.acked) continue;
     Ack ack;
-    if (delivery.kind == Kind::event) {
-      ack = delivery.all_ok ? stream::ack_event(waiter.message_id, true)
-                            : stream::ack_event(waiter.message_id, false, delivery.failure);
-    } else {
-      const Answer& answer = *delivery.first_answer;
-      if (!answer.delivered) {
-        ack = stream::ack_error(waiter.message_id, 500, answer.reason);
-      } else if (answer.reply.empty()) {
-        ack = stream::ack_callback(waiter.message_id, "null");
-      } else if (!is_json(answer.reply)) {
-        ack = stream::ack_error(waiter.message_id, 500, "webhook reply is not JSON");
-      } else {
-        ack = stream::ack_callback(waiter.message_id, answer.reply);
-      }
-      if (ack.code == 200) {
-        dedup_.remember(delivery.key, {ack.code, ack.data.value_or("")}, clock_.now_ms());
+    switch (delivery.kind) {
+      case Kind::event:
+        ack = delivery.all_ok ? stream::ack_event(waiter.message_id, true)
+                              : stream::ack_event(waiter.message_id, false, delivery.failure);
+        break;
+      case Kind::robot:  // only a journaled robot message waits for its ACK
+        ack = delivery.all_ok ? stream::ack_callback(waiter.message_id, "null")
+                              : stream::ack_error(waiter.message_id, 500, delivery.failure);
+        break;
+      case Kind::callback: {
+        const Answer& answer = *delivery.first_answer;
+        if (!answer.delivered) {
+          ack = stream::ack_error(waiter.message_id, 500, answer.reason);
+        } else if (answer.reply.empty()) {
+          ack = stream::ack_callback(waiter.message_id, "null");
+        } else if (!is_json(answer.reply)) {
+          ack = stream::ack_error(waiter.message_id, 500, "webhook reply is not JSON");
+        } else {
+          ack = stream::ack_callback(waiter.message_id, answer.reply);
+        }
+        if (ack.code == 200) {
+          dedup_.remember(delivery.key, {ack.code, ack.data.value_or("")}, clock_.now_ms());
+        }
+        break;
       }
     }
-    ack_waiter(delivery, waiter, ack);
+    ack_waiter(waiter, ack);
   }
 }
 
-void Relay::ack_waiter(Delivery& delivery, Waiter& waiter, const Ack& ack) {
-  (void)delivery;
+void Relay::ack_waiter(Waiter& waiter, const Ack& ack) {
   if (waiter.deadline != 0) timers_.cancel(waiter.deadline);
   waiter.deadline = 0;
   waiter.acked = true;
   send_ack(waiter.conn, ack);
-}
-
-void Relay::relay_robot_reply(const Delivery& delivery, const std::string& reply) {
-  const RobotMessage& robot = delivery.robot;
-  const std::string& route = delivery.route->name;
-  if (robot.session_webhook.empty()) {
-    counter("dsb_robot_replies_total", {{"outcome", "no_session_webhook"}}).inc();
-    log::warn("bridge", "robot reply dropped: the message has no sessionWebhook", {{"route", route}});
-    return;
-  }
-  if (robot.session_webhook_expires_ms != 0 && clock_.now_ms() >= robot.session_webhook_expires_ms) {
-    counter("dsb_robot_replies_total", {{"outcome", "expired"}}).inc();
-    log::warn("bridge", "robot reply dropped: sessionWebhook expired", {{"route", route}});
-    return;
-  }
-  deliver::Request request;
-  request.url = robot.session_webhook;
-  request.body = reply;
-  request.headers.emplace_back("Content-Type", "application/json");
-  request.timeout = delivery.route->timeout;
-  request.proxy = dingtalk_proxy(*delivery.config);
-  webhooks_.post(std::move(request), [route](deliver::Response response) {
-    // DingTalk answers 200 with {"errcode":N}; only errcode 0 (or none) is a success.
-    bool ok = response.is_2xx();
-    std::string detail = describe_failure(response);
-    if (ok) {
-      rapidjson::Document doc;
-      doc.Parse(response.body.c_str());
-      if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("errcode") &&
-          doc["errcode"].IsInt() && doc["errcode"].GetInt() != 0) {
-        ok = false;
-        detail = "sessionWebhook answered errcode " + std::to_string(doc["errcode"].GetInt());
-      }
-    }
-    counter("dsb_robot_replies_total", {{"outcome", ok ? "sent" : "failed"}}).inc();
-    if (ok) {
-      log::debug("bridge", "robot reply sent", {{"route", route}});
-    } else {
-      log::warn("bridge", "robot reply failed", {{"route", route}, {"reason", detail}});
-    }
-  });
 }
 
 void Relay::finish(const std::shared_ptr<Delivery>& delivery) {
@@ -374,15 +333,15 @@ void Relay::finish(const std::shared_ptr<Delivery>& delivery) {
 }
 
 void Relay::abandon_in_flight() {
+  spooler_.stop();
   auto deliveries = std::move(deliveries_);
   deliveries_.clear();
   for (auto& [key, delivery] : deliveries) {
     for (Waiter& waiter : delivery->waiters) {
       if (waiter.acked) continue;
-      ack_waiter(*delivery, waiter,
-                 delivery->kind == Kind::event
-                     ? stream::ack_event(waiter.message_id, false, "bridge shutting down")
-                     : stream::ack_error(waiter.message_id, 500, "bridge shutting down"));
+      ack_waiter(waiter, delivery->kind == Kind::event
+                             ? stream::ack_event(waiter.message_id, false, "bridge shutting down")
+                             : stream::ack_error(waiter.message_id, 500, "bridge shutting down"));
     }
   }
 }

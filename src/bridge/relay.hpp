@@ -5,16 +5,19 @@
 //                      later than limits.ack_deadline (then LATER, and a success that
 //                      lands afterwards is remembered so the redelivery is ACKed SUCCESS
 //                      with no second POST). Unrouted -> SUCCESS, counted.
-//   robot CALLBACK     ACK at once, then POST; a reply that is a robot message goes to the
-//                      message's sessionWebhook while that is valid.
+//   EVENT, spool       journaled (fsync'd) -> SUCCESS; store failing -> LATER. The Spooler
+//                      delivers it afterwards, per URL, with retries.
+//   robot CALLBACK     direct: ACK at once, then POST; spool: ACK once journaled. A reply
+//                      that is a robot message goes to the message's sessionWebhook.
 //   other CALLBACK     POST, wait up to the route timeout; 200 {"response": reply}, or 500
-//                      on failure or timeout; unrouted -> 404.
-//   duplicates         a frame already delivered (by eventId / msgId / messageId) is ACKed
-//                      as before and not POSTed again; one still in flight is not POSTed
-//                      twice either: the redelivery waits for the same outcome.
+//                      on failure or timeout; unrouted -> 404. (Always direct: the reply
+//                      is the ACK.)
+//   duplicates         a frame already delivered or journaled (by eventId / msgId /
+//                      messageId) is ACKed as before and not POSTed again; one still in
+//                      flight is not POSTed twice either: the redelivery waits for it.
 //
 // Single-threaded: every entry point and every callback runs on the stream thread. The
-// core touches no socket: Timers and Webhooks are interfaces (ports.hpp).
+// core touches no socket: Timers, Webhooks and Spool are interfaces (ports.hpp).
 #pragma once
 
 #include <cstdint>
@@ -26,7 +29,10 @@
 #include "admin/metrics.hpp"
 #include "bridge/dedup.hpp"
 #include "bridge/ports.hpp"
+#include "bridge/robot_replies.hpp"
 #include "bridge/route_lanes.hpp"
+#include "bridge/spooler.hpp"
+#include "bridge/webhook_caller.hpp"
 #include "config/config.hpp"
 #include "stream/frame_sink.hpp"
 
@@ -35,8 +41,11 @@ namespace dsb::bridge {
 class Relay : public stream::FrameSink {
  public:
   Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webhooks& webhooks,
-        WallClock& clock, DedupStore& dedup);
+        WallClock& clock, DedupStore& dedup, Spool& spool);
   ~Relay() override;
+
+  // Starts delivering what the spool holds (also what a previous run left there).
+  void start() { spooler_.start(); }
 
   void on_frame(stream::ConnectionId conn, stream::Frame frame, stream::AckWriter& acks) override;
 
@@ -44,12 +53,13 @@ class Relay : public stream::FrameSink {
   void reload(std::shared_ptr<const config::Config> config);
 
   // Shutdown: frames arriving from now on are not taken (left un-ACKed, so DingTalk
-  // redelivers them). Deliveries under way go on.
+  // redelivers them), no new spooled delivery starts. Deliveries under way go on.
   void stop_taking_frames();
-  // Frames whose ACK or delivery is still pending.
-  size_t in_flight() const { return deliveries_.size(); }
-  // Shutdown grace is over: ACK every waiting event LATER and every waiting callback 500.
-  // Requests still running complete into the void.
+  // Frames whose ACK or delivery is still pending, spooled deliveries included.
+  size_t in_flight() const { return deliveries_.size() + spooler_.in_flight(); }
+  // Shutdown grace is over: ACK every waiting event LATER and every waiting callback 500,
+  // and hand spooled deliveries back to the spool. Requests still running complete into
+  // the void.
   void abandon_in_flight();
 
  private:
@@ -58,17 +68,17 @@ class Relay : public stream::FrameSink {
 
   // Routes an EVENT or CALLBACK frame, answers repeats, or starts its delivery.
   void handle(stream::ConnectionId conn, stream::Frame frame);
+  void journal(const std::shared_ptr<Delivery>& delivery);
+  void on_journaled(const std::shared_ptr<Delivery>& delivery, const Status& status);
 
   // Starts one POST per URL that has not had this frame yet.
   void start_delivery(std::shared_ptr<Delivery> delivery);
-  void on_response(const std::shared_ptr<Delivery>& delivery, size_t url_index,
-                   deliver::Response response);
-  void on_all_responses(const std::shared_ptr<Delivery>& delivery);
+  void on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_index, Answer answer);
+  void on_all_answers(const std::shared_ptr<Delivery>& delivery);
   void add_waiter(const std::shared_ptr<Delivery>& delivery, stream::ConnectionId conn,
                   std::string message_id);
   void ack_waiters(Delivery& delivery);
-  void ack_waiter(Delivery& delivery, Waiter& waiter, const stream::Ack& ack);
-  void relay_robot_reply(const Delivery& delivery, const std::string& reply);
+  void ack_waiter(Waiter& waiter, const stream::Ack& ack);
   void finish(const std::shared_ptr<Delivery>& delivery);
 
   void send_ack(stream::ConnectionId conn, const stream::Ack& ack);
@@ -77,11 +87,14 @@ class Relay : public stream::FrameSink {
 
   std::shared_ptr<const config::Config> config_;
   Timers& timers_;
-  Webhooks& webhooks_;
   WallClock& clock_;
   DedupStore& dedup_;
+  Spool& spool_;
   stream::AckWriter* acks_ = nullptr;  // set by the first frame; outlives us (FrameSink contract)
   RouteLanes lanes_;
+  WebhookCaller caller_;
+  RobotReplies replies_;
+  Spooler spooler_;
   bool taking_frames_ = true;
   // Deliveries under way, by dedup key: one per frame identity, however often it arrives.
   std::unordered_map<std::string, std::shared_ptr<Delivery>> deliveries_;

@@ -66,13 +66,14 @@ void EventLoop::quit() {
 }
 
 void EventLoop::post(std::function<void()> task) {
-  bool wake = false;
-  {
-    std::lock_guard lock(posted_mutex_);
-    posted_.push_back(std::move(task));
-    if (!wake_pending_) wake = wake_pending_ = true;
+  // Under the lock: destroy() clears context_ under it too, so a thread posting while the
+  // loop is torn down queues a task that never runs instead of touching a dead context.
+  std::lock_guard lock(posted_mutex_);
+  posted_.push_back(std::move(task));
+  if (!wake_pending_ && context_ != nullptr) {
+    wake_pending_ = true;
+    lws_cancel_service(context_);
   }
-  if (wake && context_ != nullptr) lws_cancel_service(context_);
 }
 
 void EventLoop::run_posted() {
@@ -135,8 +136,12 @@ int EventLoop::callback(lws* wsi, lws_callback_reasons reason, void*, void*, siz
 void EventLoop::destroy() {
   for (auto& [id, entry] : timers_) lws_sul_cancel(&entry->sul);
   timers_.clear();
-  if (context_ != nullptr) lws_context_destroy(context_);
-  context_ = nullptr;
+  lws_context* context = nullptr;
+  {
+    std::lock_guard lock(posted_mutex_);
+    std::swap(context, context_);
+  }
+  if (context != nullptr) lws_context_destroy(context);
 }
 
 }  // namespace dsb::loop

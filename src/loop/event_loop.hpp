@@ -64,7 +64,7 @@ class EventLoop {
   lws_context* context_ = nullptr;
   bool quit_ = false;
 
-  std::mutex posted_mutex_;  // guards posted_ and wake_pending_
+  std::mutex posted_mutex_;  // guards posted_, wake_pending_, and context_ against destroy()
   std::vector<std::function<void()>> posted_;
   bool wake_pending_ = false;  // a wake is on its way: later posts need not wake again
 

@@ -74,6 +74,39 @@ class FakeClock : public WallClock {
   int64_t now = 1'700'000'000'000;
 };
 
+class FakeSpool : public Spool {
+ public:
+  struct Append {
+    store::SpoolEntry entry;
+    std::function<void(Status)> done;
+  };
+  void append(store::SpoolEntry entry, std::function<void(Status)> done) override {
+    appends.push_back({std::move(entry), std::move(done)});
+  }
+  void due(int64_t, size_t limit, std::function<void(std::vector<store::DueDelivery>)> done) override {
+    std::vector<store::DueDelivery> out;
+    while (!ready.empty() && out.size() < limit) {
+      out.push_back(std::move(ready.front()));
+      ready.erase(ready.begin());
+    }
+    done(std::move(out));
+  }
+  void record_success(int64_t id) override { outcomes.push_back("success " + std::to_string(id)); }
+  void record_failure(int64_t id, std::string error, int64_t retry_at) override {
+    outcomes.push_back("failure " + std::to_string(id) + " " + error);
+    retry_at_ms = retry_at;
+  }
+  void dead_letter(int64_t id, std::string error) override {
+    outcomes.push_back("dead " + std::to_string(id) + " " + error);
+  }
+  void release(int64_t id) override { outcomes.push_back("release " + std::to_string(id)); }
+
+  std::vector<Append> appends;
+  std::vector<store::DueDelivery> ready;  // what the next due() hands out
+  std::vector<std::string> outcomes;
+  int64_t retry_at_ms = 0;
+};
+
 class RecordingAcks : public stream::AckWriter {
  public:
   void send_ack(stream::ConnectionId conn, const Ack& ack) override {
@@ -128,7 +161,8 @@ struct Fixture {
   FakeClock clock;
   MemoryDedupStore dedup{3'600'000};
   RecordingAcks acks;
-  Relay relay{config, timers, webhooks, clock, dedup};
+  FakeSpool spool;
+  Relay relay{config, timers, webhooks, clock, dedup, spool};
 
   void push(Frame f, stream::ConnectionId conn = 1) { relay.on_frame(conn, std::move(f), acks); }
 };
@@ -346,4 +380,116 @@ TEST_CASE("shutdown: new frames are not taken; waiting ones are ACKed LATER", "[
   CHECK(f.relay.in_flight() == 0);
   f.webhooks.answer(0, 200);  // completes into the void, harmlessly
   CHECK(f.acks.acks.size() == 1);
+}
+
+namespace {
+
+std::vector<config::Route> spool_routes() {
+  auto routes = event_routes({"http://w/a", "http://w/b"});
+  routes[0].delivery = config::Delivery::spool;  // robot
+  routes[2].delivery = config::Delivery::spool;  // events
+  routes[2].retry.max_attempts = 2;
+  return routes;
+}
+
+store::DueDelivery due_from(const store::SpoolEntry& entry, int64_t id, size_t url, int attempts) {
+  store::DueDelivery d;
+  d.id = id;
+  d.route = entry.route;
+  d.dedup_key = entry.dedup_key;
+  d.frame = entry.frame;
+  d.url = entry.urls.at(url);
+  d.attempts = attempts;
+  d.queued_at_ms = entry.created_at_ms;
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("spool: an event is ACKed SUCCESS once journaled, then delivered per URL", "[relay]") {
+  Fixture f(spool_routes());
+  f.relay.start();
+  f.push(event("m1", "e1"));
+  REQUIRE(f.spool.appends.size() == 1);
+  CHECK(f.webhooks.calls.empty());
+  CHECK(f.acks.acks.empty());  // not before the fsync
+  const store::SpoolEntry& entry = f.spool.appends[0].entry;
+  CHECK(entry.route == "events");
+  CHECK(entry.dedup_key == "event:e1");
+  CHECK(entry.urls == std::vector<std::string>{"http://w/a", "http://w/b"});
+
+  f.spool.ready = {due_from(entry, 11, 0, 0), due_from(entry, 12, 1, 0)};
+  f.spool.appends[0].done(Status::ok());
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(status_of(f.acks.acks[0].second) == "SUCCESS");
+  REQUIRE(f.webhooks.calls.size() == 2);  // the journal pumped the spooler
+  CHECK(f.webhooks.calls[0].request.headers.size() > 0);
+  f.webhooks.answer(0, 200);
+  f.webhooks.answer(1, 503);
+  CHECK(f.spool.outcomes[0] == "success 11");
+  CHECK(f.spool.outcomes[1] == "failure 12 webhook returned 503");
+  CHECK(f.spool.retry_at_ms > f.clock.now);
+
+  // The redelivery of a journaled event is ACKed SUCCESS and not journaled again.
+  f.push(event("m2", "e1"));
+  CHECK(f.spool.appends.size() == 1);
+  CHECK(status_of(f.acks.acks.at(1).second) == "SUCCESS");
+}
+
+TEST_CASE("spool: a store that fails makes the event LATER", "[relay]") {
+  Fixture f(spool_routes());
+  f.push(event("m1", "e1"));
+  f.spool.appends[0].done(Status::error("disk I/O error"));
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(status_of(f.acks.acks[0].second) == "LATER");
+  CHECK_THAT(*f.acks.acks[0].second.data, Catch::Matchers::Contains("disk I/O error"));
+  f.push(event("m2", "e1"));  // not remembered: journaled again
+  CHECK(f.spool.appends.size() == 2);
+}
+
+TEST_CASE("spool: retries are exhausted into a dead letter", "[relay]") {
+  Fixture f(spool_routes());
+  f.relay.start();
+  f.push(event("m1", "e1"));
+  const store::SpoolEntry entry = f.spool.appends[0].entry;
+  f.spool.ready = {due_from(entry, 21, 0, 1)};  // one attempt made; max_attempts is 2
+  f.spool.appends[0].done(Status::ok());
+  f.webhooks.answer(0, 500);
+  REQUIRE(f.spool.outcomes.size() == 1);
+  CHECK(f.spool.outcomes[0] == "dead 21 webhook returned 500");
+}
+
+TEST_CASE("spool: a robot message is ACKed after its journal, its reply relayed after delivery",
+          "[relay]") {
+  Fixture f(spool_routes());
+  f.relay.start();
+  const std::string data =
+      R"({"msgId":"r1","sessionWebhook":"http://dt/s","sessionWebhookExpiredTime":1700000100000})";
+  f.push(callback("m1", "/v1.0/im/bot/messages/get", data));
+  CHECK(f.acks.acks.empty());
+  const store::SpoolEntry entry = f.spool.appends.at(0).entry;
+  CHECK(entry.dedup_key == "msg:r1");
+  f.spool.ready = {due_from(entry, 31, 0, 0)};
+  f.spool.appends[0].done(Status::ok());
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(*f.acks.acks[0].second.data == R"({"response":null})");
+  f.webhooks.answer(0, 200, R"({"msgtype":"text","text":{"content":"ok"}})");
+  REQUIRE(f.webhooks.calls.size() == 2);
+  CHECK(f.webhooks.calls[1].request.url == "http://dt/s");
+  CHECK(f.spool.outcomes.at(0) == "success 31");
+}
+
+TEST_CASE("spool: shutdown hands deliveries still running back to the spool", "[relay]") {
+  Fixture f(spool_routes());
+  f.relay.start();
+  f.push(event("m1", "e1"));
+  f.spool.ready = {due_from(f.spool.appends[0].entry, 41, 0, 0)};
+  f.spool.appends[0].done(Status::ok());
+  CHECK(f.relay.in_flight() == 1);
+  f.relay.stop_taking_frames();
+  f.relay.abandon_in_flight();
+  CHECK(f.spool.outcomes == std::vector<std::string>{"release 41"});
+  CHECK(f.relay.in_flight() == 0);
+  f.webhooks.answer(0, 200);  // answers after the release are ignored
+  CHECK(f.spool.outcomes.size() == 1);
 }

@@ -1,0 +1,136 @@
+#include "bridge/spooler.hpp"
+
+#include "admin/metrics.hpp"
+#include "bridge/robot_message.hpp"
+#include "common/log.hpp"
+#include "store/retry_policy.hpp"
+
+namespace dsb::bridge {
+namespace {
+
+constexpr std::chrono::milliseconds kPollInterval{500};
+
+const config::Route* find_route(const config::Config& config, const std::string& name) {
+  for (const config::Route& route : config.routes) {
+    if (route.name == name) return &route;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Spooler::Spooler(std::shared_ptr<const config::Config> config, Spool& spool, Timers& timers,
+                 WallClock& clock, RouteLanes& lanes, WebhookCaller& caller, RobotReplies& replies)
+    : config_(std::move(config)), spool_(spool), timers_(timers), clock_(clock), lanes_(lanes),
+      caller_(caller), replies_(replies) {}
+
+Spooler::~Spooler() { timers_.cancel(poll_timer_); }
+
+void Spooler::start() {
+  running_ = true;
+  pump();
+  schedule_poll();
+}
+
+void Spooler::schedule_poll() {
+  poll_timer_ = timers_.after(kPollInterval, [this] {
+    poll_timer_ = 0;
+    if (!running_) return;
+    pump();
+    schedule_poll();
+  });
+}
+
+void Spooler::stop_taking() {
+  running_ = false;
+  timers_.cancel(poll_timer_);
+  poll_timer_ = 0;
+}
+
+void Spooler::stop() {
+  stop_taking();
+  for (int64_t id : in_flight_) spool_.release(id);
+  in_flight_.clear();
+}
+
+void Spooler::pump() {
+  if (!running_ || asking_ || in_flight_.size() >= kMaxInFlight) return;
+  asking_ = true;
+  spool_.due(clock_.now_ms(), kMaxInFlight - in_flight_.size(),
+             [this](std::vector<store::DueDelivery> due) { on_due(std::move(due)); });
+}
+
+void Spooler::on_due(std::vector<store::DueDelivery> due) {
+  asking_ = false;
+  for (store::DueDelivery& item : due) {
+    if (!running_) {
+      spool_.release(item.id);
+      continue;
+    }
+    const config::Route* route = find_route(*config_, item.route);
+    if (route == nullptr) {
+      log::warn("bridge", "spooled delivery dead-lettered: its route is gone",
+                {{"route", item.route}, {"delivery", std::to_string(item.id)}});
+      spool_.dead_letter(item.id, "route removed from the config");
+      continue;
+    }
+    in_flight_.insert(item.id);
+    deliver(std::make_shared<store::DueDelivery>(std::move(item)), *route);
+  }
+  // More may wait behind a full batch: each finished delivery asks again (pump()).
+}
+
+void Spooler::deliver(std::shared_ptr<store::DueDelivery> delivery, const config::Route& route) {
+  auto config = config_;  // keeps `route` alive while the delivery waits in its lane
+  lanes_.run(route.name, route.max_in_flight, [this, delivery, config, &route] {
+    if (in_flight_.count(delivery->id) == 0) {  // released by stop() while it waited
+      lanes_.finish(route.name);
+      return;
+    }
+    // The Idempotency-Key a webhook sees is the dedup key without its kind prefix, as for
+    // direct delivery, so a receiver can drop an at-least-once repeat.
+    const std::string& key = delivery->dedup_key;
+    caller_.call(config, route, delivery->url, delivery->frame, key.substr(key.find(':') + 1),
+                 [this, delivery, config, &route](Answer answer) {
+                   lanes_.finish(route.name);
+                   if (in_flight_.erase(delivery->id) == 0) return;  // released meanwhile
+                   on_answer(*delivery, route, answer);
+                   pump();
+                 });
+  });
+}
+
+void Spooler::on_answer(const store::DueDelivery& delivery, const config::Route& route,
+                        const Answer& answer) {
+  const int attempts = delivery.attempts + 1;
+  metrics::global()
+      .counter("dsb_deliveries_total",
+               {{"route", route.name}, {"outcome", answer.delivered ? "ok" : "failed"}})
+      .inc();
+  if (answer.delivered) {
+    spool_.record_success(delivery.id);
+    log::debug("bridge", "spooled delivery done",
+               {{"route", route.name}, {"url", delivery.url}, {"attempts", std::to_string(attempts)}});
+    if (delivery.frame.topic() == kRobotTopic && is_robot_reply(answer.reply)) {
+      replies_.send(read_robot_message(delivery.frame.data), route, *config_, answer.reply);
+    }
+    return;
+  }
+  const int64_t now = clock_.now_ms();
+  store::RetryDecision decision =
+      store::RetryPolicy(route.retry).decide(attempts, now - delivery.queued_at_ms, now);
+  if (decision.dead) {
+    spool_.dead_letter(delivery.id, answer.reason);
+    log::error("bridge", "spooled delivery dead-lettered",
+               {{"route", route.name}, {"url", delivery.url}, {"attempts", std::to_string(attempts)},
+                {"reason", answer.reason}, {"delivery", std::to_string(delivery.id)}});
+    return;
+  }
+  spool_.record_failure(delivery.id, answer.reason, decision.retry_at_ms);
+  log::warn("bridge", "spooled delivery failed; will retry",
+            {{"route", route.name}, {"url", delivery.url}, {"attempts", std::to_string(attempts)},
+             {"reason", answer.reason},
+             {"retry_in_ms", std::to_string(decision.retry_at_ms - now)}});
+}
+
+}  // namespace dsb::bridge

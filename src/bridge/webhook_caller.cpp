@@ -1,0 +1,38 @@
+#include "bridge/webhook_caller.hpp"
+
+#include "deliver/format.hpp"
+
+namespace dsb::bridge {
+
+void WebhookCaller::call(std::shared_ptr<const config::Config> config, const config::Route& route,
+                         const std::string& url, const stream::Frame& frame,
+                         std::string_view idempotency_key, std::function<void(Answer)> done) {
+  const deliver::WebhookFormat& format = deliver::format_for(route.format);
+  Result<deliver::Request> request =
+      format.build({route, url, frame, idempotency_key, clock_.now_ms(),
+                    config->dingtalk.client_id, config->dingtalk.client_secret});
+  if (!request) {
+    done(Answer{false, request.status().message(), {}, 0});
+    return;
+  }
+  webhooks_.post(std::move(request.value()),
+                 [config, &route, &format, done = std::move(done)](deliver::Response response) {
+                   Answer answer;
+                   answer.elapsed_ms = response.elapsed_ms;
+                   if (!response.is_2xx()) {
+                     // Non-2xx and failures below HTTP are failed deliveries by rule.
+                     answer.reason = response.status != 0
+                                         ? "webhook returned " + std::to_string(response.status)
+                                         : "webhook failed: " + response.error;
+                   } else {
+                     deliver::ReplyVerdict verdict =
+                         format.judge(route, config->dingtalk.client_id, response);
+                     answer.delivered = verdict.delivered;
+                     answer.reason = std::move(verdict.reason);
+                     answer.reply = std::move(verdict.reply);
+                   }
+                   done(std::move(answer));
+                 });
+}
+
+}  // namespace dsb::bridge

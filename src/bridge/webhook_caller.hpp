@@ -1,0 +1,41 @@
+// One webhook call as the bridge core sees it: the route's format builds the request, the
+// Webhooks port sends it, and the format reads the answer (product.md section 5).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "bridge/ports.hpp"
+#include "config/config.hpp"
+#include "stream/frame.hpp"
+
+namespace dsb::bridge {
+
+// A webhook's answer, as the route's format reads it.
+struct Answer {
+  bool delivered = false;
+  std::string reason;  // why not delivered, for logs and LATER / 500 messages
+  std::string reply;   // the callback response or robot reply to pass on; "" for none
+  int64_t elapsed_ms = 0;
+};
+
+class WebhookCaller {
+ public:
+  WebhookCaller(Webhooks& webhooks, WallClock& clock) : webhooks_(webhooks), clock_(clock) {}
+
+  // Builds `route`'s request for `url` from `frame` (both only read during the call), sends
+  // it and runs `done` with the answer. `config` owns `route` and is kept until `done`.
+  // A frame the format cannot express is a failed delivery, reported through `done` at once.
+  void call(std::shared_ptr<const config::Config> config, const config::Route& route,
+            const std::string& url, const stream::Frame& frame, std::string_view idempotency_key,
+            std::function<void(Answer)> done);
+
+ private:
+  Webhooks& webhooks_;
+  WallClock& clock_;
+};
+
+}  // namespace dsb::bridge
