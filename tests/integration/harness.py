@@ -243,13 +243,14 @@ class StubWebhook:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))
                 payload = self.rfile.read(length)
+                status = stub.status  # answered with the status of the moment it arrived
                 stub.requests.append({"path": self.path, "headers": dict(self.headers),
-                                      "body": payload})
+                                      "body": payload, "status": status})
                 if stub.delay:
                     time.sleep(stub.delay)
                 body = stub.body if isinstance(stub.body, bytes) else stub.body.encode()
                 try:
-                    self.send_response(stub.status)
+                    self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
@@ -260,7 +261,13 @@ class StubWebhook:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class QuietServer(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                pass  # a client that vanished mid-request (kill -9 tests) is not a failure
+
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
