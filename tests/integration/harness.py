@@ -263,6 +263,7 @@ class StubWebhook:
 
         class QuietServer(ThreadingHTTPServer):
             daemon_threads = True
+            request_queue_size = 256  # the bridge opens up to max_in_flight connections at once
 
             def handle_error(self, request, client_address):
                 pass  # a client that vanished mid-request (kill -9 tests) is not a failure
