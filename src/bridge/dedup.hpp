@@ -1,6 +1,7 @@
 // Remembers frames already delivered, so a redelivery is ACKed as before and not POSTed
-// again (product.md section 4, "Duplicates"). Behind a small interface: the store issue
-// persists it in SQLite; this in-memory window is the first implementation.
+// again (product.md section 4, "Duplicates"). Behind a small interface: the daemon uses
+// store::PersistentDedupStore (SQLite, survives restarts) with this in-memory window as its
+// cache; unit tests use the window alone.
 #pragma once
 
 #include <cstdint>
