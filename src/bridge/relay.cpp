@@ -7,6 +7,7 @@
 #include "bridge/robot_message.hpp"
 #include "bridge/router.hpp"
 #include "common/log.hpp"
+#include "config/checks.hpp"
 
 namespace dsb::bridge {
 
@@ -238,13 +239,14 @@ void Relay::on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_inde
   latency_histogram(route.name).observe(static_cast<double>(answer.elapsed_ms) / 1000.0);
   if (ok) {
     log::debug("bridge", "delivered",
-               {{"route", route.name}, {"url", url}, {"ms", std::to_string(answer.elapsed_ms)}});
+               {{"route", route.name}, {"url", config::redact_url(url)},
+                {"ms", std::to_string(answer.elapsed_ms)}});
     if (delivery->kind == Kind::event) {
       dedup_.remember(delivery->key + '\n' + url, {}, clock_.now_ms());
     }
   } else {
     log::warn("bridge", "delivery failed",
-              {{"route", route.name}, {"url", url}, {"reason", answer.reason},
+              {{"route", route.name}, {"url", config::redact_url(url)}, {"reason", answer.reason},
                {"message_id", std::string(delivery->frame.message_id())}});
     if (delivery->all_ok) delivery->failure = answer.reason;
     delivery->all_ok = false;

@@ -3,6 +3,7 @@
 #include "admin/metrics.hpp"
 #include "bridge/robot_message.hpp"
 #include "common/log.hpp"
+#include "config/checks.hpp"
 #include "store/retry_policy.hpp"
 
 namespace dsb::bridge {
@@ -110,7 +111,8 @@ void Spooler::on_answer(const store::DueDelivery& delivery, const config::Route&
   if (answer.delivered) {
     spool_.record_success(delivery.id);
     log::debug("bridge", "spooled delivery done",
-               {{"route", route.name}, {"url", delivery.url}, {"attempts", std::to_string(attempts)}});
+               {{"route", route.name}, {"url", config::redact_url(delivery.url)},
+                {"attempts", std::to_string(attempts)}});
     if (delivery.frame.topic() == kRobotTopic && is_robot_reply(answer.reply)) {
       replies_.send(read_robot_message(delivery.frame.data), route, *config_, answer.reply);
     }
@@ -122,14 +124,15 @@ void Spooler::on_answer(const store::DueDelivery& delivery, const config::Route&
   if (decision.dead) {
     spool_.dead_letter(delivery.id, answer.reason);
     log::error("bridge", "spooled delivery dead-lettered",
-               {{"route", route.name}, {"url", delivery.url}, {"attempts", std::to_string(attempts)},
-                {"reason", answer.reason}, {"delivery", std::to_string(delivery.id)}});
+               {{"route", route.name}, {"url", config::redact_url(delivery.url)},
+                {"attempts", std::to_string(attempts)}, {"reason", answer.reason},
+                {"delivery", std::to_string(delivery.id)}});
     return;
   }
   spool_.record_failure(delivery.id, answer.reason, decision.retry_at_ms);
   log::warn("bridge", "spooled delivery failed; will retry",
-            {{"route", route.name}, {"url", delivery.url}, {"attempts", std::to_string(attempts)},
-             {"reason", answer.reason},
+            {{"route", route.name}, {"url", config::redact_url(delivery.url)},
+             {"attempts", std::to_string(attempts)}, {"reason", answer.reason},
              {"retry_in_ms", std::to_string(decision.retry_at_ms - now)}});
 }
 
