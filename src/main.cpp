@@ -83,6 +83,15 @@ int main(int argc, char** argv) {
   emulate->add_option("--demo-interval", emulator_options.demo_event_interval_s,
                       "Seconds between sample frames pushed for a demo (0: off)")
       ->capture_default_str();
+  CLI::Option* tls_cert =
+      emulate->add_option("--tls-cert", emulator_options.tls_cert,
+                          "PEM certificate (chain): serve HTTPS and WSS instead of HTTP and WS")
+          ->check(CLI::ExistingFile);
+  CLI::Option* tls_key = emulate->add_option("--tls-key", emulator_options.tls_key,
+                                             "PEM private key of --tls-cert")
+                             ->check(CLI::ExistingFile);
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
 
   // spool list|replay|purge -c FILE (product.md section 2)
   std::string spool_config;

@@ -1,6 +1,7 @@
 // The lws side of the emulator: one context, one vhost, one protocol that serves both plain
-// HTTP (through httpd::Server) and the Stream websocket. Everything runs on the service
-// thread; signals only set a flag and wake the loop.
+// HTTP (through httpd::Server) and the Stream websocket, over TLS on the same port when
+// Options has a certificate. Everything runs on the service thread; signals only set a flag
+// and wake the loop.
 #include "emulator/emulator.hpp"
 
 #include "common/clock.hpp"
@@ -11,6 +12,7 @@
 
 #include <libwebsockets.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +21,8 @@
 #include <map>
 #include <memory>
 #include <vector>
+
+#include <unistd.h>
 
 namespace dsb::emulator {
 
@@ -310,6 +314,19 @@ int Emulator::run(const Options& options) {
     log::error("emulator", "bad listen address, expected HOST:PORT", {{"listen", options.listen}});
     return 2;
   }
+  const bool tls = !options.tls_cert.empty() || !options.tls_key.empty();
+  if (tls && (options.tls_cert.empty() || options.tls_key.empty())) {
+    log::error("emulator", "TLS needs both a certificate and a private key (--tls-cert, --tls-key)");
+    return 2;
+  }
+  for (const std::string* file : {&options.tls_cert, &options.tls_key}) {
+    // Checked up front so the error names the file; lws would only fail the vhost.
+    if (tls && access(file->c_str(), R_OK) != 0) {
+      log::error("emulator", "cannot read TLS file",
+                 {{"file", *file}, {"error", std::strerror(errno)}});
+      return 2;
+    }
+  }
   lws_set_log_level(LLL_ERR, nullptr);
 
   lws_protocols protocols[2];
@@ -323,6 +340,9 @@ int Emulator::run(const Options& options) {
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);
   info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6;
+  // Needed on the context (OpenSSL init) and again on the vhost (lws leaves a vhost without
+  // it plain even when it has a certificate); the same info serves both.
+  if (tls) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   info.gid = static_cast<gid_t>(-1);
   info.uid = static_cast<uid_t>(-1);
   context_ = lws_create_context(&info);
@@ -334,15 +354,26 @@ int Emulator::run(const Options& options) {
   info.iface = host.c_str();
   info.protocols = protocols;
   info.vhost_name = "emulator";
+  if (tls) {
+    // One port, TLS only: HTTPS for the open call and the control API, WSS for /connect.
+    info.ssl_cert_filepath = options.tls_cert.c_str();
+    info.ssl_private_key_filepath = options.tls_key.c_str();
+    // httpd::Server speaks HTTP/1.1 only; without this lws would offer h2 and curl take it.
+    info.alpn = "http/1.1";
+  }
   lws_vhost* vhost = lws_create_vhost(context_, &info);
   if (!vhost) {
-    log::error("emulator", "cannot listen", {{"listen", options.listen}});
+    // lws logs the reason (bind error, unusable certificate or key) just before.
+    log::error("emulator", tls ? "cannot listen, or cannot use the TLS certificate and key"
+                               : "cannot listen",
+               {{"listen", options.listen}});
     lws_context_destroy(context_);
     return 1;
   }
   const int bound = lws_get_vhost_listen_port(vhost);
   const std::string address = host + ":" + std::to_string(bound);
-  gateway_.set_base_url("http://" + address);
+  // The gateway derives the open call's endpoint from it: https -> wss://HOST:PORT/connect.
+  gateway_.set_base_url((tls ? "https://" : "http://") + address);
 
   g_stop = 0;
   g_context = context_;
@@ -354,10 +385,10 @@ int Emulator::run(const Options& options) {
   sigaction(SIGTERM, &sa, nullptr);
 
   lws_sul_schedule(context_, 0, &timer_.sul, &Emulator::on_tick, kTickUs);
-  std::printf("emulator listening on %s\n", address.c_str());
+  std::printf("emulator listening on %s%s\n", address.c_str(), tls ? " (tls)" : "");
   std::fflush(stdout);
   log::info("emulator", "listening",
-            {{"address", address}, {"client_id", options.client_id},
+            {{"address", address}, {"tls", tls ? "on" : "off"}, {"client_id", options.client_id},
              {"ping_interval_s", std::to_string(options.system_ping_interval_s)},
              {"demo_interval_s", std::to_string(options.demo_event_interval_s)}});
 

@@ -11,10 +11,14 @@ struct Options {
   std::string client_secret = "emulator-secret";
   int system_ping_interval_s = 0;  // send SYSTEM ping frames this often; 0 = only on request
   int demo_event_interval_s = 0;   // inject a sample EVENT this often (README demo); 0 = off
+  // PEM files; both set: the one port serves HTTPS and WSS, and the open call hands out
+  // wss:// endpoints. Both empty: plain HTTP and ws://. One without the other is an error.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 // Serves until SIGTERM/SIGINT. Prints "emulator listening on HOST:PORT" to stdout (flushed)
-// once bound. Returns the process exit code.
+// once bound, followed by " (tls)" when serving TLS. Returns the process exit code.
 int run(const Options& options);
 
 }  // namespace dsb::emulator

@@ -2,6 +2,7 @@
 //
 //   POST /v1.0/gateway/connections/open   {clientId, clientSecret, subscriptions, ua, localIp}
 //        200 {"endpoint":"ws://HOST:PORT/connect","ticket":"..."}   (ticket: single use, 90 s)
+//            (wss:// when the emulator runs with --tls-cert/--tls-key)
 //        400 {"code":"InvalidParameter","message":...}   401 {"code":"InvalidAuthentication",...}
 //   POST /v1.0/oauth2/accessToken          {appKey, appSecret}
 //        200 {"accessToken":"...","expireIn":N} (the same token until it expires), 400, 401

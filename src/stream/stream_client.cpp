@@ -11,6 +11,8 @@
 
 #include <curl/curl.h>
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <rapidjson/document.h>
 
 #include <algorithm>
@@ -827,6 +829,15 @@ int StreamClient::Impl::handle(struct lws* wsi, enum lws_callback_reasons reason
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
       std::string why = "connect failed";
       if (in != nullptr) why += std::string(": ") + static_cast<const char*>(in);
+      // lws 4.1 reports a failed certificate check only as "connect SSL err 1:
+      // error:00000001:lib(0)::reason(1)"; OpenSSL's verify result on the still-open TLS
+      // session names the problem (untrusted issuer, host name mismatch, expiry, ...).
+      if (SSL* ssl = lws_get_ssl(wsi); ssl != nullptr) {
+        if (const long verify = SSL_get_verify_result(ssl); verify != X509_V_OK) {
+          why += std::string(" (certificate verify failed: ") +
+                 X509_verify_cert_error_string(verify) + ")";
+        }
+      }
       loop::redact_ticket(why);
       on_gone(id, why);
       return 0;

@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -88,8 +89,9 @@ class _Process:
         return self.proc.returncode
 
 
-def http(method, url, body=None, headers=None, timeout=5.0):
-    """Returns (status, parsed JSON or text) without raising on HTTP errors."""
+def http(method, url, body=None, headers=None, timeout=5.0, context=None):
+    """Returns (status, parsed JSON or text) without raising on HTTP errors. `context`: an
+    ssl.SSLContext for https:// URLs (None: Python's default verification)."""
     data = None
     hdrs = dict(headers or {})
     if body is not None:
@@ -99,7 +101,7 @@ def http(method, url, body=None, headers=None, timeout=5.0):
         hdrs.setdefault("Content-Type", "application/json")
     req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
             status, raw = resp.status, resp.read()
     except urllib.error.HTTPError as err:
         status, raw = err.code, err.read()
@@ -111,17 +113,27 @@ def http(method, url, body=None, headers=None, timeout=5.0):
 
 
 class Emulator(_Process):
-    """`dingtalk-stream-bridge emulate` on 127.0.0.1, port 0."""
+    """`dingtalk-stream-bridge emulate` on 127.0.0.1, port 0.
 
-    def __init__(self, *extra_args, client_id=CLIENT_ID, client_secret=CLIENT_SECRET):
+    tls=(cert_file, key_file, ca_file): serve HTTPS/WSS with that certificate; `base` is then
+    https:// and api() verifies the emulator against ca_file through `ssl_context` (a test
+    whose certificate names another host may relax that context's check_hostname)."""
+
+    def __init__(self, *extra_args, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, tls=None):
+        tls_args = []
+        self.ssl_context = None
+        if tls is not None:
+            cert_file, key_file, ca_file = tls
+            tls_args = ["--tls-cert", cert_file, "--tls-key", key_file]
+            self.ssl_context = ssl.create_default_context(cafile=ca_file)
         super().__init__([BINARY, "emulate", "--listen", "127.0.0.1:0", "--client-id", client_id,
-                          "--client-secret", client_secret, *extra_args])
+                          "--client-secret", client_secret, *tls_args, *extra_args])
         line = self.wait_for_line(r"emulator listening on ", timeout=10)[0]
         self.address = re.search(r"listening on (\S+)", line).group(1)
-        self.base = f"http://{self.address}"
+        self.base = f"{'https' if tls is not None else 'http'}://{self.address}"
 
     def api(self, method, path, body=None):
-        return http(method, self.base + path, body)
+        return http(method, self.base + path, body, context=self.ssl_context)
 
     def get(self, path):
         status, value = self.api("GET", path)
