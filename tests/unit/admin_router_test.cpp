@@ -59,7 +59,7 @@ TEST_CASE("admin routes: healthz, readyz in both states, metrics, 404 and 405", 
   CHECK(post.headers[0] == std::pair<std::string, std::string>{"Allow", "GET"});
 }
 
-TEST_CASE("admin.listen accepts IPv4, [IPv6] and localhost with a port", "[admin]") {
+TEST_CASE("admin.listen accepts IPv4, bracketed IPv6 and localhost with a port", "[admin]") {
   auto v4 = admin::parse_listen("127.0.0.1:9180");
   REQUIRE(v4.is_ok());
   CHECK(v4->host == "127.0.0.1");

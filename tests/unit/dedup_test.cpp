@@ -38,7 +38,7 @@ TEST_CASE("the memory store remembers outcomes for the window, then forgets", "[
   CHECK(store.size() == 0);
 }
 
-TEST_CASE("remembering a key again extends it; the stale expiry does not evict it", "[dedup]") {
+TEST_CASE("remembering a key again extends it, the stale expiry does not evict it", "[dedup]") {
   MemoryDedupStore store(1000);
   store.remember("k", {200, "a"}, 0);
   store.remember("k", {200, "b"}, 500);

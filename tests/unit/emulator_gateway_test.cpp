@@ -106,7 +106,7 @@ TEST_CASE("open call: credentials, body checks and the recorded call", "[emulato
   CHECK_FALSE(opens[1].HasMember("clientSecret"));
 }
 
-TEST_CASE("frames go only to subscribed connections; 409 when none", "[emulator]") {
+TEST_CASE("frames go only to subscribed connections, 409 when none", "[emulator]") {
   Fixture f;
   CHECK(f.call("POST", "/emulator/frames", R"({"type":"EVENT"})").status == 409);
   std::string robot_only = f.connect(R"([{"type":"CALLBACK","topic":"/v1.0/im/bot/messages/get"}])");

@@ -32,7 +32,7 @@ TEST_CASE("tasks posted from other threads run on the loop thread, in order", "[
   loop.destroy();
 }
 
-TEST_CASE("timers fire once in delay order; cancelled timers do not fire", "[loop]") {
+TEST_CASE("timers fire once in delay order, cancelled timers do not fire", "[loop]") {
   EventLoop loop;
   REQUIRE(loop.create(64).is_ok());
   std::vector<std::string> fired;

@@ -83,7 +83,7 @@ TEST_CASE("legacy-robot build: body unchanged, timestamp and sign headers (R2)",
                                     {"X-Extra", "1"}});
 }
 
-TEST_CASE("legacy-robot judge: always delivered; only a robot message is a reply", "[legacy][format]") {
+TEST_CASE("legacy-robot judge: always delivered, only a robot message is a reply", "[legacy][format]") {
   Route route;
   const WebhookFormat& format = format_for(Format::legacy_robot);
   for (const char* message : {
@@ -108,7 +108,7 @@ TEST_CASE("legacy-robot judge: always delivered; only a robot message is a reply
   CHECK(is_robot_reply_message(R"({"msgtype":"text","text":{"content":"x"}})"));
 }
 
-TEST_CASE("legacy-card build: body unchanged; signature headers only with api_secret (3.5)",
+TEST_CASE("legacy-card build: body unchanged, signature headers only with api_secret (3.5)",
           "[legacy][format]") {
   const std::string data =
       R"({"extension":"{}","corpId":"dingexamplecorp","type":"actionCallback","userId":"user123","content":"{\"cardPrivateData\":{\"actionIds\":[\"1\"],\"params\":{\"action\":\"accept\"}}}","outTrackId":"card-instance-1"})";

@@ -109,7 +109,7 @@ TEST_CASE("event ACKs say SUCCESS or LATER with code 200", "[frame]") {
   CHECK(std::string(later_data["message"].GetString()) == "webhook returned 503");
 }
 
-TEST_CASE("callback ACKs wrap the reply in response; errors omit data", "[frame]") {
+TEST_CASE("callback ACKs wrap the reply in response, errors omit data", "[frame]") {
   CHECK(serialize_ack(ack_callback("c1", "null")) ==
         R"({"code":200,"headers":{"contentType":"application/json","messageId":"c1"},"message":"OK","data":"{\"response\":null}"})");
   auto card = parse_json(serialize_ack(ack_callback("c2", R"({"cardData":{"cardParamMap":{"s":"ok"}}})")));

@@ -51,7 +51,7 @@ Request post(const std::string& url, std::string body = R"({"a":1})") {
 
 }  // namespace
 
-TEST_CASE("a POST carries body and headers; status and reply come back", "[http]") {
+TEST_CASE("a POST carries body and headers, status and reply come back", "[http]") {
   StubHttpServer server([](const StubRequest&) { return StubAnswer{201, R"({"ok":true})"}; });
   Completions completions;
   HttpClient client({}, [&](Completion c) { completions.add(std::move(c)); });

@@ -44,7 +44,7 @@ TEST_CASE("json log lines are one valid object each, fields escaped", "[log]") {
   CHECK(std::string(doc["conn"].GetString()) == "3");
 }
 
-TEST_CASE("text log lines quote values only when needed; levels filter", "[log]") {
+TEST_CASE("text log lines quote values only when needed, levels filter", "[log]") {
   CaptureLogs capture_logs;
   dsb::log::configure(dsb::log::Level::warn, dsb::log::Format::text);
   dsb::log::info("stream", "dropped");

@@ -40,7 +40,7 @@ TEST_CASE("a histogram counts each value in the first bucket whose bound is >= i
   CHECK(s.sum == Approx(-3.0 + 0.1 + 0.10000001 + 0.5 + 1.0 + 1.5 + 1e300));
 }
 
-TEST_CASE("histograms are keyed by name and labels; a family keeps its first bounds", "[metrics]") {
+TEST_CASE("histograms are keyed by name and labels, a family keeps its first bounds", "[metrics]") {
   Registry registry;
   Histogram& a = registry.histogram("lat", {{"route", "a"}}, {1, 2});
   CHECK(&registry.histogram("lat", {{"route", "a"}}, {5}) == &a);

@@ -193,7 +193,7 @@ TEST_CASE("an event ACKs SUCCESS once every URL answered 2xx", "[relay]") {
   CHECK(f.relay.in_flight() == 0);
 }
 
-TEST_CASE("any failure ACKs LATER; the redelivery goes only to the URL that failed", "[relay]") {
+TEST_CASE("any failure ACKs LATER, the redelivery goes only to the URL that failed", "[relay]") {
   Fixture f(event_routes({"http://w/a", "http://w/b"}));
   f.push(event("m1", "e1"));
   f.webhooks.answer(0, 200);
@@ -219,7 +219,7 @@ TEST_CASE("a refused connection is a failure too", "[relay]") {
   CHECK_THAT(*f.acks.acks[0].second.data, Catch::Matchers::Contains("Connection refused"));
 }
 
-TEST_CASE("a slow webhook gets LATER at the deadline; its late success is remembered",
+TEST_CASE("a slow webhook gets LATER at the deadline, its late success is remembered",
           "[relay]") {
   Fixture f(event_routes({"http://w/a"}));
   f.push(event("m1", "e1"));
@@ -297,7 +297,7 @@ TEST_CASE("robot replies: empty msgtype and expired sessionWebhook send nothing"
   CHECK(f.webhooks.calls.size() == 2);  // expired: not relayed
 }
 
-TEST_CASE("callbacks: the reply becomes {response}; failures 500; no route 404", "[relay]") {
+TEST_CASE("callbacks: the reply becomes {response}, failures 500, no route 404", "[relay]") {
   Fixture f(event_routes({"http://w/a"}));
   f.push(callback("m1", "/v1.0/card/instances/callback", R"({"outTrackId":"x"})"));
   CHECK(f.acks.acks.empty());
@@ -347,7 +347,7 @@ TEST_CASE("a delivered callback's redelivery gets the same response without a PO
   CHECK(f.acks.acks[1].second.data == f.acks.acks[0].second.data);
 }
 
-TEST_CASE("max_in_flight bounds concurrent POSTs per route; the rest queue in order",
+TEST_CASE("max_in_flight bounds concurrent POSTs per route, the rest queue in order",
           "[relay]") {
   auto routes = event_routes({"http://w/a"});
   routes[2].max_in_flight = 2;
@@ -367,7 +367,7 @@ TEST_CASE("max_in_flight bounds concurrent POSTs per route; the rest queue in or
   CHECK(f.acks.acks.size() == 5);
 }
 
-TEST_CASE("shutdown: new frames are not taken; waiting ones are ACKed LATER", "[relay]") {
+TEST_CASE("shutdown: new frames are not taken, waiting ones are ACKed LATER", "[relay]") {
   Fixture f(event_routes({"http://w/a"}));
   f.push(event("m1", "e1"));
   f.relay.stop_taking_frames();

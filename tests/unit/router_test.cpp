@@ -51,7 +51,7 @@ Frame frame(FrameType type, const char* topic, const char* event_type = nullptr)
 
 }  // namespace
 
-TEST_CASE("first matching route wins; callbacks by topic, events by eventType", "[router]") {
+TEST_CASE("first matching route wins, callbacks by topic, events by eventType", "[router]") {
   const std::vector<Route> routes = {
       callback_route("robot", "/v1.0/im/bot/messages/get"),
       event_route("approvals", "bpms_*"),

@@ -27,7 +27,7 @@ TEST_CASE("retry policy: the base delay doubles from initial and stops at max", 
   CHECK(policy.base_delay_ms(1'000) == 300'000);  // no overflow for absurd counts
 }
 
-TEST_CASE("retry policy: jitter keeps the delay in [base/2, base)", "[store][retry]") {
+TEST_CASE("retry policy: jitter keeps the delay between base/2 and base", "[store][retry]") {
   double r = 0.0;
   RetryPolicy policy(retry(12, 86'400'000, 1'000, 300'000), [&r] { return r; });
   const int64_t now = 1'700'000'000'000;

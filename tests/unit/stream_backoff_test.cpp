@@ -21,7 +21,7 @@ TEST_CASE("backoff doubles from initial and stops at max (no jitter)", "[stream]
   CHECK(b.next() == ms{60000});
 }
 
-TEST_CASE("backoff jitter stays within [80%, 100%] of the base", "[stream]") {
+TEST_CASE("backoff jitter stays within 80% to 100% of the base", "[stream]") {
   Backoff low(ms{1000}, ms{60000}, [] { return 0.999999; });
   CHECK(low.next() == ms{800});
   CHECK(low.next() == ms{1600});
