@@ -1,5 +1,7 @@
 #include "deliver/callback_crypto.hpp"
 
+#include "common/text.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -55,14 +57,8 @@ std::string sha1(std::string_view text) {
   return std::string(reinterpret_cast<const char*>(digest.data()), length);
 }
 
-// Printable excerpt of attacker-free but arbitrary text, for error messages.
-std::string excerpt(std::string_view text) {
-  constexpr size_t kMax = 40;
-  std::string out;
-  for (unsigned char c : text.substr(0, kMax)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-  if (text.size() > kMax) out += "...";
-  return out;
-}
+// Printable excerpt of arbitrary text, for error messages.
+std::string excerpt(std::string_view text) { return printable_excerpt(text, 40); }
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "deliver/legacy_event_format.hpp"
 
+#include "common/text.hpp"
+
 #include <rapidjson/document.h>
 
 #include <optional>
@@ -30,13 +32,7 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
-std::string clip(std::string_view text) {
-  constexpr size_t kMax = 40;
-  std::string out;
-  for (unsigned char c : text.substr(0, kMax)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-  if (text.size() > kMax) out += "...";
-  return out;
-}
+std::string clip(std::string_view text) { return printable_excerpt(text, 40); }
 
 }  // namespace
 
@@ -135,6 +131,10 @@ Result<Request> LegacyEventFormat::build_for(const config::Route& route, const s
 
 ReplyVerdict LegacyEventFormat::judge(const config::Route& route, std::string_view client_id,
                                       const Response& response) const {
+  if (json::nests_deeper_than(response.body)) {
+    return ReplyVerdict::failed("event reply nests deeper than " + std::to_string(json::kMaxDepth) +
+                                " levels");
+  }
   rapidjson::Document reply;
   // Numbers kept as their text: PHP's time() arrives as a JSON number and is signed as
   // its decimal form.

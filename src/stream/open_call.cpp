@@ -1,5 +1,7 @@
 #include "stream/open_call.hpp"
 
+#include "common/text.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -14,15 +16,7 @@ void write_string(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_vie
 }
 
 // A body excerpt for a log line: bounded, one line.
-std::string excerpt(std::string_view body) {
-  constexpr size_t kMax = 200;
-  std::string out(body.substr(0, kMax));
-  for (char& c : out) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  if (body.size() > kMax) out += "...";
-  return out;
-}
+std::string excerpt(std::string_view body) { return printable_excerpt(body, 200); }
 
 }  // namespace
 
