@@ -44,9 +44,19 @@ if [ -z "$address" ]; then
   exit 1
 fi
 export DINGTALK_API_BASE="http://$address"
+
+# The example config's webhooks live on 127.0.0.1:8080: answer there, unless something does.
+webhook_pid=""
+port_free() {
+  python3 -c "import socket,sys; sys.exit(1 if socket.socket().connect_ex(('127.0.0.1', $1)) == 0 else 0)"
+}
+if command -v python3 >/dev/null && port_free 8080; then
+  python3 "$top/packaging/examples/echo_webhook.py" 8080 &
+  webhook_pid=$!
+fi
 echo "run-local: no DingTalk credentials set; using the built-in emulator at $DINGTALK_API_BASE" >&2
-echo "run-local: it pushes a sample frame every 3 s; Ctrl-C stops" >&2
+echo "run-local: it pushes a sample frame every 3 s; a demo webhook prints what it receives; Ctrl-C stops" >&2
 "$binary" run -c "$config" &
 bridge_pid=$!
-trap 'kill "$bridge_pid" "$emulator_pid" 2>/dev/null; wait 2>/dev/null; rm -f "$emulator_log"' EXIT INT TERM
+trap 'kill "$bridge_pid" $webhook_pid "$emulator_pid" 2>/dev/null; wait 2>/dev/null; rm -f "$emulator_log"' EXIT INT TERM
 wait "$bridge_pid"
