@@ -3,6 +3,7 @@
 
 #include <rapidjson/document.h>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,16 @@ std::string quote(std::string_view text);
 
 // Compact serialization of a RapidJSON value.
 std::string write(const rapidjson::Value& value);
+
+// RapidJSON's DOM parser recurses once per open array/object, so a text like "[[[[..." a
+// few hundred KiB long overflows the thread's stack (found by tests/fuzz). Every text from
+// outside (frames, their data, webhook replies) is checked with this before it is parsed.
+inline constexpr size_t kMaxDepth = 256;  // far beyond any DingTalk payload or webhook reply
+
+// True when `text` has more than `max_depth` arrays/objects open at once. Brackets inside
+// strings do not count. `text` need not be valid JSON: up to its first error, the parser
+// sees the same nesting as this scan, so a text that passes cannot recurse deeper.
+bool nests_deeper_than(std::string_view text, size_t max_depth = kMaxDepth);
 
 // Member lookup that tolerates a non-object and returns nullopt unless it is a string.
 std::optional<std::string_view> string_member(const rapidjson::Value& object, const char* name);

@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include "common/json.hpp"
 #include "deliver/signature.hpp"
 
 namespace dsb::deliver {
@@ -26,6 +27,8 @@ ReplyVerdict LegacyCardFormat::judge(const config::Route&, std::string_view,
                                      const Response& response) const {
   const std::string& body = response.body;
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return ReplyVerdict::ok();
+  // Unbounded nesting would overflow the stack in the parser (common/json.hpp).
+  if (json::nests_deeper_than(body)) return ReplyVerdict::failed("card reply nests too deep");
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
   if (doc.HasParseError()) return ReplyVerdict::failed("card reply is not JSON");

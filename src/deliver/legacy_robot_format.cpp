@@ -12,6 +12,8 @@ namespace dsb::deliver {
 bool is_robot_reply_message(std::string_view reply) {
   static constexpr std::array<std::string_view, 5> kTypes = {"text", "markdown", "actionCard",
                                                              "feedCard", "link"};
+  // Unbounded nesting would overflow the stack in the parser (common/json.hpp).
+  if (json::nests_deeper_than(reply)) return false;
   rapidjson::Document doc;
   doc.Parse(reply.data(), reply.size());
   if (doc.HasParseError() || !doc.IsObject()) return false;

@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include "common/json.hpp"
+#include "stream/reassembler.hpp"
 
 namespace dsb::stream {
 
@@ -37,6 +38,12 @@ ParsedFrame fail(std::string message, std::string message_id = {}) {
 }  // namespace
 
 ParsedFrame parse_frame(std::string_view text) {
+  if (json::nests_deeper_than(text)) {
+    // Not parsed (it would overflow the stack); the messageId is read the way an
+    // oversized frame's is, so the frame can still be ACKed 400.
+    return fail("frame nests deeper than " + std::to_string(json::kMaxDepth) + " levels",
+                find_message_id(text));
+  }
   rapidjson::Document doc;
   doc.Parse(text.data(), text.size());
   if (doc.HasParseError()) {
@@ -88,6 +95,12 @@ ParsedFrame parse_frame(std::string_view text) {
     return fail("\"data\" is not a string", message_id);
   } else {
     frame.data.assign(data_it->value.GetString(), data_it->value.GetStringLength());
+  }
+  // Checked for SYSTEM frames too: the stream parses a disconnect's data, and every later
+  // stage parses EVENT/CALLBACK data again, all relying on this bound.
+  if (json::nests_deeper_than(frame.data)) {
+    return fail("\"data\" nests deeper than " + std::to_string(json::kMaxDepth) + " levels",
+                message_id);
   }
 
   if (frame.type != FrameType::system) {

@@ -41,7 +41,8 @@ struct ParsedFrame {
 
 // Parses the envelope. Requires: a JSON object; `type` one of SYSTEM/EVENT/CALLBACK;
 // `headers` an object of strings with a non-empty `messageId` (and `topic`); `data` a
-// string. For EVENT and CALLBACK `data` must itself be valid JSON.
+// string. For EVENT and CALLBACK `data` must itself be valid JSON. Neither the envelope nor
+// `data` may nest deeper than json::kMaxDepth (later stages parse `data` again, safely).
 ParsedFrame parse_frame(std::string_view text);
 
 struct Ack {

@@ -341,3 +341,13 @@ TEST_CASE("legacy-event judge: each bad reply fails with its reason", "[legacy][
   CHECK_THAT(reason(signed_reply(other_key.encrypt("0123456789abcdef", "success"))),
              Catch::StartsWith("event reply: bad padding"));
 }
+
+// Found by tests/fuzz/fuzz_legacy: a webhook answering "[[[[..." crashed the bridge in the
+// JSON parser (stack overflow) instead of failing the delivery.
+TEST_CASE("legacy-event judge: a reply nested too deep is a failed delivery", "[legacy][format]") {
+  FixedRandom random("Zx9Cv8Bn", "QwErTyUiOpAsDfGh");
+  LegacyEventFormat format(random);
+  auto verdict = format.judge(event_route(kAppKey), "", reply("{\"encrypt\":" + std::string(1'000'000, '[')));
+  CHECK_FALSE(verdict.delivered);
+  CHECK(verdict.reason == "event reply nests deeper than 256 levels");
+}

@@ -106,6 +106,7 @@ TEST_CASE("legacy-robot judge: always delivered, only a robot message is a reply
   }
   CHECK_FALSE(is_robot_reply_message(R"({"msgtype":"empty"})"));
   CHECK(is_robot_reply_message(R"({"msgtype":"text","text":{"content":"x"}})"));
+  CHECK_FALSE(is_robot_reply_message(std::string(1'000'000, '[')));  // too deep to parse
 }
 
 TEST_CASE("legacy-card build: body unchanged, signature headers only with api_secret (3.5)",
@@ -156,4 +157,9 @@ TEST_CASE("legacy-card judge: a JSON object is the callback response", "[legacy]
   ReplyVerdict array = format.judge(route, "id", reply("[1]"));
   CHECK_FALSE(array.delivered);
   CHECK(array.reason == "card reply is not a JSON object");
+
+  // Too deep for the recursive parser (common/json.hpp): refused before parsing.
+  ReplyVerdict deep = format.judge(route, "id", reply(std::string(1'000'000, '{')));
+  CHECK_FALSE(deep.delivered);
+  CHECK(deep.reason == "card reply nests too deep");
 }

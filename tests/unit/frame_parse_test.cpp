@@ -119,3 +119,31 @@ TEST_CASE("callback ACKs wrap the reply in response, errors omit data", "[frame]
   CHECK(serialize_ack(ack_error("x\"1", 400, "bad \"data\"")) ==
         R"({"code":400,"headers":{"contentType":"application/json","messageId":"x\"1"},"message":"bad \"data\""})");
 }
+
+// Found by tests/fuzz/fuzz_frame: RapidJSON's parser recursed once per "[" and a deeply
+// nested frame (the default limits.max_frame allows 4 MiB of them) overflowed the stack.
+TEST_CASE("a frame nested past json::kMaxDepth is refused, not parsed", "[frame]") {
+  const std::string deep(1'000'000, '[');
+  SECTION("the envelope; the messageId is still found for the 400 ACK") {
+    ParsedFrame parsed = parse_frame(R"({"headers":{"messageId":"m-deep","topic":"*"},"x":)" + deep);
+    REQUIRE_FALSE(parsed.status.is_ok());
+    CHECK(parsed.status.message() == "frame nests deeper than 256 levels");
+    CHECK(parsed.message_id == "m-deep");
+  }
+  SECTION("the data of a business frame and of a SYSTEM frame") {
+    for (const char* type : {"EVENT", "SYSTEM"}) {
+      ParsedFrame parsed = parse_frame(std::string(R"({"type":")") + type +
+                                       R"(","headers":{"messageId":"m-deep","topic":"disconnect"},"data":")" +
+                                       deep + "\"}");
+      REQUIRE_FALSE(parsed.status.is_ok());
+      CHECK(parsed.status.message() == "\"data\" nests deeper than 256 levels");
+      CHECK(parsed.message_id == "m-deep");
+    }
+  }
+  SECTION("256 levels are still accepted") {
+    const std::string data = std::string(256, '[') + std::string(256, ']');
+    ParsedFrame parsed =
+        parse_frame(R"({"type":"EVENT","headers":{"messageId":"m","topic":"*"},"data":")" + data + "\"}");
+    CHECK(parsed.status.is_ok());
+  }
+}
