@@ -6,6 +6,7 @@
 
 #include "bridge/robot_message.hpp"
 #include "bridge/router.hpp"
+#include "common/json.hpp"
 #include "common/log.hpp"
 #include "config/checks.hpp"
 
@@ -25,8 +26,7 @@ metrics::Counter& counter(const std::string& name, const metrics::Labels& labels
 
 bool is_json(std::string_view text) {
   rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
-  return !doc.HasParseError();
+  return json::parse(doc, text);
 }
 
 }  // namespace

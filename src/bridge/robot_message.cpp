@@ -9,8 +9,7 @@ namespace dsb::bridge {
 RobotMessage read_robot_message(std::string_view data) {
   RobotMessage message;
   rapidjson::Document doc;
-  doc.Parse(data.data(), data.size());
-  if (doc.HasParseError() || !doc.IsObject()) return message;
+  if (!json::parse(doc, data) || !doc.IsObject()) return message;
   if (auto id = json::string_member(doc, "msgId")) message.msg_id = *id;
   if (auto url = json::string_member(doc, "sessionWebhook")) message.session_webhook = *url;
   auto expires = doc.FindMember("sessionWebhookExpiredTime");
@@ -27,8 +26,7 @@ RobotMessage read_robot_message(std::string_view data) {
 
 bool is_robot_reply(std::string_view reply) {
   rapidjson::Document doc;
-  doc.Parse(reply.data(), reply.size());
-  if (doc.HasParseError() || !doc.IsObject()) return false;
+  if (!json::parse(doc, reply) || !doc.IsObject()) return false;
   auto type = json::string_member(doc, "msgtype");
   return type.has_value() && !type->empty() && *type != "empty";
 }

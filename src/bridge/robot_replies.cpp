@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "admin/metrics.hpp"
+#include "common/json.hpp"
 #include "common/log.hpp"
 
 namespace dsb::bridge {
@@ -53,8 +54,7 @@ void RobotReplies::send(const RobotMessage& robot, const config::Route& route,
                                        : "sessionWebhook failed: " + response.error;
     if (ok) {
       rapidjson::Document doc;
-      doc.Parse(response.body.c_str());
-      if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("errcode") &&
+      if (json::parse(doc, response.body) && doc.IsObject() && doc.HasMember("errcode") &&
           doc["errcode"].IsInt() && doc["errcode"].GetInt() != 0) {
         ok = false;
         detail = "sessionWebhook answered errcode " + std::to_string(doc["errcode"].GetInt());

@@ -39,6 +39,15 @@ std::string write(const rapidjson::Value& value) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+bool parse(rapidjson::Document& doc, std::string_view text) {
+  if (nests_deeper_than(text)) {
+    doc.SetNull();
+    return false;
+  }
+  doc.Parse(text.data(), text.size());
+  return !doc.HasParseError();
+}
+
 std::optional<std::string_view> string_member(const rapidjson::Value& object, const char* name) {
   if (!object.IsObject()) return std::nullopt;
   auto it = object.FindMember(name);

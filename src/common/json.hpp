@@ -27,6 +27,11 @@ inline constexpr size_t kMaxDepth = 256;  // far beyond any DingTalk payload or 
 // sees the same nesting as this scan, so a text that passes cannot recurse deeper.
 bool nests_deeper_than(std::string_view text, size_t max_depth = kMaxDepth);
 
+// Parses untrusted `text` into `doc`: false (and `doc` left as a parse error or empty)
+// when it is not JSON or nests deeper than kMaxDepth. The one way the bridge parses what
+// DingTalk, a proxy or a webhook sent.
+bool parse(rapidjson::Document& doc, std::string_view text);
+
 // Member lookup that tolerates a non-object and returns nullopt unless it is a string.
 std::optional<std::string_view> string_member(const rapidjson::Value& object, const char* name);
 

@@ -61,8 +61,7 @@ OpenResponse parse_open_response(long http_status, std::string_view body) {
   out.http_status = http_status;
 
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  const bool is_object = !doc.HasParseError() && doc.IsObject();
+  const bool is_object = json::parse(doc, body) && doc.IsObject();
 
   if (http_status != 200) {
     out.outcome = (http_status == 401 || http_status == 403) ? OpenOutcome::rejected
