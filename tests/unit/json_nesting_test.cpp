@@ -29,7 +29,7 @@ TEST_CASE("nests_deeper_than ignores brackets inside strings, escapes included",
 
 #include "bridge/robot_message.hpp"
 
-TEST_CASE("json::parse refuses what is too deep; the webhook-reply readers survive it", "[json]") {
+TEST_CASE("json::parse refuses what is too deep, and the webhook-reply readers survive it", "[json]") {
   const std::string deep = std::string(200'000, '[') + std::string(200'000, ']');
   rapidjson::Document doc;
   CHECK_FALSE(dsb::json::parse(doc, deep));
