@@ -37,6 +37,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -216,19 +218,49 @@ struct SessionData {
   WsConn* ws;
 };
 
-struct Timer {
-  lws_sorted_usec_list_t sul;  // first member: the callback casts back
-  class LoadGen* owner;
+// Wakes the lws loop (lws_cancel_service) when the next scheduled frame is due, and every
+// kPollUs regardless so the loop can look at the phase queue and the drain deadline. Not an
+// lws_sul timer: lws 4.1 turns the next timer into a poll() timeout in whole ms rounded down,
+// so the last sub-ms of every timer wait is spent polling with timeout 0, a busy loop that
+// would take a core from the bridge (seen: 1 ms of CPU per event at 1,000/s).
+class Ticker {
+ public:
+  static constexpr int64_t kPollUs = 50'000;
+  void start(lws_context* context) {
+    context_ = context;
+    thread_ = std::thread([this] { run(); });
+  }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+  // Wake the loop at `due_us` (steady µs).
+  void arm(int64_t due_us) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      due_ = due_us;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void run();
+  lws_context* context_ = nullptr;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int64_t due_ = 0;
+  bool stop_ = false;
 };
 
 class LoadGen {
  public:
   LoadGen(PhaseQueue& phases, size_t payload_bytes)
       : phases_(phases), server_(make_router()), run_id_(random_hex(6)) {
-    std::memset(&timer_, 0, sizeof timer_);
-    timer_.owner = this;
-    std::memset(&poll_timer_, 0, sizeof poll_timer_);
-    poll_timer_.owner = this;
     payload_ = "{\"seq\":0,\"userId\":[\"u1\"],\"pad\":\"" + std::string(payload_bytes, 'x') + "\"}";
   }
 
@@ -252,8 +284,6 @@ class LoadGen {
   int writeable(WsConn& c);
   void on_message(const std::string& text);
   void wake();  // asks for WRITEABLE now or arms the timer for the next due frame
-  static void on_timer(lws_sorted_usec_list_t* sul);
-  static void on_poll(lws_sorted_usec_list_t*) {}  // only ends lws_service's wait
   void maybe_finish();
   void finish_phase();
 
@@ -273,8 +303,7 @@ class LoadGen {
   int64_t wait_connect_since_us_ = 0;
   bool queue_done_ = false;
   int exit_code_ = 0;
-  Timer timer_;
-  Timer poll_timer_;
+  Ticker ticker_;
   std::vector<unsigned char> txbuf_;
 };
 
@@ -471,13 +500,24 @@ void LoadGen::wake() {
   if (due <= now) {
     lws_callback_on_writable(current_->wsi);
   } else {
-    lws_sul_schedule(context_, 0, &timer_.sul, &LoadGen::on_timer, due - now);
+    ticker_.arm(due);
   }
 }
 
-void LoadGen::on_timer(lws_sorted_usec_list_t* sul) {
-  LoadGen* self = reinterpret_cast<Timer*>(sul)->owner;
-  self->wake();
+void Ticker::run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    const int64_t now = steady_us();
+    int64_t until = now + kPollUs;
+    if (due_ != 0 && due_ <= now) {
+      due_ = 0;
+      lws_cancel_service(context_);
+      continue;
+    }
+    if (due_ != 0) until = std::min(until, due_);
+    cv_.wait_for(lock, std::chrono::microseconds(until - now));
+    if (due_ == 0 && steady_us() >= until) lws_cancel_service(context_);  // the periodic look
+  }
 }
 
 void LoadGen::maybe_finish() {
@@ -539,7 +579,6 @@ void LoadGen::finish_phase() {
   std::fflush(stdout);
   if (p.next != p.acked || p.duplicate_acks) exit_code_ = 1;
   phase_.reset();
-  lws_sul_cancel(&timer_.sul);
   idle_since_us_ = steady_us();
 }
 
@@ -573,6 +612,7 @@ int LoadGen::listen(const std::string& host, int port) {
 
 int LoadGen::run() {
   g_context = context_;
+  ticker_.start(context_);
   idle_since_us_ = steady_us();
   while (!g_stop) {
     if (!phase_ && !queue_done_ && steady_us() - idle_since_us_ >= kGapUs) {
@@ -603,10 +643,10 @@ int LoadGen::run() {
     if (phase_ && phase_->all_pushed() &&
         steady_us() - phase_->last_push_us > static_cast<int64_t>(phase_->spec.drain_s * 1e6))
       finish_phase();  // with ACKs missing: reported as unacked
-    // The loop wakes at least every 50 ms to look at the phase queue and the drain deadline.
-    lws_sul_schedule(context_, 0, &poll_timer_.sul, &LoadGen::on_poll, 50'000);
     if (lws_service(context_, 0) < 0) break;
+    wake();  // woken by the ticker: a frame may be due
   }
+  ticker_.stop();
   g_context = nullptr;
   return exit_code_;
 }
