@@ -32,6 +32,7 @@
 #include "emulator/acks.hpp"
 #include "emulator/frames.hpp"
 #include "httpd/server.hpp"
+#include "stream/reassembler.hpp"
 
 #include <libwebsockets.h>
 
@@ -209,8 +210,7 @@ struct Phase {
 struct WsConn {
   lws* wsi = nullptr;
   std::string id;
-  std::string rx;
-  bool rx_overflow = false;
+  dsb::stream::Reassembler rx{kMaxMessage};
 };
 
 struct SessionData {
@@ -357,19 +357,19 @@ int LoadGen::callback(lws* wsi, lws_callback_reasons reason, SessionData* pss, v
     case LWS_CALLBACK_RECEIVE: {
       if (!pss || !pss->ws) return 0;
       WsConn& c = *pss->ws;
-      if (c.rx.size() + len > kMaxMessage) {
-        c.rx_overflow = true;
-      } else if (!c.rx_overflow) {
-        c.rx.append(static_cast<const char*>(in), len);
-      }
-      if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-        if (c.rx_overflow) {
-          std::fprintf(stderr, "loadgen: oversized upstream message dropped\n");
-        } else {
-          on_message(c.rx);
-        }
-        c.rx.clear();
-        c.rx_overflow = false;
+      switch (c.rx.feed(std::string_view(static_cast<const char*>(in), len),
+                        lws_is_first_fragment(wsi) != 0,
+                        lws_is_final_fragment(wsi) != 0 && !lws_remaining_packet_payload(wsi),
+                        lws_frame_is_binary(wsi) != 0)) {
+        case dsb::stream::Reassembler::Outcome::need_more:
+          break;
+        case dsb::stream::Reassembler::Outcome::complete:
+          on_message(c.rx.take());
+          break;
+        case dsb::stream::Reassembler::Outcome::oversized:
+        case dsb::stream::Reassembler::Outcome::binary:
+          std::fprintf(stderr, "loadgen: oversized or binary upstream message dropped\n");
+          break;
       }
       return 0;
     }

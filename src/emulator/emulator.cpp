@@ -9,6 +9,7 @@
 #include "emulator/gateway.hpp"
 #include "emulator/routes.hpp"
 #include "httpd/server.hpp"
+#include "stream/reassembler.hpp"
 
 #include <libwebsockets.h>
 
@@ -51,8 +52,7 @@ struct WsConn {
   std::deque<OutFrame> out;
   enum class Ending { none, close, drop } ending = Ending::none;
   bool peer_closed = false;
-  std::string rx;
-  bool rx_overflow = false;
+  stream::Reassembler rx{kMaxMessage};
 };
 
 // Per-session data of the one protocol; lws zero-fills it.
@@ -158,19 +158,19 @@ int Emulator::callback(lws* wsi, lws_callback_reasons reason, SessionData* pss, 
     case LWS_CALLBACK_RECEIVE: {
       if (!pss || !pss->ws) return 0;
       WsConn& c = *pss->ws;
-      if (c.rx.size() + len > kMaxMessage) {
-        c.rx_overflow = true;
-      } else if (!c.rx_overflow) {
-        c.rx.append(static_cast<const char*>(in), len);
-      }
-      if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-        if (c.rx_overflow) {
+      switch (c.rx.feed(std::string_view(static_cast<const char*>(in), len),
+                        lws_is_first_fragment(wsi) != 0,
+                        lws_is_final_fragment(wsi) != 0 && !lws_remaining_packet_payload(wsi),
+                        lws_frame_is_binary(wsi) != 0)) {
+        case stream::Reassembler::Outcome::need_more:
+          break;
+        case stream::Reassembler::Outcome::complete:
+          gateway_.message_received(c.id, c.rx.take(), false);
+          break;
+        case stream::Reassembler::Outcome::oversized:
+        case stream::Reassembler::Outcome::binary:
           gateway_.message_received(c.id, "", true);  // recorded as invalid
-        } else {
-          gateway_.message_received(c.id, c.rx, lws_frame_is_binary(wsi));
-        }
-        c.rx.clear();
-        c.rx_overflow = false;
+          break;
       }
       return 0;
     }
