@@ -51,7 +51,8 @@ class Daemon : public admin::Readiness {
   explicit Daemon(const config::Config& config)
       : config_(std::make_shared<const config::Config>(config)),
         store_(store_options(config)),
-        dedup_(store_, config.limits.dedup_window.count()),
+        dedup_(store_, config.limits.dedup_window.count(),
+               [this](std::function<void()> task) { loop_.post(std::move(task)); }),
         webhooks_(loop_, http_options(config)),
         timers_(loop_),
         spool_(loop_, store_),

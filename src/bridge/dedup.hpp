@@ -1,15 +1,17 @@
 // Remembers frames already delivered, so a redelivery is ACKed as before and not POSTed
 // again (product.md section 4, "Duplicates"). Behind a small interface: the daemon uses
-// store::PersistentDedupStore (SQLite, survives restarts) with this in-memory window as its
-// cache; unit tests use the window alone.
+// store::PersistentDedupStore (SQLite, survives restarts, fixed memory); unit tests use
+// the exact in-memory window below.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "stream/frame.hpp"
 
@@ -20,26 +22,46 @@ namespace dsb::bridge {
 // `data_msg_id` is the robot message's data.msgId when the caller has parsed it, else "".
 std::string dedup_key(const stream::Frame& frame, std::string_view data_msg_id);
 
-// What the first delivery was ACKed with, to ACK the redelivery the same way.
+// What became of the first arrival of a frame identity.
 struct DeliveredOutcome {
-  int code = 200;
-  std::string data;  // the ACK's data (JSON text)
+  // Every URL took it, or the callback was answered: a redelivery is ACKed SUCCESS (a
+  // callback's with `reply`) and POSTed nowhere.
+  bool complete = true;
+  std::string reply;  // complete callbacks: the ACK's data (the webhook's JSON reply)
+  // Not complete: the ACK was LATER and only these URLs took it; a redelivery goes to
+  // the others.
+  std::vector<std::string> delivered_urls;
+
+  // The common case, which the daemon's store answers from memory without a read.
+  bool plain() const { return complete && reply.empty(); }
 };
 
+// Single-threaded: the relay's thread calls it and receives every answer.
 class DedupStore {
  public:
+  using Answer = std::function<void(std::optional<DeliveredOutcome>)>;
+
   virtual ~DedupStore() = default;
-  virtual std::optional<DeliveredOutcome> find(const std::string& key, int64_t now_ms) = 0;
+  // Calls `answer` exactly once with what the key was remembered with within the window
+  // (nullopt: not remembered): before returning when memory can tell, else later on
+  // this thread. An answer that cannot be read (store unusable) is nullopt: a duplicate
+  // delivered again is better than an event lost.
+  virtual void find(const std::string& key, int64_t now_ms, Answer answer) = 0;
+  // Replaces what `key` was remembered with, for `window` from now.
   virtual void remember(const std::string& key, DeliveredOutcome outcome, int64_t now_ms) = 0;
 };
 
-// Entries live for `window_ms` after they were remembered; expired ones are dropped as
-// time passes (amortised O(1) per call), so memory is bounded by the frame rate x window.
+// The whole window in memory, exact and synchronous; for tests and tools. Entries live for
+// `window_ms` after they were remembered; expired ones are dropped as time passes
+// (amortised O(1) per call), so memory is bounded by the frame rate x window.
 class MemoryDedupStore : public DedupStore {
  public:
   explicit MemoryDedupStore(int64_t window_ms) : window_ms_(window_ms) {}
 
-  std::optional<DeliveredOutcome> find(const std::string& key, int64_t now_ms) override;
+  std::optional<DeliveredOutcome> find(const std::string& key, int64_t now_ms);
+  void find(const std::string& key, int64_t now_ms, Answer answer) override {
+    answer(find(key, now_ms));
+  }
   void remember(const std::string& key, DeliveredOutcome outcome, int64_t now_ms) override;
   size_t size() const { return entries_.size(); }
 

@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "bridge/robot_message.hpp"
@@ -53,6 +54,15 @@ struct Relay::Delivery {
   std::string failure;  // the first failure, for the LATER / 500 message
   std::optional<Answer> first_answer;  // callbacks: the first URL's answer decides the ACK
   std::vector<Waiter> waiters;  // ACKs owed, one per arrival of the frame
+  // URLs that took the frame: before (from the dedup store) and in this delivery.
+  std::vector<std::string> delivered_urls;
+  std::optional<DeliveredOutcome> replayed;  // a duplicate: ACKed as the first time
+  bool reply_remembered = false;  // callbacks: remembered once, however many waiters
+  bool abandoned = false;         // shutdown ACKed its waiters
+
+  bool has_taken(const std::string& url) const {
+    return std::find(delivered_urls.begin(), delivered_urls.end(), url) != delivered_urls.end();
+  }
 };
 
 Relay::Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webhooks& webhooks,
@@ -120,13 +130,6 @@ void Relay::handle(ConnectionId conn, Frame frame) {
 
   RobotMessage robot = kind == Kind::robot ? read_robot_message(frame.data) : RobotMessage{};
   const std::string key = dedup_key(frame, robot.msg_id);
-  if (auto earlier = dedup_.find(key, clock_.now_ms())) {
-    counter("dsb_duplicates_total", {{"route", route->name}}).inc();
-    log::info("bridge", "duplicate not delivered again",
-              {{"route", route->name}, {"key", key}, {"message_id", message_id}});
-    if (!acked_on_arrival) send_ack(conn, Ack{message_id, earlier->code, "OK", earlier->data});
-    return;
-  }
   if (auto running = deliveries_.find(key); running != deliveries_.end()) {
     counter("dsb_duplicates_total", {{"route", route->name}}).inc();
     log::info("bridge", "redelivery joins the delivery under way",
@@ -135,6 +138,8 @@ void Relay::handle(ConnectionId conn, Frame frame) {
     return;
   }
 
+  // Registered before the dedup question, which may be answered later: a redelivery
+  // arriving meanwhile joins this one instead of asking again.
   auto delivery = std::make_shared<Delivery>();
   delivery->kind = kind;
   delivery->spooled = spooled;
@@ -147,7 +152,27 @@ void Relay::handle(ConnectionId conn, Frame frame) {
   delivery->robot = std::move(robot);
   deliveries_[key] = delivery;
   if (!acked_on_arrival) add_waiter(delivery, conn, message_id);
-  if (spooled) {
+  dedup_.find(key, clock_.now_ms(), [this, delivery](std::optional<DeliveredOutcome> earlier) {
+    on_dedup_answer(delivery, std::move(earlier));
+  });
+}
+
+void Relay::on_dedup_answer(const std::shared_ptr<Delivery>& delivery,
+                            std::optional<DeliveredOutcome> earlier) {
+  if (delivery->abandoned) return;  // shutdown ACKed its waiters meanwhile
+  if (earlier && earlier->complete) {
+    counter("dsb_duplicates_total", {{"route", delivery->route->name}}).inc();
+    log::info("bridge", "duplicate not delivered again",
+              {{"route", delivery->route->name}, {"key", delivery->key},
+               {"message_id", std::string(delivery->frame.message_id())}});
+    delivery->replayed = std::move(*earlier);
+    ack_waiters(*delivery);
+    finish(delivery);
+    return;
+  }
+  // Only some URLs took it before (the ACK was LATER): the others get it now.
+  if (earlier) delivery->delivered_urls = std::move(earlier->delivered_urls);
+  if (delivery->spooled) {
     journal(delivery);
   } else {
     start_delivery(delivery);
@@ -163,10 +188,8 @@ void Relay::journal(const std::shared_ptr<Delivery>& delivery) {
 
 void Relay::on_journaled(const std::shared_ptr<Delivery>& delivery, const Status& status) {
   if (status.is_ok()) {
-    // A redelivery is ACKed as this one was, and not journaled twice.
-    const Ack ack = delivery->kind == Kind::robot ? stream::ack_callback("", "null")
-                                                  : stream::ack_event("", true);
-    dedup_.remember(delivery->key, {ack.code, ack.data.value_or("")}, clock_.now_ms());
+    // A redelivery is ACKed SUCCESS too, and not journaled twice.
+    dedup_.remember(delivery->key, DeliveredOutcome{}, clock_.now_ms());
     spooler_.pump();
   } else {
     delivery->all_ok = false;
@@ -206,11 +229,7 @@ void Relay::start_delivery(std::shared_ptr<Delivery> delivery) {
   // A URL that already took this frame (before a LATER) is not sent it again.
   std::vector<size_t> targets;
   for (size_t i = 0; i < route.urls.size(); ++i) {
-    if (delivery->kind == Kind::event &&
-        dedup_.find(delivery->key + '\n' + route.urls[i], clock_.now_ms())) {
-      continue;
-    }
-    targets.push_back(i);
+    if (!delivery->has_taken(route.urls[i])) targets.push_back(i);
   }
   // Counted before any POST starts: a Webhooks that answers synchronously must not see
   // the count reach zero early.
@@ -241,9 +260,7 @@ void Relay::on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_inde
     log::debug("bridge", "delivered",
                {{"route", route.name}, {"url", config::redact_url(url)},
                 {"ms", std::to_string(answer.elapsed_ms)}});
-    if (delivery->kind == Kind::event) {
-      dedup_.remember(delivery->key + '\n' + url, {}, clock_.now_ms());
-    }
+    if (delivery->kind == Kind::event) delivery->delivered_urls.push_back(url);
   } else {
     log::warn("bridge", "delivery failed",
               {{"route", route.name}, {"url", config::redact_url(url)}, {"reason", answer.reason},
@@ -277,8 +294,13 @@ void Relay::on_all_answers(const std::shared_ptr<Delivery>& delivery) {
   if (delivery->kind != Kind::callback && delivery->all_ok) {
     // Remembered even when the ACK went out LATER at the deadline: the redelivery is then
     // ACKed SUCCESS without a second POST.
-    const Ack success = stream::ack_event("", true);
-    dedup_.remember(delivery->key, {success.code, success.data.value_or("")}, clock_.now_ms());
+    dedup_.remember(delivery->key, DeliveredOutcome{}, clock_.now_ms());
+  } else if (delivery->kind == Kind::event && !delivery->delivered_urls.empty()) {
+    // The ACK says LATER; the redelivery goes only to the URLs that failed.
+    DeliveredOutcome partial;
+    partial.complete = false;
+    partial.delivered_urls = delivery->delivered_urls;
+    dedup_.remember(delivery->key, std::move(partial), clock_.now_ms());
   }
   ack_waiters(*delivery);
   finish(delivery);
@@ -287,35 +309,49 @@ void Relay::on_all_answers(const std::shared_ptr<Delivery>& delivery) {
 void Relay::ack_waiters(Delivery& delivery) {
   for (Waiter& waiter : delivery.waiters) {
     if (waiter.acked) continue;
-    Ack ack;
-    switch (delivery.kind) {
-      case Kind::event:
-        ack = delivery.all_ok ? stream::ack_event(waiter.message_id, true)
-                              : stream::ack_event(waiter.message_id, false, delivery.failure);
-        break;
-      case Kind::robot:  // only a journaled robot message waits for its ACK
-        ack = delivery.all_ok ? stream::ack_callback(waiter.message_id, "null")
-                              : stream::ack_error(waiter.message_id, 500, delivery.failure);
-        break;
-      case Kind::callback: {
-        const Answer& answer = *delivery.first_answer;
-        if (!answer.delivered) {
-          ack = stream::ack_error(waiter.message_id, 500, answer.reason);
-        } else if (answer.reply.empty()) {
-          ack = stream::ack_callback(waiter.message_id, "null");
-        } else if (!is_json(answer.reply)) {
-          ack = stream::ack_error(waiter.message_id, 500, "webhook reply is not JSON");
-        } else {
-          ack = stream::ack_callback(waiter.message_id, answer.reply);
-        }
-        if (ack.code == 200) {
-          dedup_.remember(delivery.key, {ack.code, ack.data.value_or("")}, clock_.now_ms());
-        }
-        break;
-      }
-    }
-    ack_waiter(waiter, ack);
+    ack_waiter(waiter, delivery.replayed ? replayed_ack(delivery, waiter.message_id)
+                                         : outcome_ack(delivery, waiter.message_id));
   }
+}
+
+Ack Relay::replayed_ack(const Delivery& delivery, const std::string& message_id) const {
+  switch (delivery.kind) {
+    case Kind::event: return stream::ack_event(message_id, true);
+    case Kind::robot: return stream::ack_callback(message_id, "null");
+    case Kind::callback: break;
+  }
+  const std::string& reply = delivery.replayed->reply;
+  return stream::ack_callback(message_id, reply.empty() ? "null" : reply);
+}
+
+Ack Relay::outcome_ack(Delivery& delivery, const std::string& message_id) {
+  switch (delivery.kind) {
+    case Kind::event:
+      return delivery.all_ok ? stream::ack_event(message_id, true)
+                             : stream::ack_event(message_id, false, delivery.failure);
+    case Kind::robot:  // only a journaled robot message waits for its ACK
+      return delivery.all_ok ? stream::ack_callback(message_id, "null")
+                             : stream::ack_error(message_id, 500, delivery.failure);
+    case Kind::callback: break;
+  }
+  const Answer& answer = *delivery.first_answer;
+  Ack ack;
+  if (!answer.delivered) {
+    ack = stream::ack_error(message_id, 500, answer.reason);
+  } else if (answer.reply.empty()) {
+    ack = stream::ack_callback(message_id, "null");
+  } else if (!is_json(answer.reply)) {
+    ack = stream::ack_error(message_id, 500, "webhook reply is not JSON");
+  } else {
+    ack = stream::ack_callback(message_id, answer.reply);
+  }
+  if (ack.code == 200 && !delivery.reply_remembered) {
+    delivery.reply_remembered = true;
+    DeliveredOutcome replied;
+    replied.reply = answer.reply;
+    dedup_.remember(delivery.key, std::move(replied), clock_.now_ms());
+  }
+  return ack;
 }
 
 void Relay::ack_waiter(Waiter& waiter, const Ack& ack) {
@@ -339,6 +375,7 @@ void Relay::abandon_in_flight() {
   auto deliveries = std::move(deliveries_);
   deliveries_.clear();
   for (auto& [key, delivery] : deliveries) {
+    delivery->abandoned = true;
     for (Waiter& waiter : delivery->waiters) {
       if (waiter.acked) continue;
       ack_waiter(waiter, delivery->kind == Kind::event

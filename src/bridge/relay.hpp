@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -68,6 +69,9 @@ class Relay : public stream::FrameSink {
 
   // Routes an EVENT or CALLBACK frame, answers repeats, or starts its delivery.
   void handle(stream::ConnectionId conn, stream::Frame frame);
+  // Continues `handle` once the dedup store knows whether the frame came before.
+  void on_dedup_answer(const std::shared_ptr<Delivery>& delivery,
+                       std::optional<DeliveredOutcome> earlier);
   void journal(const std::shared_ptr<Delivery>& delivery);
   void on_journaled(const std::shared_ptr<Delivery>& delivery, const Status& status);
 
@@ -78,6 +82,10 @@ class Relay : public stream::FrameSink {
   void add_waiter(const std::shared_ptr<Delivery>& delivery, stream::ConnectionId conn,
                   std::string message_id);
   void ack_waiters(Delivery& delivery);
+  // A duplicate's ACK: as the first arrival was ACKed.
+  stream::Ack replayed_ack(const Delivery& delivery, const std::string& message_id) const;
+  // The ACK this delivery's outcome calls for (a callback's success is remembered here).
+  stream::Ack outcome_ack(Delivery& delivery, const std::string& message_id);
   void ack_waiter(Waiter& waiter, const stream::Ack& ack);
   void finish(const std::shared_ptr<Delivery>& delivery);
 

@@ -1,33 +1,105 @@
 #include "store/persistent_dedup.hpp"
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <future>
 
+#include "common/json.hpp"
+
 namespace dsb::store {
+namespace {
 
-PersistentDedupStore::PersistentDedupStore(Store& store, int64_t window_ms)
-    : store_(store), window_ms_(window_ms), cache_(window_ms) {}
+constexpr int kCompleteCode = 200;
+constexpr int kPartialCode = 0;
 
-void PersistentDedupStore::load(int64_t now_ms) {
-  std::promise<std::vector<DedupRecord>> promise;
-  auto future = promise.get_future();
-  store_.load_dedup(now_ms - window_ms_, [&promise](std::vector<DedupRecord> records) {
-    promise.set_value(std::move(records));
-  });
-  // Oldest first, with the time each was remembered: each expires when it would have.
-  for (auto& record : future.get()) {
-    cache_.remember(record.key, {record.code, std::move(record.data)}, record.remembered_at_ms);
+std::string urls_json(const std::vector<std::string>& urls) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.StartArray();
+  for (const std::string& url : urls) {
+    writer.String(url.data(), static_cast<rapidjson::SizeType>(url.size()));
   }
+  writer.EndArray();
+  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-std::optional<bridge::DeliveredOutcome> PersistentDedupStore::find(const std::string& key,
-                                                                   int64_t now_ms) {
-  return cache_.find(key, now_ms);
+std::vector<std::string> parse_urls(const std::string& text) {
+  std::vector<std::string> urls;
+  rapidjson::Document doc;
+  if (!json::parse(doc, text) || !doc.IsArray()) return urls;
+  for (const auto& url : doc.GetArray()) {
+    if (url.IsString()) urls.emplace_back(url.GetString(), url.GetStringLength());
+  }
+  return urls;
+}
+
+}  // namespace
+
+PersistentDedupStore::PersistentDedupStore(Store& store, int64_t window_ms, Post post,
+                                           unsigned index_bucket_bits)
+    : store_(store), window_ms_(window_ms), post_(std::move(post)), index_(index_bucket_bits) {}
+
+DedupRecord PersistentDedupStore::encode(const std::string& key,
+                                         const bridge::DeliveredOutcome& outcome,
+                                         int64_t now_ms) {
+  if (outcome.complete) return {key, kCompleteCode, outcome.reply, now_ms};
+  return {key, kPartialCode, urls_json(outcome.delivered_urls), now_ms};
+}
+
+bridge::DeliveredOutcome PersistentDedupStore::decode(const DedupRecord& record) {
+  bridge::DeliveredOutcome outcome;
+  if (record.code == kPartialCode) {
+    outcome.complete = false;
+    outcome.delivered_urls = parse_urls(record.data);
+  } else {
+    outcome.reply = record.data;
+  }
+  return outcome;
+}
+
+void PersistentDedupStore::load(int64_t now_ms) {
+  std::promise<void> loaded;
+  // The store thread fills the index while this thread waits: the future hands it back.
+  store_.scan_dedup(
+      now_ms - window_ms_,
+      [this, now_ms](const DedupRecord& record) {
+        if (record.key.find('\n') != std::string::npos) return;  // an old per-URL row
+        index_.insert(record.key, decode(record).plain(), now_ms,
+                      record.remembered_at_ms + window_ms_);
+      },
+      [&loaded](const Status&) { loaded.set_value(); });
+  loaded.get_future().get();
+}
+
+void PersistentDedupStore::find(const std::string& key, int64_t now_ms, Answer answer) {
+  switch (index_.find(key, now_ms)) {
+    case DedupIndex::Answer::absent:
+      answer(std::nullopt);
+      return;
+    case DedupIndex::Answer::plain:
+      answer(bridge::DeliveredOutcome{});
+      return;
+    case DedupIndex::Answer::stored:
+    case DedupIndex::Answer::unknown:
+      break;
+  }
+  ++store_lookups_;
+  store_.find_dedup(key, now_ms - window_ms_,
+                    [post = post_, answer = std::move(answer)](std::optional<DedupRecord> record) mutable {
+                      std::optional<bridge::DeliveredOutcome> outcome;
+                      if (record) outcome = decode(*record);
+                      post([answer = std::move(answer), outcome = std::move(outcome)]() mutable {
+                        answer(std::move(outcome));
+                      });
+                    });
 }
 
 void PersistentDedupStore::remember(const std::string& key, bridge::DeliveredOutcome outcome,
                                     int64_t now_ms) {
-  store_.remember_dedup({key, outcome.code, outcome.data, now_ms});
-  cache_.remember(key, std::move(outcome), now_ms);
+  index_.insert(key, outcome.plain(), now_ms, now_ms + window_ms_);
+  store_.remember_dedup(encode(key, outcome, now_ms));
 }
 
 }  // namespace dsb::store

@@ -439,9 +439,10 @@ void Store::remember_dedup(DedupRecord record) {
            true});
 }
 
-void Store::load_dedup(int64_t since_ms, std::function<void(std::vector<DedupRecord>)> done) {
-  auto found = std::make_shared<std::vector<DedupRecord>>();
-  enqueue({[found, since_ms](Database* db) {
+void Store::scan_dedup(int64_t since_ms, std::function<void(const DedupRecord&)> each,
+                       std::function<void(const Status&)> done) {
+  enqueue({[since_ms, each = std::move(each)](Database* db) {
+             if (db == nullptr) return Status::error("store not open");
              Status status = Status::ok();
              Statement* stmt = db->cached(
                  "SELECT key, code, data, remembered_at FROM dedup WHERE remembered_at >= ?1 "
@@ -450,15 +451,42 @@ void Store::load_dedup(int64_t since_ms, std::function<void(std::vector<DedupRec
              if (!stmt) return status;
              stmt->bind(1, since_ms);
              while (stmt->step(status)) {
-               found->push_back({stmt->text(0), static_cast<int>(stmt->int64(1)), stmt->text(2),
-                                 stmt->int64(3)});
+               each({stmt->text(0), static_cast<int>(stmt->int64(1)), stmt->text(2),
+                     stmt->int64(3)});
              }
              stmt->reset();
              return status;
            },
-           [found, done = std::move(done)](const Status& status) {
-             if (!status) found->clear();
-             done(std::move(*found));
+           [done = std::move(done)](const Status& status) { done(status); },
+           false});
+}
+
+void Store::find_dedup(std::string key, int64_t since_ms,
+                       std::function<void(std::optional<DedupRecord>)> done) {
+  // `answered`: the apply answers (before the commit); the completion only when the
+  // apply never ran or failed before answering.
+  auto answered = std::make_shared<bool>(false);
+  auto shared_done = std::make_shared<std::function<void(std::optional<DedupRecord>)>>(std::move(done));
+  enqueue({[key = std::move(key), since_ms, answered, shared_done](Database* db) {
+             if (db == nullptr) return Status::error("store not open");
+             Status status = Status::ok();
+             Statement* stmt = db->cached(
+                 "SELECT code, data, remembered_at FROM dedup WHERE key = ?1 AND remembered_at >= ?2",
+                 status);
+             if (!stmt) return status;
+             stmt->bind(1, key).bind(2, since_ms);
+             std::optional<DedupRecord> found;
+             if (stmt->step(status)) {
+               found = DedupRecord{key, static_cast<int>(stmt->int64(0)), stmt->text(1), stmt->int64(2)};
+             }
+             stmt->reset();
+             if (!status) return status;
+             *answered = true;
+             (*shared_done)(std::move(found));
+             return Status::ok();
+           },
+           [answered, shared_done](const Status&) {
+             if (!*answered) (*shared_done)(std::nullopt);
            },
            false});
 }

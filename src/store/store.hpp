@@ -138,8 +138,15 @@ class Store {
   // --- dedup -----------------------------------------------------------------------------
   // Write-behind: stored in the next batch; a failure is logged, not reported.
   void remember_dedup(DedupRecord record);
-  // Records remembered at or after `since_ms`, oldest first.
-  void load_dedup(int64_t since_ms, std::function<void(std::vector<DedupRecord>)> done);
+  // Calls `each` for every record remembered at or after `since_ms`, oldest first, then
+  // `done` (with the error if the store is unusable). Both run on the store thread.
+  void scan_dedup(int64_t since_ms, std::function<void(const DedupRecord&)> each,
+                  std::function<void(const Status&)> done);
+  // The record for `key` if it was remembered at or after `since_ms`. Answered as soon as
+  // the store thread has read it, without waiting for the batch's commit: it sees every
+  // remember_dedup queued before it. nullopt when absent or unreadable.
+  void find_dedup(std::string key, int64_t since_ms,
+                  std::function<void(std::optional<DedupRecord>)> done);
 
   // Any thread: transactions committed so far (each one fsync) - shows group commit at work.
   uint64_t commits() const { return commits_.load(); }

@@ -28,11 +28,13 @@ TEST_CASE("the memory store remembers outcomes for the window, then forgets", "[
   MemoryDedupStore store(/*window_ms=*/1000);
   CHECK_FALSE(store.find("event:e1", 0).has_value());
 
-  store.remember("event:e1", {200, R"({"status":"SUCCESS"})"}, 100);
+  DeliveredOutcome replied;
+  replied.reply = R"({"ok":true})";
+  store.remember("event:e1", replied, 100);
   auto hit = store.find("event:e1", 1099);
   REQUIRE(hit.has_value());
-  CHECK(hit->code == 200);
-  CHECK(hit->data == R"({"status":"SUCCESS"})");
+  CHECK(hit->complete);
+  CHECK(hit->reply == R"({"ok":true})");
 
   CHECK_FALSE(store.find("event:e1", 1100).has_value());
   CHECK(store.size() == 0);
@@ -40,10 +42,13 @@ TEST_CASE("the memory store remembers outcomes for the window, then forgets", "[
 
 TEST_CASE("remembering a key again extends it, the stale expiry does not evict it", "[dedup]") {
   MemoryDedupStore store(1000);
-  store.remember("k", {200, "a"}, 0);
-  store.remember("k", {200, "b"}, 500);
+  DeliveredOutcome a, b;
+  a.reply = "a";
+  b.reply = "b";
+  store.remember("k", a, 0);
+  store.remember("k", b, 500);
   auto hit = store.find("k", 1200);  // past the first expiry, before the second
   REQUIRE(hit.has_value());
-  CHECK(hit->data == "b");
+  CHECK(hit->reply == "b");
   CHECK_FALSE(store.find("k", 1500).has_value());
 }

@@ -148,6 +148,32 @@ Frame callback(const char* message_id, const char* topic, std::string data = "{}
   return f;
 }
 
+// The exact memory window, whose answers a test may hold back to play a store read.
+class DeferrableDedup : public DedupStore {
+ public:
+  void find(const std::string& key, int64_t now_ms, Answer answer) override {
+    auto earlier = window.find(key, now_ms);
+    if (!defer) {
+      answer(std::move(earlier));
+      return;
+    }
+    held.push_back([answer = std::move(answer), earlier = std::move(earlier)]() mutable {
+      answer(std::move(earlier));
+    });
+  }
+  void remember(const std::string& key, DeliveredOutcome outcome, int64_t now_ms) override {
+    window.remember(key, std::move(outcome), now_ms);
+  }
+  void release_held() {
+    auto answers = std::move(held);
+    held.clear();
+    for (auto& answer : answers) answer();
+  }
+  MemoryDedupStore window{3'600'000};
+  bool defer = false;
+  std::vector<std::function<void()>> held;
+};
+
 struct Fixture {
   explicit Fixture(std::vector<config::Route> routes) : config(make_config(std::move(routes))) {}
   static std::shared_ptr<const config::Config> make_config(std::vector<config::Route> routes) {
@@ -159,7 +185,7 @@ struct Fixture {
   FakeTimers timers;
   FakeWebhooks webhooks;
   FakeClock clock;
-  MemoryDedupStore dedup{3'600'000};
+  DeferrableDedup dedup;
   RecordingAcks acks;
   FakeSpool spool;
   Relay relay{config, timers, webhooks, clock, dedup, spool};
@@ -249,6 +275,73 @@ TEST_CASE("a redelivery while the first is still in flight waits for the same ou
   CHECK(status_of(f.acks.acks[0].second) == "LATER");
   CHECK(f.acks.acks[1].first == 2);
   CHECK(status_of(f.acks.acks[1].second) == "SUCCESS");
+}
+
+TEST_CASE("a redelivery arriving while the dedup store reads joins the first arrival",
+          "[relay]") {
+  Fixture f(event_routes({"http://w/a"}));
+  f.dedup.defer = true;
+  f.push(event("m1", "e1"), 1);
+  f.push(event("m2", "e1"), 2);
+  CHECK(f.webhooks.calls.empty());  // not before the store has answered
+  CHECK(f.dedup.held.size() == 1);  // asked once
+  f.dedup.release_held();
+  REQUIRE(f.webhooks.calls.size() == 1);
+  f.webhooks.answer(0, 200);
+  REQUIRE(f.acks.acks.size() == 2);
+  CHECK(status_of(f.acks.acks[0].second) == "SUCCESS");
+  CHECK(f.acks.acks[1].first == 2);
+  CHECK(status_of(f.acks.acks[1].second) == "SUCCESS");
+  CHECK(f.relay.in_flight() == 0);
+}
+
+TEST_CASE("a duplicate the dedup store recognises later is ACKed without a POST", "[relay]") {
+  Fixture f(event_routes({"http://w/a"}));
+  f.push(event("m1", "e1"));
+  f.webhooks.answer(0, 200);
+  f.dedup.defer = true;
+  f.push(event("m2", "e1"), 2);
+  CHECK(f.acks.acks.size() == 1);
+  f.dedup.release_held();
+  CHECK(f.webhooks.calls.size() == 1);
+  REQUIRE(f.acks.acks.size() == 2);
+  CHECK(f.acks.acks[1].second.message_id == "m2");
+  CHECK(status_of(f.acks.acks[1].second) == "SUCCESS");
+  CHECK(f.timers.pending() == 0);
+}
+
+TEST_CASE("shutdown while the dedup store reads: LATER, and nothing POSTed afterwards",
+          "[relay]") {
+  Fixture f(event_routes({"http://w/a"}));
+  f.dedup.defer = true;
+  f.push(event("m1", "e1"));
+  f.relay.stop_taking_frames();
+  f.relay.abandon_in_flight();
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(status_of(f.acks.acks[0].second) == "LATER");
+  f.dedup.release_held();
+  CHECK(f.webhooks.calls.empty());
+  CHECK(f.acks.acks.size() == 1);
+}
+
+TEST_CASE("a partial delivery is remembered under the frame's key with the URLs that took it",
+          "[relay]") {
+  Fixture f(event_routes({"http://w/a", "http://w/b", "http://w/c"}));
+  f.push(event("m1", "e1"));
+  f.webhooks.answer(0, 200);
+  f.webhooks.answer(1, 500);
+  f.webhooks.answer(2, 200);
+  auto remembered = f.dedup.window.find("event:e1", f.clock.now);
+  REQUIRE(remembered);
+  CHECK_FALSE(remembered->complete);
+  CHECK(remembered->delivered_urls == std::vector<std::string>{"http://w/a", "http://w/c"});
+  CHECK(f.dedup.window.size() == 1);  // one record per frame, none per URL
+
+  f.push(event("m2", "e1"));
+  REQUIRE(f.webhooks.calls.size() == 4);
+  CHECK(f.webhooks.calls[3].request.url == "http://w/b");
+  f.webhooks.answer(3, 200);
+  CHECK(f.dedup.window.find("event:e1", f.clock.now)->complete);
 }
 
 TEST_CASE("unrouted events are ACKed SUCCESS and never posted", "[relay]") {
