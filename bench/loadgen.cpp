@@ -261,7 +261,7 @@ class LoadGen {
  public:
   LoadGen(PhaseQueue& phases, size_t payload_bytes)
       : phases_(phases), server_(make_router()), run_id_(random_hex(6)) {
-    payload_ = "{\"seq\":0,\"userId\":[\"u1\"],\"pad\":\"" + std::string(payload_bytes, 'x') + "\"}";
+    payload_ = ",\"userId\":[\"u1\"],\"pad\":\"" + std::string(payload_bytes, 'x') + "\"}";
   }
 
   // Binds and returns the port, or -1.
@@ -427,7 +427,8 @@ int LoadGen::writeable(WsConn& c) {
   const int64_t i = p->next;
   dsb::emulator::FrameSpec spec;
   spec.event_type = "bench_event";
-  spec.data = payload_;
+  // The stamp dsb-stubhook subtracts from the arrival: delivery latency (same clock).
+  spec.data = "{\"sentUs\":" + std::to_string(steady_us()) + payload_;
   dsb::emulator::FrameIds ids;
   ids.message_id = p->prefix + std::to_string(i);
   ids.event_id = "ev-" + ids.message_id;

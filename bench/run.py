@@ -110,6 +110,11 @@ class Stubhook(Lines):
         with urllib.request.urlopen(self.url + "/__stats", timeout=10) as resp:
             return json.loads(resp.read())
 
+    def latency(self, first, end):
+        """Delivery latency (loadgen push -> webhook arrival, µs) of samples [first, end)."""
+        with urllib.request.urlopen(f"{self.url}/__latency?from={first}&to={end}", timeout=10) as resp:
+            return json.loads(resp.read())
+
 
 class LoadGen(Lines):
     def __init__(self, binary, log_path, self_ack=False):
@@ -148,6 +153,8 @@ def run_phase(gen, spec, timeout, bridge=None, hook=None, delivery_timeout=300.0
         result["duplicates"] = after_hook["duplicates"] - before_hook["duplicates"]
         result["lost"] = result["sent"] - result["delivered"]
         result["duplicate_samples"] = after_hook["duplicate_samples"][:5]
+        result["delivery_latency_us"] = hook.latency(before_hook["latency_samples"],
+                                                     after_hook["latency_samples"])
     events = max(1, result["acked"])
     for k, p in pids.items():
         result[f"{k}_cpu_us_per_event"] = round((cpu_us(p) - before_cpu[k]) / events, 1)
@@ -287,6 +294,13 @@ def table(doc):
     rows.append(("ACK ms p50/p99/max @200/s", lat(d["lat200"]), lat(c["lat200"]), "", deliv(d["lat200"])))
     rows.append(("ACK ms p50/p99/max @1000/s", lat(d["lat1000"]), lat(c["lat1000"]), "p99 < 5",
                  deliv(d["lat1000"])))
+    def dlat(r):
+        q = r["delivery_latency_us"]
+        return f'{q["p50_us"] / 1000:.2f} / {q["p99_us"] / 1000:.2f} / {q["max_us"] / 1000:.2f}'
+    rows.append(("delivery ms p50/p99/max @200/s", dlat(d["lat200"]), "", "", "push -> webhook"))
+    rows.append(("delivery ms p50/p99/max @1000/s", dlat(d["lat1000"]), "", "", "push -> webhook"))
+    rows.append(("delivery ms p50/p99/max spool capacity", dlat(s["capacity"]), "", "",
+                 "push -> webhook, flat out (queueing)"))
     rows.append(("CPU µs/event direct (capacity)", f'{d["capacity"]["bridge_cpu_us_per_event"]}',
                  f'loadgen {c["capacity"]["loadgen_cpu_us_per_event"]}', "< 30", "utime+stime / ACKed"))
     rows.append(("CPU µs/event direct @1000/s", f'{d["lat1000"]["bridge_cpu_us_per_event"]}',

@@ -7,7 +7,14 @@
 // stdout: "stubhook listening on HOST:PORT"; on SIGTERM/SIGINT the final stats as one JSON
 // line. GET /__stats answers the same JSON at any time (it is not counted as a request).
 // Stats: requests, keyed (requests with the header), distinct_keys, duplicates (requests
-// whose key was seen before), duplicate_samples (up to 20 such keys), without_key.
+// whose key was seen before), duplicate_samples (up to 20 such keys), without_key,
+// latency_samples.
+//
+// Delivery latency: dsb-loadgen puts "sentUs":<CLOCK_MONOTONIC µs> in every event's data,
+// which the bridge POSTs unchanged; each request's latency is its arrival minus that (the
+// clock is system-wide, so the two processes share it). GET /__latency?from=A&to=B answers
+// {"count","p50_us","p90_us","p99_us","max_us","mean_us"} over samples [A, B) in arrival
+// order (sample numbers as latency_samples counts them).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -15,8 +22,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <ctime>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -47,13 +56,36 @@ struct Stats {
   long long duplicates = 0;
   std::unordered_set<std::string> keys;
   std::vector<std::string> duplicate_samples;
+  std::vector<int64_t> latency_us;  // one per request with a "sentUs" stamp, in arrival order
+
+  std::string latency_json(size_t from, size_t to) const {
+    to = std::min(to, latency_us.size());
+    from = std::min(from, to);
+    std::vector<int64_t> v(latency_us.begin() + static_cast<long>(from),
+                           latency_us.begin() + static_cast<long>(to));
+    std::sort(v.begin(), v.end());
+    auto pct = [&v](double q) -> int64_t {
+      if (v.empty()) return 0;
+      size_t i = static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+      return v[std::min(i, v.size() - 1)];
+    };
+    long double sum = 0;
+    for (int64_t x : v) sum += static_cast<long double>(x);
+    const int64_t mean = v.empty() ? 0 : static_cast<int64_t>(sum / static_cast<long double>(v.size()));
+    return "{\"count\":" + std::to_string(v.size()) + ",\"p50_us\":" + std::to_string(pct(0.50)) +
+           ",\"p90_us\":" + std::to_string(pct(0.90)) + ",\"p99_us\":" + std::to_string(pct(0.99)) +
+           ",\"max_us\":" + std::to_string(v.empty() ? 0 : v.back()) +
+           ",\"mean_us\":" + std::to_string(mean) + "}";
+  }
 
   std::string json() const {
     std::string j = "{\"requests\":" + std::to_string(requests) +
                     ",\"keyed\":" + std::to_string(keyed) +
                     ",\"distinct_keys\":" + std::to_string(keys.size()) +
                     ",\"duplicates\":" + std::to_string(duplicates) +
-                    ",\"without_key\":" + std::to_string(without_key) + ",\"duplicate_samples\":[";
+                    ",\"without_key\":" + std::to_string(without_key) +
+                    ",\"latency_samples\":" + std::to_string(latency_us.size()) +
+                    ",\"duplicate_samples\":[";
     for (size_t i = 0; i < duplicate_samples.size(); ++i) {
       if (i) j += ',';
       j += '"';
@@ -76,6 +108,27 @@ std::string_view trim(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) v.remove_suffix(1);
   return v;
+}
+
+int64_t monotonic_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1'000;
+}
+
+// The value of `name=` in the request line's query, or `fallback`.
+size_t query_number(std::string_view request_line, std::string_view name, size_t fallback) {
+  size_t at = request_line.find(name);
+  if (at == std::string_view::npos || request_line[at + name.size()] != '=') return fallback;
+  return std::strtoull(std::string(request_line.substr(at + name.size() + 1, 20)).c_str(), nullptr, 10);
+}
+
+// "sentUs":N in the body (the loadgen's stamp), or -1.
+int64_t sent_stamp(std::string_view body) {
+  constexpr std::string_view kField = "\"sentUs\":";
+  size_t at = body.find(kField);
+  if (at == std::string_view::npos) return -1;
+  return std::strtoll(std::string(body.substr(at + kField.size(), 20)).c_str(), nullptr, 10);
 }
 
 // Consumes complete requests from c.in and appends their answers to c.out. False: close.
@@ -120,12 +173,17 @@ bool serve(Conn& c, Stats& stats) {
       if (expect && c.in.size() - pos == head_end + 4 - pos) c.out += "HTTP/1.1 100 Continue\r\n\r\n";
       break;
     }
-    if (request_line.rfind("GET /__stats", 0) == 0) {
-      std::string body = stats.json();
+    if (request_line.rfind("GET /__stats", 0) == 0 || request_line.rfind("GET /__latency", 0) == 0) {
+      std::string body = request_line.rfind("GET /__stats", 0) == 0
+                             ? stats.json()
+                             : stats.latency_json(query_number(request_line, "from", 0),
+                                                  query_number(request_line, "to", SIZE_MAX));
       c.out += "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
                std::to_string(body.size()) + "\r\n\r\n" + body;
     } else {
       ++stats.requests;
+      const int64_t sent = sent_stamp(std::string_view(c.in).substr(head_end + 4, body_len));
+      if (sent > 0) stats.latency_us.push_back(monotonic_us() - sent);
       if (key.empty()) {
         ++stats.without_key;
       } else {
