@@ -69,7 +69,7 @@ Relay::Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webho
              WallClock& clock, DedupStore& dedup, Spool& spool)
     : config_(std::move(config)), timers_(timers), clock_(clock), dedup_(dedup), spool_(spool),
       caller_(webhooks, clock), replies_(webhooks, clock),
-      spooler_(config_, spool, timers, clock, lanes_, caller_, replies_) {}
+      spooler_(config_, spool, timers, clock, lanes_, caller_, replies_, route_metrics_) {}
 
 Relay::~Relay() {
   for (auto& [key, delivery] : deliveries_) {
@@ -131,7 +131,7 @@ void Relay::handle(ConnectionId conn, Frame frame) {
   RobotMessage robot = kind == Kind::robot ? read_robot_message(frame.data) : RobotMessage{};
   const std::string key = dedup_key(frame, robot.msg_id);
   if (auto running = deliveries_.find(key); running != deliveries_.end()) {
-    counter("dsb_duplicates_total", {{"route", route->name}}).inc();
+    route_metrics_.of(route->name).duplicates.inc();
     log::info("bridge", "redelivery joins the delivery under way",
               {{"route", route->name}, {"key", key}, {"message_id", message_id}});
     if (!acked_on_arrival) add_waiter(running->second, conn, message_id);
@@ -161,7 +161,7 @@ void Relay::on_dedup_answer(const std::shared_ptr<Delivery>& delivery,
                             std::optional<DeliveredOutcome> earlier) {
   if (delivery->abandoned) return;  // shutdown ACKed its waiters meanwhile
   if (earlier && earlier->complete) {
-    counter("dsb_duplicates_total", {{"route", delivery->route->name}}).inc();
+    route_metrics_.of(delivery->route->name).duplicates.inc();
     log::info("bridge", "duplicate not delivered again",
               {{"route", delivery->route->name}, {"key", delivery->key},
                {"message_id", std::string(delivery->frame.message_id())}});
@@ -254,12 +254,15 @@ void Relay::on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_inde
   const config::Route& route = *delivery->route;
   const std::string& url = route.urls[url_index];
   const bool ok = answer.delivered;
-  counter("dsb_deliveries_total", {{"route", route.name}, {"outcome", ok ? "ok" : "failed"}}).inc();
-  latency_histogram(route.name).observe(static_cast<double>(answer.elapsed_ms) / 1000.0);
+  RouteSeries& series = route_metrics_.of(route.name);
+  (ok ? series.delivered : series.failed).inc();
+  series.latency.observe(static_cast<double>(answer.elapsed_ms) / 1000.0);
   if (ok) {
-    log::debug("bridge", "delivered",
-               {{"route", route.name}, {"url", config::redact_url(url)},
-                {"ms", std::to_string(answer.elapsed_ms)}});
+    if (log::enabled(log::Level::debug)) {  // the fields cost more than the rest of this
+      log::debug("bridge", "delivered",
+                 {{"route", route.name}, {"url", config::redact_url(url)},
+                  {"ms", std::to_string(answer.elapsed_ms)}});
+    }
     if (delivery->kind == Kind::event) delivery->delivered_urls.push_back(url);
   } else {
     log::warn("bridge", "delivery failed",
@@ -278,16 +281,6 @@ void Relay::on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_inde
     ack_waiters(*delivery);
   }
   if (--delivery->outstanding == 0) on_all_answers(delivery);
-}
-
-metrics::Histogram& Relay::latency_histogram(const std::string& route) {
-  auto it = latency_by_route_.find(route);
-  if (it == latency_by_route_.end()) {
-    metrics::Histogram& histogram =
-        metrics::global().histogram("dsb_delivery_duration_seconds", {{"route", route}});
-    it = latency_by_route_.emplace(route, &histogram).first;
-  }
-  return *it->second;
 }
 
 void Relay::on_all_answers(const std::shared_ptr<Delivery>& delivery) {

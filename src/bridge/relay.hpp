@@ -32,6 +32,7 @@
 #include "bridge/ports.hpp"
 #include "bridge/robot_replies.hpp"
 #include "bridge/route_lanes.hpp"
+#include "bridge/route_metrics.hpp"
 #include "bridge/spooler.hpp"
 #include "bridge/webhook_caller.hpp"
 #include "config/config.hpp"
@@ -90,8 +91,6 @@ class Relay : public stream::FrameSink {
   void finish(const std::shared_ptr<Delivery>& delivery);
 
   void send_ack(stream::ConnectionId conn, const stream::Ack& ack);
-  // Looked up once per route: the registry takes a lock, a hot path should not.
-  metrics::Histogram& latency_histogram(const std::string& route);
 
   std::shared_ptr<const config::Config> config_;
   Timers& timers_;
@@ -99,6 +98,7 @@ class Relay : public stream::FrameSink {
   DedupStore& dedup_;
   Spool& spool_;
   stream::AckWriter* acks_ = nullptr;  // set by the first frame; outlives us (FrameSink contract)
+  RouteMetrics route_metrics_;
   RouteLanes lanes_;
   WebhookCaller caller_;
   RobotReplies replies_;
@@ -106,7 +106,6 @@ class Relay : public stream::FrameSink {
   bool taking_frames_ = true;
   // Deliveries under way, by dedup key: one per frame identity, however often it arrives.
   std::unordered_map<std::string, std::shared_ptr<Delivery>> deliveries_;
-  std::unordered_map<std::string, metrics::Histogram*> latency_by_route_;
 };
 
 }  // namespace dsb::bridge

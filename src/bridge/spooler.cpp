@@ -21,9 +21,10 @@ const config::Route* find_route(const config::Config& config, const std::string&
 }  // namespace
 
 Spooler::Spooler(std::shared_ptr<const config::Config> config, Spool& spool, Timers& timers,
-                 WallClock& clock, RouteLanes& lanes, WebhookCaller& caller, RobotReplies& replies)
+                 WallClock& clock, RouteLanes& lanes, WebhookCaller& caller, RobotReplies& replies,
+                 RouteMetrics& metrics)
     : config_(std::move(config)), spool_(spool), timers_(timers), clock_(clock), lanes_(lanes),
-      caller_(caller), replies_(replies) {}
+      caller_(caller), replies_(replies), metrics_(metrics) {}
 
 Spooler::~Spooler() { timers_.cancel(poll_timer_); }
 
@@ -104,15 +105,16 @@ void Spooler::deliver(std::shared_ptr<store::DueDelivery> delivery, const config
 void Spooler::on_answer(const store::DueDelivery& delivery, const config::Route& route,
                         const Answer& answer) {
   const int attempts = delivery.attempts + 1;
-  metrics::global()
-      .counter("dsb_deliveries_total",
-               {{"route", route.name}, {"outcome", answer.delivered ? "ok" : "failed"}})
-      .inc();
+  RouteSeries& series = metrics_.of(route.name);
+  (answer.delivered ? series.delivered : series.failed).inc();
+  series.latency.observe(static_cast<double>(answer.elapsed_ms) / 1000.0);
   if (answer.delivered) {
     spool_.record_success(delivery.id);
-    log::debug("bridge", "spooled delivery done",
-               {{"route", route.name}, {"url", config::redact_url(delivery.url)},
-                {"attempts", std::to_string(attempts)}});
+    if (log::enabled(log::Level::debug)) {
+      log::debug("bridge", "spooled delivery done",
+                 {{"route", route.name}, {"url", config::redact_url(delivery.url)},
+                  {"attempts", std::to_string(attempts)}});
+    }
     if (delivery.frame.topic() == kRobotTopic && is_robot_reply(answer.reply)) {
       replies_.send(read_robot_message(delivery.frame.data), route, *config_, answer.reply);
     }

@@ -11,6 +11,7 @@
 #include "bridge/ports.hpp"
 #include "bridge/robot_replies.hpp"
 #include "bridge/route_lanes.hpp"
+#include "bridge/route_metrics.hpp"
 #include "bridge/webhook_caller.hpp"
 #include "config/config.hpp"
 
@@ -19,7 +20,8 @@ namespace dsb::bridge {
 class Spooler {
  public:
   Spooler(std::shared_ptr<const config::Config> config, Spool& spool, Timers& timers,
-          WallClock& clock, RouteLanes& lanes, WebhookCaller& caller, RobotReplies& replies);
+          WallClock& clock, RouteLanes& lanes, WebhookCaller& caller, RobotReplies& replies,
+          RouteMetrics& metrics);
   ~Spooler();
 
   void reload(std::shared_ptr<const config::Config> config) { config_ = std::move(config); }
@@ -53,6 +55,7 @@ class Spooler {
   RouteLanes& lanes_;
   WebhookCaller& caller_;
   RobotReplies& replies_;
+  RouteMetrics& metrics_;
   bool running_ = false;
   bool asking_ = false;  // a due() query is out: one at a time
   TimerId poll_timer_ = 0;
