@@ -67,6 +67,9 @@ class Daemon : public admin::Readiness {
       return 1;
     }
     metrics::declare_standard(metrics::global());
+    metrics::global().describe("dsb_dedup_store_lookups_total",
+                               "Duplicate checks the in-memory index could not answer, read from "
+                               "the store (callback replies, partial deliveries, index overflow).");
     if (Status opened = store_.wait_open(); !opened) {
       // Not fatal: events are ACKed LATER and /readyz says why until the store recovers.
       log::error("bridge", "store not writable; will keep trying",
@@ -141,6 +144,9 @@ class Daemon : public admin::Readiness {
     const store::SpoolCounts counts = store_.counts();
     spool_depth_.set(counts.pending);
     dead_letters_.set(counts.dead);
+    const uint64_t lookups = dedup_.store_lookups();
+    dedup_store_lookups_.inc(lookups - dedup_lookups_reported_);
+    dedup_lookups_reported_ = lookups;
     if (g_reload_requested.exchange(false) && !draining_) reload();
     if (g_stop_requested.load() && !draining_) begin_drain();
     if (draining_ && !closing_) {
@@ -215,6 +221,8 @@ class Daemon : public admin::Readiness {
 
   metrics::Gauge& spool_depth_ = metrics::global().gauge("dsb_spool_depth");
   metrics::Gauge& dead_letters_ = metrics::global().gauge("dsb_dead_letters");
+  metrics::Counter& dedup_store_lookups_ = metrics::global().counter("dsb_dedup_store_lookups_total");
+  uint64_t dedup_lookups_reported_ = 0;
   bool draining_ = false;
   bool closing_ = false;
   int64_t drain_deadline_ms_ = 0;

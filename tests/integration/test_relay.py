@@ -6,10 +6,11 @@ duplicates), the raw format and its signature, and no loss across a SYSTEM disco
 import hashlib
 import hmac
 import json
+import re
 import time
 import unittest
 
-from harness import Bridge, Emulator, StubWebhook, bridge_config, wait_until
+from harness import Bridge, Emulator, StubWebhook, bridge_config, http, wait_until
 
 ROBOT = "/v1.0/im/bot/messages/get"
 CARD = "/v1.0/card/instances/callback"
@@ -135,6 +136,31 @@ class RelayTest(unittest.TestCase):
         self.assertEqual(ack["code"], 200)
         self.assertEqual(json.loads(ack["data"]),
                          {"response": {"cardData": {"cardParamMap": {"status": "accepted"}}}})
+
+    def test_callback_redelivered_gets_the_stored_response_without_a_post(self):
+        hook = self.stub(body=b'{"answer":42}')
+        bridge = self.start([{"name": "cards", "topic": CARD, "url": hook.url}],
+                            **{"admin.listen": "127.0.0.1:0"})
+        line = bridge.wait_for_line(r"admin endpoint listening")[0]
+        admin = "http://" + re.search(r"address=(\S+)", line).group(1)
+        # The same frame twice (DingTalk redelivers with the messageId unchanged). The reply
+        # is not kept in memory: the second answer is read back from the store.
+        frame = json.dumps({"specVersion": "1.0", "type": "CALLBACK",
+                            "headers": {"messageId": "cb-dup-1", "topic": CARD,
+                                        "contentType": "application/json", "time": "1"},
+                            "data": json.dumps({"outTrackId": "card-9"})})
+        for attempt in (1, 2):
+            self.emulator.post("/emulator/raw", {"text": frame})
+            wait_until(lambda: len(self.emulator.acks("cb-dup-1")) == attempt,
+                       what=f"ACK {attempt} of the callback")
+        first, second = self.emulator.acks("cb-dup-1")
+        self.assertEqual(len(hook.requests), 1)
+        self.assertEqual(second["code"], 200)
+        self.assertEqual(json.loads(second["data"]), {"response": {"answer": 42}})
+        self.assertEqual(second["data"], first["data"])
+        wait_until(lambda: re.search(r"^dsb_dedup_store_lookups_total [1-9]",
+                                     http("GET", admin + "/metrics")[1], re.M),
+                   what="the store lookup counted")
 
     def test_callback_timeout_is_500(self):
         hook = self.stub(delay=2.0)
