@@ -18,6 +18,7 @@
 #include "deliver/base64.hpp"
 #include "deliver/callback_crypto.hpp"
 #include "deliver/legacy_event_format.hpp"
+#include "fuzz_fixtures.hpp"
 #include "fuzz_support.hpp"
 
 using namespace dsb::deliver;
@@ -25,29 +26,15 @@ using dsb::Result;
 
 namespace {
 
-const char* const kToken = "bridgeToken123";
-const char* const kAesKey = "Wq3mZ8vK2pT7rX9yB4nC6dF1hJ5gL0sA2eR8tY3uI7o";
-const char* const kOwnerKey = "dingbridgeappkey0001";
+using dsb::fuzz::kLegacyAesKey;
+using dsb::fuzz::kLegacyOwnerKey;
+using dsb::fuzz::kLegacyToken;
 const char* const kTimestamp = "1700000001234";
 const char* const kNonce = "pOiUyTrEwQ123456";
 
-const dsb::config::Route& route() {
-  static const dsb::config::Route r = [] {
-    dsb::config::Route out;
-    out.name = "legacy";
-    out.event = "*";
-    out.urls = {"http://127.0.0.1:9/legacy"};
-    out.format = dsb::config::Format::legacy_event;
-    out.legacy.token = kToken;
-    out.legacy.aes_key = kAesKey;
-    out.legacy.owner_key = kOwnerKey;
-    return out;
-  }();
-  return r;
-}
-
 const CallbackCrypto& crypto() {
-  static const CallbackCrypto c = CallbackCrypto::create(kToken, kAesKey, kOwnerKey).value();
+  static const CallbackCrypto c =
+      CallbackCrypto::create(kLegacyToken, kLegacyAesKey, kLegacyOwnerKey).value();
   return c;
 }
 
@@ -63,7 +50,7 @@ ReplyVerdict judge(std::string body) {
   Response response;
   response.status = 200;
   response.body = std::move(body);
-  ReplyVerdict verdict = format.judge(route(), "dingclientid", response);
+  ReplyVerdict verdict = format.judge(dsb::fuzz::legacy_route(), "dingclientid", response);
   FUZZ_CHECK(verdict.delivered == verdict.reason.empty());
   FUZZ_CHECK(verdict.reply.empty());
   return verdict;
@@ -72,7 +59,7 @@ ReplyVerdict judge(std::string body) {
 // AES-256-CBC of `plain` under the route's key and IV, no OpenSSL padding.
 // REQUIRES: plain.size() % 16 == 0.
 std::string seal_raw(std::string_view plain) {
-  static const std::string key = base64_decode(kAesKey).value();
+  static const std::string key = base64_decode(kLegacyAesKey).value();
   std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(),
                                                                       EVP_CIPHER_CTX_free);
   const auto* k = reinterpret_cast<const unsigned char*>(key.data());
@@ -111,7 +98,7 @@ void check_open(std::string_view encrypt) {
   FUZZ_CHECK(!message.is_ok() || opened.is_ok());
   if (opened) {
     FUZZ_CHECK(opened->random.size() == 16);
-    FUZZ_CHECK(message.is_ok() == (opened->owner_key == kOwnerKey));
+    FUZZ_CHECK(message.is_ok() == (opened->owner_key == kLegacyOwnerKey));
     if (message) FUZZ_CHECK(message.value() == opened->message);
   }
 }

@@ -6,6 +6,11 @@
 # target starts from a temporary copy of tests/fuzz/corpus/<target>, so the committed seeds
 # are never polluted; a crash leaves its input and log in $FUZZ_OUT (printed) and makes the
 # script exit non-zero after every target has run.
+#
+# Seeds (tests/fuzz/corpus/<target>): bad_* must be refused with a message, regress_* once
+# crashed a target (keep them). tests/unit/fuzz_regressions_test.cpp replays every seed in the
+# ordinary unit build against the outcome it was written for; a crash found here gets its
+# input added as regress_* and a unit test there.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,13 +20,22 @@ seconds=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-$(nproc)}
 targets=${*:-fuzz_frame fuzz_config fuzz_legacy}
 
-if ! command -v clang++ >/dev/null 2>&1 || ! echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }' |
-     clang++ -x c++ -fsanitize=fuzzer - -o /dev/null >/dev/null 2>&1; then
+# Can clang++ link a fuzzer with both sanitizers? (clang alone is not enough: libFuzzer
+# and the sanitizer runtimes are in libclang-rt-14-dev, which clang only recommends.)
+can_link_fuzzer() {
+  command -v clang++ >/dev/null 2>&1 &&
+    echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }' |
+    clang++ -x c++ -fsanitize=fuzzer,address,undefined - -o /dev/null >/dev/null 2>&1
+}
+if ! can_link_fuzzer; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update
-  # libclang-rt-14-dev holds libFuzzer and the sanitizer runtimes (clang only recommends it).
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clang libclang-rt-14-dev
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev
+  if ! can_link_fuzzer; then
+    echo "run.sh: clang++ still cannot link -fsanitize=fuzzer,address,undefined" >&2
+    exit 1
+  fi
 fi
 
 # The unit tests stay configured (the fuzz targets live under tests/) but are not built.
