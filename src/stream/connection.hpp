@@ -1,6 +1,5 @@
 // One websocket connection's state, owned by the lws thread (StreamClient::Impl). Plain
-// data plus its timers; the behaviour lives in stream_client.cpp, which holds the lws
-// context these timers run on.
+// data plus its timers (on the event loop); the behaviour lives in stream_client.cpp.
 //
 // Lifecycle: connecting -> up -> (draining) -> closing -> gone.
 //   draining: the gateway asked us to go (SYSTEM disconnect) or the silence watchdog fired;
@@ -11,10 +10,13 @@
 
 #include <libwebsockets.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_set>
 
+#include "loop/event_loop.hpp"
 #include "stream/frame_sink.hpp"
 #include "stream/reassembler.hpp"
 #include "stream/write_queue.hpp"
@@ -23,25 +25,42 @@ namespace dsb::stream {
 
 enum class ConnState { connecting, up, draining, closing };
 
-// An lws timer that knows the object it belongs to. `sul` is the first member of a
-// standard-layout struct, so the pointer lws hands to the callback converts back to it.
-struct Timer {
-  lws_sorted_usec_list_t sul{};
-  void* owner = nullptr;
+// A one-shot timer on the event loop that belongs to one object: scheduling it again
+// replaces the pending shot, and it is cancelled when its owner goes. Loop thread only.
+class Timer {
+ public:
+  explicit Timer(loop::EventLoop& loop) : loop_(&loop) {}
+  ~Timer() { cancel(); }
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
 
-  static Timer* from(lws_sorted_usec_list_t* sul) { return reinterpret_cast<Timer*>(sul); }
-  void cancel() { lws_sul_cancel(&sul); }
+  void schedule(std::chrono::microseconds delay, std::function<void()> fire) {
+    cancel();
+    id_ = loop_->after(delay, [this, fire = std::move(fire)] {
+      id_ = 0;  // before fire(), which may re-schedule or destroy this timer
+      fire();
+    });
+  }
+  void cancel() {
+    if (id_ != 0) loop_->cancel(id_);
+    id_ = 0;
+  }
+  bool pending() const { return id_ != 0; }
+
+ private:
+  loop::EventLoop* loop_;
+  loop::TimerId id_ = 0;
 };
 
 std::string_view conn_state_name(ConnState state);
 
 struct Connection {
-  Connection(void* owner_, ConnectionId id_, int slot_, size_t max_frame)
-      : owner(owner_), id(id_), slot(slot_), reassembler(max_frame) {}
+  Connection(loop::EventLoop& loop, ConnectionId id_, int slot_, size_t max_frame)
+      : id(id_), slot(slot_), reassembler(max_frame), ping_timer(loop),
+        pong_timer(loop), silence_timer(loop), drain_timer(loop) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  void* owner;  // the StreamClient::Impl, for timer callbacks
   ConnectionId id;
   int slot;
   struct lws* wsi = nullptr;  // set by lws_client_connect_via_info(pwsi); null once gone
@@ -67,10 +86,10 @@ struct Connection {
   int64_t last_rx_us = 0;      // any inbound data, pongs included (keepalive)
   int64_t last_frame_us = 0;   // last complete text frame (silence watchdog)
 
-  Timer ping_timer{{}, this};     // ping_idle check
-  Timer pong_timer{{}, this};     // pong_timeout
-  Timer silence_timer{{}, this};  // silence watchdog
-  Timer drain_timer{{}, this};    // drain deadline after disconnect
+  Timer ping_timer;     // ping_idle check
+  Timer pong_timer;     // pong_timeout
+  Timer silence_timer;  // silence watchdog
+  Timer drain_timer;    // drain deadline after disconnect
 
   void cancel_timers() {
     ping_timer.cancel();

@@ -5,8 +5,9 @@
 // hands results back through OpenCallWorker's queue and wakes the loop with
 // lws_cancel_service(); we drain them in LWS_CALLBACK_EVENT_WAIT_CANCELLED.
 //
-// Timers (lws_sul, all on the loop thread): the tick (stop deadline), per slot the reconnect
-// delay, per connection ping-idle, pong-timeout, silence watchdog and drain deadline.
+// Timers (the event loop's, all on the loop thread): the tick (stop deadline, only while
+// stopping), per slot the reconnect delay, per connection ping-idle, pong-timeout, silence
+// watchdog and drain deadline.
 #include "stream/stream_client.hpp"
 
 #include <curl/curl.h>
@@ -69,9 +70,8 @@ std::string malformed_label(const std::string& reason) {
 enum class SlotState { waiting, opening, connecting, up };
 
 struct Slot {
-  Slot(void* owner_, int index_, const config::Reconnect& reconnect)
-      : owner(owner_), index(index_), backoff(reconnect.initial, reconnect.max) {}
-  void* owner;
+  Slot(loop::EventLoop& loop, int index_, const config::Reconnect& reconnect)
+      : index(index_), backoff(reconnect.initial, reconnect.max), retry_timer(loop) {}
   int index;
   // Beyond a reloaded, smaller `connections`: its connection drains and it reconnects no
   // more. Kept in place (connections refer to slots by index) and revived if N grows again.
@@ -81,7 +81,7 @@ struct Slot {
   ConnectionId current = 0;  // the connecting/up connection; 0 when none
   uint64_t open_token = 0;   // matches the open call in flight
   int64_t open_started_us = 0;
-  Timer retry_timer{{}, this};
+  Timer retry_timer;
 };
 
 struct StreamClient::Impl {
@@ -111,7 +111,7 @@ struct StreamClient::Impl {
   bool killed_all = false;
   int64_t stop_deadline_us = 0;
   std::function<void()> on_closed;  // close_all()'s; run once every connection is gone
-  Timer tick_timer{{}, this};
+  Timer tick_timer{loop};
 
   metrics::Registry& metrics = metrics::global();
   metrics::Gauge& up_gauge = metrics.gauge("dsb_connections_up");
@@ -132,7 +132,7 @@ struct StreamClient::Impl {
   void start_websocket(Slot& slot, const std::string& endpoint, const std::string& ticket,
                        const std::string& address);
   void schedule_reconnect(Slot& slot, const std::string& reason, bool healthy);
-  static void on_retry_timer(lws_sorted_usec_list_t* sul);
+  void on_retry_timer(Slot& slot);
 
   // --- connections ------------------------------------------------------------------------
   Connection* find(ConnectionId id) {
@@ -153,15 +153,23 @@ struct StreamClient::Impl {
   void enqueue(Connection& c, const Ack& ack, WriteQueue::Priority priority);
   void note_alive(Connection& c);
 
-  void schedule(Timer& timer, sul_cb_t cb, int64_t delay_us) {
+  // `fire` runs once after `delay_us` unless the timer is scheduled again or cancelled.
+  void schedule(Timer& timer, int64_t delay_us, std::function<void()> fire) {
     if (destroying || context == nullptr) return;
-    lws_sul_schedule(context, 0, &timer.sul, cb, delay_us < 1 ? 1 : delay_us);
+    timer.schedule(std::chrono::microseconds(delay_us), std::move(fire));
   }
-  static void on_ping_timer(lws_sorted_usec_list_t* sul);
-  static void on_pong_timer(lws_sorted_usec_list_t* sul);
-  static void on_silence_timer(lws_sorted_usec_list_t* sul);
-  static void on_drain_timer(lws_sorted_usec_list_t* sul);
-  static void on_tick(lws_sorted_usec_list_t* sul);
+  void schedule_ping(Connection& c, int64_t delay_us) {
+    schedule(c.ping_timer, delay_us, [this, &c] { on_ping_timer(c); });
+  }
+  void schedule_silence(Connection& c, int64_t delay_us) {
+    schedule(c.silence_timer, delay_us, [this, &c] { on_silence_timer(c); });
+  }
+  void schedule_tick() { schedule(tick_timer, kTickUs, [this] { on_tick(); }); }
+  void on_ping_timer(Connection& c);
+  void on_pong_timer(Connection& c);
+  void on_silence_timer(Connection& c);
+  void on_drain_timer(Connection& c);
+  void on_tick();
 
   // --- stop -------------------------------------------------------------------------------
   void begin_stop();
@@ -232,7 +240,6 @@ Status StreamClient::Impl::start() {
   worker = std::make_unique<OpenCallWorker>(std::move(settings), [ctx] { lws_cancel_service(ctx); });
   worker->start();
 
-  schedule(tick_timer, &Impl::on_tick, kTickUs);
   resize_slots();
   return Status::ok();
 }
@@ -250,7 +257,7 @@ void StreamClient::Impl::release() {
 void StreamClient::Impl::resize_slots() {
   const size_t wanted = static_cast<size_t>(std::max(1, config->dingtalk.connections));
   while (slots.size() < wanted) {
-    slots.push_back(std::make_unique<Slot>(this, static_cast<int>(slots.size()),
+    slots.push_back(std::make_unique<Slot>(loop, static_cast<int>(slots.size()),
                                            config->dingtalk.reconnect));
     slots.back()->retired = true;  // revived below, like any retired slot
   }
@@ -315,21 +322,21 @@ void StreamClient::Impl::reconfigure(std::shared_ptr<const config::Config> next)
   resize_slots();
 }
 
-void StreamClient::Impl::on_tick(lws_sorted_usec_list_t* sul) {
-  auto* self = static_cast<Impl*>(Timer::from(sul)->owner);
-  if (self->stopping && !self->killed_all && now_us() > self->stop_deadline_us) {
+// Runs only while stopping (begin_stop() starts it): nothing else needs a periodic look.
+void StreamClient::Impl::on_tick() {
+  if (!killed_all && now_us() > stop_deadline_us) {
     // Close handshakes that did not finish in time: drop the sockets.
-    self->killed_all = true;
-    for (auto& [id, conn] : self->conns) {
+    killed_all = true;
+    for (auto& [id, conn] : conns) {
       if (conn->wsi != nullptr) lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
   }
   // Bounded even if lws never reports the last close.
-  if (self->stopping && now_us() > self->stop_deadline_us + 1'000'000) {
-    self->conns.clear();
-    self->notify_closed_if_done();
+  if (now_us() > stop_deadline_us + 1'000'000) {
+    conns.clear();
+    notify_closed_if_done();
   }
-  self->schedule(self->tick_timer, &Impl::on_tick, kTickUs);
+  schedule_tick();
 }
 
 void StreamClient::Impl::notify_closed_if_done() {
@@ -345,6 +352,7 @@ void StreamClient::Impl::begin_stop() {
   log::info(kComponent, "stopping: closing connections",
             {{"connections", std::to_string(conns.size())}});
   for (auto& slot : slots) slot->retry_timer.cancel();
+  schedule_tick();
   if (worker) worker->cancel();
   for (auto& [id, conn] : conns) {
     if (conn->state == ConnState::connecting) {
@@ -417,7 +425,7 @@ void StreamClient::Impl::start_websocket(Slot& slot, const std::string& endpoint
     return;
   }
   const ConnectionId id = next_conn_id++;
-  auto owned = std::make_unique<Connection>(this, id, slot.index, config->limits.max_frame);
+  auto owned = std::make_unique<Connection>(loop, id, slot.index, config->limits.max_frame);
   Connection& c = *owned;
   c.endpoint = target->display;
   c.opened_us = slot.open_started_us;
@@ -469,13 +477,11 @@ void StreamClient::Impl::schedule_reconnect(Slot& slot, const std::string& reaso
             {{"slot", std::to_string(slot.index)},
              {"delay_ms", std::to_string(delay.count())},
              {"reason", reason}});
-  schedule(slot.retry_timer, &Impl::on_retry_timer, to_us(delay));
+  schedule(slot.retry_timer, to_us(delay), [this, &slot] { on_retry_timer(slot); });
 }
 
-void StreamClient::Impl::on_retry_timer(lws_sorted_usec_list_t* sul) {
-  auto* slot = static_cast<Slot*>(Timer::from(sul)->owner);
-  auto* self = static_cast<Impl*>(slot->owner);
-  if (slot->state == SlotState::waiting) self->start_open(*slot);
+void StreamClient::Impl::on_retry_timer(Slot& slot) {
+  if (slot.state == SlotState::waiting) start_open(slot);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -496,9 +502,8 @@ void StreamClient::Impl::on_established(Connection& c) {
              {"slot", std::to_string(c.slot)},
              {"endpoint", c.endpoint},
              {"connect_ms", std::to_string((now - c.opened_us) / 1000)}});
-  schedule(c.ping_timer, &Impl::on_ping_timer, to_us(config->dingtalk.keepalive.ping_idle));
-  schedule(c.silence_timer, &Impl::on_silence_timer,
-           to_us(config->dingtalk.keepalive.silence_timeout));
+  schedule_ping(c, to_us(config->dingtalk.keepalive.ping_idle));
+  schedule_silence(c, to_us(config->dingtalk.keepalive.silence_timeout));
   // Make before break: the replacement is up, so the connections it replaces may go as
   // soon as they owe no ACK (the drain timer bounds the wait).
   for (auto& [id, other] : conns) {
@@ -515,7 +520,7 @@ void StreamClient::Impl::note_alive(Connection& c) {
   if (c.awaiting_pong) {
     c.awaiting_pong = false;
     c.pong_timer.cancel();
-    schedule(c.ping_timer, &Impl::on_ping_timer, to_us(config->dingtalk.keepalive.ping_idle));
+    schedule_ping(c, to_us(config->dingtalk.keepalive.ping_idle));
   }
 }
 
@@ -670,7 +675,7 @@ void StreamClient::Impl::begin_replacement(Connection& c, const std::string& rea
   if (c.state != ConnState::up) return;
   c.state = ConnState::draining;
   c.silence_timer.cancel();
-  schedule(c.drain_timer, &Impl::on_drain_timer, kDrainUs);
+  schedule(c.drain_timer, kDrainUs, [this, &c] { on_drain_timer(c); });
   Slot& slot = *slots[static_cast<size_t>(c.slot)];
   if (slot.current != c.id) return;
   slot.current = 0;
@@ -740,55 +745,47 @@ void StreamClient::Impl::on_gone(ConnectionId id, const std::string& reason) {
 // ---------------------------------------------------------------------------------------
 // timers
 
-void StreamClient::Impl::on_ping_timer(lws_sorted_usec_list_t* sul) {
-  auto* c = static_cast<Connection*>(Timer::from(sul)->owner);
-  auto* self = static_cast<Impl*>(c->owner);
-  if (c->state == ConnState::closing || c->wsi == nullptr || c->awaiting_pong) return;
-  const auto& ka = self->config->dingtalk.keepalive;
-  const int64_t idle = now_us() - c->last_rx_us;
+void StreamClient::Impl::on_ping_timer(Connection& c) {
+  if (c.state == ConnState::closing || c.wsi == nullptr || c.awaiting_pong) return;
+  const auto& ka = config->dingtalk.keepalive;
+  const int64_t idle = now_us() - c.last_rx_us;
   if (idle < to_us(ka.ping_idle)) {
-    self->schedule(c->ping_timer, &Impl::on_ping_timer, to_us(ka.ping_idle) - idle);
+    schedule_ping(c, to_us(ka.ping_idle) - idle);
     return;
   }
-  c->ping_due = true;
-  c->awaiting_pong = true;
-  lws_callback_on_writable(c->wsi);
-  self->schedule(c->pong_timer, &Impl::on_pong_timer, to_us(ka.pong_timeout));
+  c.ping_due = true;
+  c.awaiting_pong = true;
+  lws_callback_on_writable(c.wsi);
+  schedule(c.pong_timer, to_us(ka.pong_timeout), [this, &c] { on_pong_timer(c); });
 }
 
-void StreamClient::Impl::on_pong_timer(lws_sorted_usec_list_t* sul) {
-  auto* c = static_cast<Connection*>(Timer::from(sul)->owner);
-  auto* self = static_cast<Impl*>(c->owner);
-  if (!c->awaiting_pong || c->state == ConnState::closing) return;
+void StreamClient::Impl::on_pong_timer(Connection& c) {
+  if (!c.awaiting_pong || c.state == ConnState::closing) return;
   log::warn(kComponent, "pong timeout",
-            {{"conn", std::to_string(c->id)},
-             {"slot", std::to_string(c->slot)},
-             {"timeout_ms", std::to_string(self->config->dingtalk.keepalive.pong_timeout.count())}});
+            {{"conn", std::to_string(c.id)},
+             {"slot", std::to_string(c.slot)},
+             {"timeout_ms", std::to_string(config->dingtalk.keepalive.pong_timeout.count())}});
   // The peer is not answering, so a close handshake would only wait: drop the socket.
-  self->kill(*c, "pong timeout");
+  kill(c, "pong timeout");
 }
 
-void StreamClient::Impl::on_silence_timer(lws_sorted_usec_list_t* sul) {
-  auto* c = static_cast<Connection*>(Timer::from(sul)->owner);
-  auto* self = static_cast<Impl*>(c->owner);
-  if (c->state != ConnState::up) return;
-  const int64_t limit = to_us(self->config->dingtalk.keepalive.silence_timeout);
-  const int64_t silent = now_us() - c->last_frame_us;
+void StreamClient::Impl::on_silence_timer(Connection& c) {
+  if (c.state != ConnState::up) return;
+  const int64_t limit = to_us(config->dingtalk.keepalive.silence_timeout);
+  const int64_t silent = now_us() - c.last_frame_us;
   if (silent < limit) {
-    self->schedule(c->silence_timer, &Impl::on_silence_timer, limit - silent);
+    schedule_silence(c, limit - silent);
     return;
   }
   log::warn(kComponent, "silence watchdog",
-            {{"conn", std::to_string(c->id)},
-             {"slot", std::to_string(c->slot)},
+            {{"conn", std::to_string(c.id)},
+             {"slot", std::to_string(c.slot)},
              {"silent_ms", std::to_string(silent / 1000)}});
-  self->begin_replacement(*c, "silence watchdog");
+  begin_replacement(c, "silence watchdog");
 }
 
-void StreamClient::Impl::on_drain_timer(lws_sorted_usec_list_t* sul) {
-  auto* c = static_cast<Connection*>(Timer::from(sul)->owner);
-  auto* self = static_cast<Impl*>(c->owner);
-  if (c->state == ConnState::draining) self->request_close(*c, "drain timeout");
+void StreamClient::Impl::on_drain_timer(Connection& c) {
+  if (c.state == ConnState::draining) request_close(c, "drain timeout");
 }
 
 // ---------------------------------------------------------------------------------------
