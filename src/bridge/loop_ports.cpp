@@ -8,10 +8,13 @@ int64_t SystemWallClock::now_ms() const { return dsb::wall_ms(); }
 
 HttpWebhooks::HttpWebhooks(loop::EventLoop& loop, deliver::HttpClient::Options options)
     : loop_(loop) {
-  client_ = std::make_unique<deliver::HttpClient>(options, [this](deliver::Completion c) {
-    // HTTP thread: hand over, nothing else.
-    loop_.post([this, c = std::move(c)]() mutable { complete(std::move(c)); });
-  });
+  client_ = std::make_unique<deliver::HttpClient>(
+      options, [this](std::vector<deliver::Completion> batch) {
+        // HTTP thread: hand over, nothing else. One task per batch, not per completion.
+        loop_.post([this, batch = std::move(batch)]() mutable {
+          for (auto& completion : batch) complete(std::move(completion));
+        });
+      });
 }
 
 HttpWebhooks::~HttpWebhooks() { shutdown(); }

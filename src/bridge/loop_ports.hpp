@@ -29,8 +29,9 @@ class SystemWallClock : public WallClock {
   int64_t now_ms() const override;
 };
 
-// Webhook requests go to the HTTP thread; each completion comes back as a task on the loop,
-// where its `done` runs. Loop thread only, except the HTTP thread's hand-off.
+// Webhook requests go to the HTTP thread; its completions come back in batches, one task on
+// the loop per batch, where each `done` runs. Loop thread only, except the HTTP thread's
+// hand-off.
 class HttpWebhooks : public Webhooks {
  public:
   HttpWebhooks(loop::EventLoop& loop, deliver::HttpClient::Options options);

@@ -14,7 +14,12 @@
 namespace dsb::deliver {
 namespace {
 
-// Everything one transfer owns; lives on the HTTP thread from submit to completion.
+// Easy handles kept for reuse beyond this many are cleaned up (one per concurrent transfer
+// is what a steady load needs; routes bound concurrency to max_in_flight each).
+constexpr size_t kMaxIdleHandles = 256;
+
+// Everything one transfer owns; lives on the HTTP thread from submit to completion. The
+// easy handle is lent by Impl (returned to its pool when the transfer ends).
 struct Transfer {
   RequestId id = 0;
   Request request;
@@ -28,7 +33,6 @@ struct Transfer {
 
   ~Transfer() {
     if (header_list) curl_slist_free_all(header_list);
-    if (easy) curl_easy_cleanup(easy);
   }
 };
 
@@ -47,31 +51,39 @@ extern "C" size_t collect_body(char* data, size_t size, size_t count, void* user
 
 struct HttpClient::Impl {
   Options options;
-  std::function<void(Completion)> on_complete;
+  std::function<void(std::vector<Completion>)> on_complete;
   CURLM* multi = nullptr;
   std::thread thread;
   std::atomic<bool> stopping{false};
   std::atomic<RequestId> next_id{1};
 
   std::mutex inbox_mutex;  // guards inbox only
+  // Non-empty means a wake-up is on its way: the submit that found it empty sent it, and
+  // the thread takes the whole inbox after every wake-up.
   std::vector<std::unique_ptr<Transfer>> inbox;
 
   // HTTP thread only.
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> running;
+  std::vector<CURL*> idle_handles;  // reset, not in the multi handle
+  std::vector<Completion> done;     // this pass's completions, handed on together
 
   void loop();
   void start(std::unique_ptr<Transfer> transfer);
   void finish(CURL* easy, CURLcode code);
   void complete(Transfer& transfer, Response response);
+  void hand_on_completions();
+  CURL* take_handle();
+  void return_handle(CURL* easy);
 };
 
-HttpClient::HttpClient(Options options, std::function<void(Completion)> on_complete)
+HttpClient::HttpClient(Options options, std::function<void(std::vector<Completion>)> on_complete)
     : impl_(std::make_unique<Impl>()) {
   // Idempotent after the first call; done here so library users need not remember it.
   curl_global_init(CURL_GLOBAL_DEFAULT);
   impl_->options = options;
   impl_->on_complete = std::move(on_complete);
   impl_->multi = curl_multi_init();
+  curl_multi_setopt(impl_->multi, CURLMOPT_MAXCONNECTS, options.max_idle_connections);
   if (options.max_host_connections > 0) {
     curl_multi_setopt(impl_->multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
   }
@@ -82,6 +94,7 @@ HttpClient::~HttpClient() {
   impl_->stopping = true;
   curl_multi_wakeup(impl_->multi);
   impl_->thread.join();
+  for (CURL* easy : impl_->idle_handles) curl_easy_cleanup(easy);
   curl_multi_cleanup(impl_->multi);
 }
 
@@ -90,22 +103,25 @@ RequestId HttpClient::submit(Request request) {
   transfer->id = impl_->next_id.fetch_add(1);
   transfer->request = std::move(request);
   const RequestId id = transfer->id;
+  bool wake = false;
   {
     std::lock_guard lock(impl_->inbox_mutex);
+    wake = impl_->inbox.empty();
     impl_->inbox.push_back(std::move(transfer));
   }
-  curl_multi_wakeup(impl_->multi);
+  if (wake) curl_multi_wakeup(impl_->multi);
   return id;
 }
 
 void HttpClient::Impl::loop() {
+  std::vector<std::unique_ptr<Transfer>> arrived;
   while (!stopping.load()) {
-    std::vector<std::unique_ptr<Transfer>> arrived;
     {
       std::lock_guard lock(inbox_mutex);
       arrived.swap(inbox);
     }
     for (auto& transfer : arrived) start(std::move(transfer));
+    arrived.clear();
 
     int still_running = 0;
     curl_multi_perform(multi, &still_running);
@@ -113,6 +129,7 @@ void HttpClient::Impl::loop() {
     while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
       if (message->msg == CURLMSG_DONE) finish(message->easy_handle, message->data.result);
     }
+    hand_on_completions();
     // Sleeps until a socket is ready, a timeout of curl's is due, or submit() wakes us.
     curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
   }
@@ -126,12 +143,32 @@ void HttpClient::Impl::loop() {
   for (auto& [easy, transfer] : running) {
     curl_multi_remove_handle(multi, easy);
     complete(*transfer, Response{0, {}, "shutting down", steady_ms() - transfer->started_ms});
+    curl_easy_cleanup(easy);
   }
   running.clear();
+  hand_on_completions();
+}
+
+CURL* HttpClient::Impl::take_handle() {
+  if (idle_handles.empty()) return curl_easy_init();
+  CURL* easy = idle_handles.back();
+  idle_handles.pop_back();
+  return easy;
+}
+
+void HttpClient::Impl::return_handle(CURL* easy) {
+  if (idle_handles.size() >= kMaxIdleHandles) {
+    curl_easy_cleanup(easy);
+    return;
+  }
+  // Drops every option (and so every pointer into the finished Transfer); keeps the
+  // handle's buffers for the next transfer.
+  curl_easy_reset(easy);
+  idle_handles.push_back(easy);
 }
 
 void HttpClient::Impl::start(std::unique_ptr<Transfer> transfer) {
-  transfer->easy = curl_easy_init();
+  transfer->easy = take_handle();
   transfer->max_body = options.max_response_body;
   transfer->started_ms = steady_ms();
   CURL* easy = transfer->easy;
@@ -165,6 +202,7 @@ void HttpClient::Impl::start(std::unique_ptr<Transfer> transfer) {
 
   if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
     complete(*transfer, Response{0, {}, "curl_multi_add_handle failed", 0});
+    return_handle(easy);
     return;
   }
   running.emplace(easy, std::move(transfer));
@@ -190,12 +228,20 @@ void HttpClient::Impl::finish(CURL* easy, CURLcode code) {
     response.error = transfer->error[0] != '\0' ? transfer->error : curl_easy_strerror(code);
   }
   complete(*transfer, std::move(response));
+  return_handle(easy);
 }
 
 void HttpClient::Impl::complete(Transfer& transfer, Response response) {
+  done.push_back(Completion{transfer.id, std::move(response)});
+}
+
+void HttpClient::Impl::hand_on_completions() {
+  if (done.empty()) return;
+  std::vector<Completion> batch;
+  batch.swap(done);
   // on_complete is the owner's code; a throw must not unwind through curl's loop.
   try {
-    on_complete(Completion{transfer.id, std::move(response)});
+    on_complete(std::move(batch));
   } catch (const std::exception& e) {
     log::error("deliver", "completion handler threw", {{"what", e.what()}});
   }

@@ -1,14 +1,18 @@
 // Webhook HTTP: one curl multi handle on a thread of its own, so no request ever runs on the
-// stream thread. Requests come in through a queue (submit wakes the thread with
-// curl_multi_wakeup); completions go out through `on_complete`, which runs on the HTTP
-// thread and must only hand them on (queue + wake the consumer). Connections to a webhook
-// are kept alive and reused across requests by the multi handle's connection cache.
+// stream thread. Requests come in through a queue; completions go out through
+// `on_complete`, which runs on the HTTP thread and must only hand them on (queue + wake the
+// consumer). Both directions move batches: submit() wakes the thread (curl_multi_wakeup)
+// only when the queue was empty, the thread takes the whole queue per wake-up, and every
+// pass of its loop hands all the transfers that ended in it to `on_complete` at once.
+// Connections to a webhook are kept alive and reused across requests by the multi handle's
+// connection cache; easy handles are reused too.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "deliver/request.hpp"
 
@@ -35,9 +39,14 @@ class HttpClient {
   struct Options {
     size_t max_response_body = 1024 * 1024;  // a longer reply is a failed delivery
     long max_host_connections = 0;           // 0 = no limit (routes bound concurrency)
+    // Idle kept-alive connections kept for reuse. curl's default (4 x the transfers running
+    // at the moment) shrinks whenever the load dips and closes connections that the next
+    // burst has to open again.
+    long max_idle_connections = 256;
   };
 
-  HttpClient(Options options, std::function<void(Completion)> on_complete);
+  // `on_complete` gets every completion exactly once, in batches that are never empty.
+  HttpClient(Options options, std::function<void(std::vector<Completion>)> on_complete);
   // Stops the thread; transfers still running complete with error "shutting down".
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;

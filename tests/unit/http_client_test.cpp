@@ -19,10 +19,22 @@ namespace {
 // Collects completions from the HTTP thread; waits are bounded.
 class Completions {
  public:
-  void add(Completion c) {
+  void add(std::vector<Completion> batch) {
     std::lock_guard lock(mutex_);
-    done_[c.id] = std::move(c.response);
+    REQUIRE_FALSE(batch.empty());
+    for (auto& c : batch) {
+      CHECK(done_.count(c.id) == 0);  // each exactly once
+      done_[c.id] = std::move(c.response);
+    }
+    ++batches_;
     cv_.notify_all();
+  }
+  std::function<void(std::vector<Completion>)> handler() {
+    return [this](std::vector<Completion> batch) { add(std::move(batch)); };
+  }
+  size_t batches() {
+    std::lock_guard lock(mutex_);
+    return batches_;
   }
   Response wait(RequestId id) {
     std::unique_lock lock(mutex_);
@@ -38,6 +50,7 @@ class Completions {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::map<RequestId, Response> done_;
+  size_t batches_ = 0;
 };
 
 Request post(const std::string& url, std::string body = R"({"a":1})") {
@@ -54,7 +67,7 @@ Request post(const std::string& url, std::string body = R"({"a":1})") {
 TEST_CASE("a POST carries body and headers, status and reply come back", "[http]") {
   StubHttpServer server([](const StubRequest&) { return StubAnswer{201, R"({"ok":true})"}; });
   Completions completions;
-  HttpClient client({}, [&](Completion c) { completions.add(std::move(c)); });
+  HttpClient client({}, completions.handler());
 
   Response r = completions.wait(client.submit(post(server.url())));
   CHECK(r.status == 201);
@@ -74,7 +87,7 @@ TEST_CASE("a POST carries body and headers, status and reply come back", "[http]
 TEST_CASE("non-2xx is a status, not an error", "[http]") {
   StubHttpServer server([](const StubRequest&) { return StubAnswer{503, "busy"}; });
   Completions completions;
-  HttpClient client({}, [&](Completion c) { completions.add(std::move(c)); });
+  HttpClient client({}, completions.handler());
   Response r = completions.wait(client.submit(post(server.url())));
   CHECK(r.status == 503);
   CHECK_FALSE(r.is_2xx());
@@ -91,7 +104,7 @@ TEST_CASE("a refused connection and a timeout fail below HTTP with a reason", "[
     return StubAnswer{200, "{}", std::chrono::milliseconds(800)};
   });
   Completions completions;
-  HttpClient client({}, [&](Completion c) { completions.add(std::move(c)); });
+  HttpClient client({}, completions.handler());
 
   Response refused = completions.wait(
       client.submit(post("http://127.0.0.1:" + std::to_string(closed_port) + "/hook")));
@@ -110,7 +123,7 @@ TEST_CASE("an oversized reply is a failure", "[http]") {
   Completions completions;
   HttpClient::Options options;
   options.max_response_body = 1000;
-  HttpClient client(options, [&](Completion c) { completions.add(std::move(c)); });
+  HttpClient client(options, completions.handler());
   Response r = completions.wait(client.submit(post(server.url())));
   CHECK(r.status == 0);
   CHECK_THAT(r.error, Catch::Matchers::Contains("larger than 1000 bytes"));
@@ -119,7 +132,7 @@ TEST_CASE("an oversized reply is a failure", "[http]") {
 TEST_CASE("sequential requests reuse one kept-alive connection", "[http]") {
   StubHttpServer server;
   Completions completions;
-  HttpClient client({}, [&](Completion c) { completions.add(std::move(c)); });
+  HttpClient client({}, completions.handler());
   for (int i = 0; i < 20; ++i) {
     CHECK(completions.wait(client.submit(post(server.url()))).status == 200);
   }
@@ -132,7 +145,7 @@ TEST_CASE("concurrent requests all complete, each exactly once", "[http]") {
     return StubAnswer{200, "{}", std::chrono::milliseconds(20)};
   });
   Completions completions;
-  HttpClient client({}, [&](Completion c) { completions.add(std::move(c)); });
+  HttpClient client({}, completions.handler());
   std::vector<RequestId> ids;
   for (int i = 0; i < 50; ++i) ids.push_back(client.submit(post(server.url())));
   for (RequestId id : ids) CHECK(completions.wait(id).status == 200);
@@ -146,11 +159,55 @@ TEST_CASE("shutting down completes transfers still running", "[http]") {
   Completions completions;
   RequestId id;
   {
-    HttpClient client({}, [&](Completion c) { completions.add(std::move(c)); });
+    HttpClient client({}, completions.handler());
     id = client.submit(post(slow.url()));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   Response r = completions.wait(id);
   CHECK(r.status == 0);
   CHECK(r.error == "shutting down");
+}
+
+TEST_CASE("transfers still running at shutdown come back together, each exactly once", "[http]") {
+  StubHttpServer slow([](const StubRequest&) {
+    return StubAnswer{200, "{}", std::chrono::milliseconds(1200)};
+  });
+  Completions completions;
+  std::vector<RequestId> ids;
+  {
+    HttpClient client({}, completions.handler());
+    for (int i = 0; i < 5; ++i) ids.push_back(client.submit(post(slow.url())));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  for (RequestId id : ids) CHECK(completions.wait(id).error == "shutting down");
+  CHECK(completions.count() == 5);
+  CHECK(completions.batches() == 1);
+}
+
+TEST_CASE("a reused easy handle carries nothing of its previous transfer", "[http]") {
+  StubHttpServer server([](const StubRequest& request) {
+    return request.path == "/big" ? StubAnswer{200, std::string(5000, 'x')}
+                                  : StubAnswer{200, "small"};
+  });
+  Completions completions;
+  HttpClient::Options options;
+  options.max_response_body = 1000;
+  HttpClient client(options, completions.handler());
+
+  Request first = post(server.url("/big"), R"({"first":true})");
+  first.headers.emplace_back("X-Only-First", "1");
+  Response failed = completions.wait(client.submit(first));
+  CHECK(failed.status == 0);
+  CHECK_THAT(failed.error, Catch::Matchers::Contains("larger than 1000 bytes"));
+
+  // Sequential: the second transfer gets the handle the first one returned.
+  Response ok = completions.wait(client.submit(post(server.url(), R"({"second":true})")));
+  CHECK(ok.status == 200);
+  CHECK(ok.body == "small");
+  CHECK(ok.error.empty());
+  auto requests = server.requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[1].headers.count("x-only-first") == 0);
+  CHECK(requests[1].body == R"({"second":true})");
+  CHECK(requests[1].headers["x-dingtalk-type"] == "EVENT");
 }
