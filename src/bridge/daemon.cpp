@@ -13,6 +13,7 @@
 #include "bridge/relay.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/memory_policy.hpp"
 #include "config/loader.hpp"
 #include "loop/event_loop.hpp"
 #include "store/persistent_dedup.hpp"
@@ -238,6 +239,7 @@ int run_daemon(const config::Config& config) {
              {"routes", std::to_string(config.routes.size())},
              {"connections", std::to_string(config.dingtalk.connections)}});
   install_signal_handlers();
+  return_large_buffers_to_the_kernel();
 
   int code = 1;
   {

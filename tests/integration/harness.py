@@ -236,11 +236,16 @@ class Bridge(_Process):
 
 
 class StubWebhook:
-    """A webhook on 127.0.0.1:0 that records requests and answers as told."""
+    """A webhook on 127.0.0.1:0 that records requests and answers as told.
 
-    def __init__(self, status=200, body=b"{}", delay=0.0):
+    answer: optional callable(request) -> (status, delay) choosing each reply from the
+    recorded request (path, headers, body); status None closes the connection without a
+    reply. Without it every request gets the current `status` after `delay` seconds.
+    Each recorded request also has "at" (time.monotonic() on arrival) and the status chosen."""
+
+    def __init__(self, status=200, body=b"{}", delay=0.0, answer=None):
         self.requests = []
-        self.status, self.body, self.delay = status, body, delay
+        self.status, self.body, self.delay, self.answer = status, body, delay, answer
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -255,11 +260,23 @@ class StubWebhook:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))
                 payload = self.rfile.read(length)
-                status = stub.status  # answered with the status of the moment it arrived
-                stub.requests.append({"path": self.path, "headers": dict(self.headers),
-                                      "body": payload, "status": status})
-                if stub.delay:
-                    time.sleep(stub.delay)
+                record = {"path": self.path, "headers": dict(self.headers), "body": payload,
+                          "at": time.monotonic()}
+                if stub.answer is not None:
+                    status, delay = stub.answer(record)
+                else:  # answered with the status of the moment it arrived
+                    status, delay = stub.status, stub.delay
+                record["status"] = status
+                stub.requests.append(record)
+                if delay:
+                    time.sleep(delay)
+                if status is None:  # a webhook that dies mid-request
+                    self.close_connection = True
+                    try:
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    return
                 body = stub.body if isinstance(stub.body, bytes) else stub.body.encode()
                 try:
                     self.send_response(status)
