@@ -92,11 +92,22 @@ void Store::set_writable(bool writable, const std::string& reason) {
 }
 
 void Store::enqueue(Request request) {
+  bool wake = true;
   {
     std::lock_guard lock(mutex_);
+    if (queue_.empty()) oldest_queued_ms_ = steady_ms();
+    if (!request.deferrable) ++urgent_queued_;
+    // A deferrable request wakes the thread only to start its clock (first in the queue)
+    // or to commit a full batch.
+    wake = !request.deferrable || queue_.empty() || queue_.size() + 1 >= options_.max_batch;
     queue_.push_back(std::move(request));
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
+}
+
+bool Store::batch_due() const {
+  return stopping_ || urgent_queued_ > 0 || queue_.size() >= options_.max_batch ||
+         (!queue_.empty() && steady_ms() >= oldest_queued_ms_ + options_.write_behind_ms);
 }
 
 bool Store::ensure_open() {
@@ -140,16 +151,22 @@ void Store::run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      int64_t deadline = next_maintenance_ms_;
-      if (!db_) deadline = std::min(deadline, next_open_attempt_ms_);
-      const int64_t wait = std::max<int64_t>(0, deadline - steady_ms());
-      wake_.wait_for(lock, std::chrono::milliseconds(wait),
-                     [this] { return stopping_ || !queue_.empty(); });
+      while (!batch_due()) {
+        int64_t deadline = next_maintenance_ms_;
+        if (!db_) deadline = std::min(deadline, next_open_attempt_ms_);
+        if (!queue_.empty()) deadline = std::min(deadline, oldest_queued_ms_ + options_.write_behind_ms);
+        const int64_t wait = deadline - steady_ms();
+        if (wait <= 0) break;  // maintenance or a reopen attempt is due
+        wake_.wait_for(lock, std::chrono::milliseconds(wait));
+      }
       if (stopping_ && queue_.empty()) break;
       while (!queue_.empty() && batch.size() < options_.max_batch) {
+        if (!queue_.front().deferrable) --urgent_queued_;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      // What is left behind a full batch is older than anything queued later.
+      if (!queue_.empty()) oldest_queued_ms_ = steady_ms() - options_.write_behind_ms;
     }
     if (!db_) ensure_open();
     if (steady_ms() >= next_maintenance_ms_) {
@@ -349,7 +366,7 @@ void Store::record_success(int64_t delivery_id, std::function<void(Status)> done
              if (!status) claimed_.erase(delivery_id);  // apply did not run to the end
              if (done) done(status);
            },
-           true});
+           true, true});
 }
 
 void Store::record_failure(int64_t delivery_id, std::string error, int64_t next_attempt_at_ms,
@@ -436,7 +453,7 @@ void Store::remember_dedup(DedupRecord record) {
                log::debug(kComponent, "dedup record not stored",
                           {{"key", shared->key}, {"reason", status.message()}});
            },
-           true});
+           true, true});
 }
 
 void Store::scan_dedup(int64_t since_ms, std::function<void(const DedupRecord&)> each,

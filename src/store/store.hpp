@@ -14,6 +14,10 @@
 // Group commit: the store thread takes every request queued so far (up to a batch cap)
 // and applies them in ONE transaction with one fsync; requests queued while that commit
 // runs form the next batch. So appends cost one fsync per batch, not one each.
+// Bookkeeping whose loss in a crash costs at most one repeated delivery (dedup records,
+// delivered marks) is deferrable: it waits up to `write_behind_ms` for company, so a steady
+// trickle of events commits a few times a second instead of once per event. Any other
+// request takes the deferred ones along into its batch at once, in queue order.
 //
 // Faults: when the directory cannot be created, the file cannot be opened or a write
 // fails (read-only, disk full, I/O error), the batch's requests complete with an error,
@@ -83,6 +87,7 @@ struct StoreOptions {
   int64_t retry_interval_ms = 5'000;
   int64_t maintenance_interval_ms = 60'000;
   size_t max_batch = 1'024;  // requests per transaction
+  int64_t write_behind_ms = 100;  // longest wait of a deferrable request (see above)
   std::function<int64_t()> wall_clock;  // default: dsb::wall_ms
   // Test hooks. `fault` runs on the store thread before each commit; an error fails the
   // batch as a write error would. `max_page_count` caps the file ("disk full").
@@ -121,6 +126,7 @@ class Store {
   void due(int64_t now_ms, size_t limit, std::function<void(std::vector<DueDelivery>)> done);
 
   // The outcome of an attempt on a claimed delivery; each ends the claim. `done` optional.
+  // A success is deferrable: the claim keeps it from being handed out again meanwhile.
   void record_success(int64_t delivery_id, std::function<void(Status)> done = {});
   // A failed attempt that will be retried at `next_attempt_at_ms` (attempts + 1).
   void record_failure(int64_t delivery_id, std::string error, int64_t next_attempt_at_ms,
@@ -136,7 +142,8 @@ class Store {
   void refresh_counts(std::function<void(SpoolCounts)> done = {});
 
   // --- dedup -----------------------------------------------------------------------------
-  // Write-behind: stored in the next batch; a failure is logged, not reported.
+  // Write-behind, deferrable: stored within write_behind_ms; a failure is logged, not
+  // reported.
   void remember_dedup(DedupRecord record);
   // Calls `each` for every record remembered at or after `since_ms`, oldest first, then
   // `done` (with the error if the store is unusable). Both run on the store thread.
@@ -164,9 +171,12 @@ class Store {
     std::function<Status(Database*)> apply;
     std::function<void(const Status&)> complete;
     bool writes = true;
+    bool deferrable = false;  // may wait write_behind_ms for a batch to join
   };
 
   void enqueue(Request request);
+  // mutex_ held: the store thread should take a batch now.
+  bool batch_due() const;
   void run();
   void run_batch(std::vector<Request>& batch);
   bool ensure_open();
@@ -177,10 +187,12 @@ class Store {
 
   const StoreOptions options_;
 
-  std::mutex mutex_;  // guards queue_, stopping_
+  std::mutex mutex_;  // guards queue_, stopping_, urgent_queued_, oldest_queued_ms_
   std::condition_variable wake_;
   std::deque<Request> queue_;
   bool stopping_ = false;
+  size_t urgent_queued_ = 0;      // requests in queue_ that are not deferrable
+  int64_t oldest_queued_ms_ = 0;  // steady time queue_ last went from empty to not
 
   std::mutex open_mutex_;  // guards open_status_
   std::condition_variable opened_;

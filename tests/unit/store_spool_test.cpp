@@ -13,6 +13,7 @@
 #include <future>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -267,7 +268,7 @@ TEST_CASE("store: group commit puts concurrent appends into few fsync'd transact
   CHECK(ok == kAppends);
   CHECK(commits < kAppends / 10);
   CHECK(store.counts().pending == kAppends);
-  CHECK(rate > 3'000);
+  // The rate is printed for reading, not asserted: speed is bench/'s to measure.
 }
 
 TEST_CASE("store: one append at a time still commits and measures the fsync floor",
@@ -280,6 +281,71 @@ TEST_CASE("store: one append at a time still commits and measures the fsync floo
   for (int i = 0; i < kAppends; ++i) REQUIRE(append_sync(store, entry(std::to_string(i), {"u"})));
   const double seconds = static_cast<double>(dsb::steady_us() - start) / 1e6;
   std::printf("store serial appends (one fsync each): %.0f appends/s\n", kAppends / seconds);
+}
+
+namespace {
+DedupRecord dedup_record(const std::string& key) {
+  return DedupRecord{key, 200, "", dsb::wall_ms()};
+}
+
+std::vector<std::string> scanned_keys(Store& store) {
+  std::vector<std::string> keys;
+  std::promise<Status> p;
+  store.scan_dedup(0, [&keys](const DedupRecord& r) { keys.push_back(r.key); },
+                   [&p](const Status& s) { p.set_value(s); });
+  REQUIRE(p.get_future().get());
+  return keys;
+}
+}  // namespace
+
+TEST_CASE("store: deferrable writes wait for company, then share its transaction", "[store]") {
+  TempDir dir;
+  StoreOptions options = options_for(dir.state());
+  options.write_behind_ms = 3'600'000;  // only other work (or the end) takes them along
+  Store store(options);
+  REQUIRE(store.wait_open());
+  REQUIRE(append_sync(store, entry("a", {"http://a"})));
+  const auto claimed = due_sync(store, 2'000);
+  REQUIRE(claimed.size() == 1);
+  const uint64_t before = store.commits();
+
+  store.record_success(claimed[0].id);
+  for (int i = 0; i < 3; ++i) store.remember_dedup(dedup_record("event:d" + std::to_string(i)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(store.commits() == before);  // nothing committed them on their own
+
+  REQUIRE(append_sync(store, entry("b", {"http://b"})));
+  CHECK(store.commits() == before + 1);  // one transaction for all five
+  CHECK(scanned_keys(store) == std::vector<std::string>{"event:d0", "event:d1", "event:d2"});
+  const auto next = due_sync(store, 2'000);
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].dedup_key == "event:b");  // "a" is delivered
+  CHECK(counts_sync(store).pending == 1);
+}
+
+TEST_CASE("store: a deferrable write alone is committed after write_behind_ms", "[store]") {
+  TempDir dir;
+  StoreOptions options = options_for(dir.state());
+  options.write_behind_ms = 50;
+  Store store(options);
+  REQUIRE(store.wait_open());
+  const uint64_t before = store.commits();
+  store.remember_dedup(dedup_record("event:alone"));
+  CHECK(eventually([&] { return store.commits() == before + 1; }));
+}
+
+TEST_CASE("store: deferred writes are committed when the store closes", "[store]") {
+  TempDir dir;
+  StoreOptions options = options_for(dir.state());
+  options.write_behind_ms = 3'600'000;
+  {
+    Store store(options);
+    REQUIRE(store.wait_open());
+    store.remember_dedup(dedup_record("event:last"));
+  }
+  Store reopened(options_for(dir.state()));
+  REQUIRE(reopened.wait_open());
+  CHECK(scanned_keys(reopened) == std::vector<std::string>{"event:last"});
 }
 
 TEST_CASE("store: an old schema version is migrated at open, keeping its rows", "[store]") {
