@@ -129,8 +129,13 @@ bool Store::ensure_open() {
     }
   }
   if (db_) {
-    if (Status counted = update_counts(); !counted)
+    SpoolCounts counts;
+    if (Status counted = count_spool(counts); counted) {
+      pending_ = counts.pending;
+      dead_ = counts.dead;
+    } else {
       log::warn(kComponent, "cannot count spooled deliveries", {{"reason", counted.message()}});
+    }
     set_writable(true, {});
   } else {
     set_writable(false, status.message());
@@ -198,6 +203,7 @@ void Store::run_batch(std::vector<Request>& batch) {
   } else {
     batch_pending_delta_ = 0;
     batch_dead_delta_ = 0;
+    batch_counts_.reset();
     for (auto& request : batch) {
       if (Status applied = request.apply(db_.get()); !applied) {
         outcome = Status::error("store: " + applied.message());
@@ -215,32 +221,43 @@ void Store::run_batch(std::vector<Request>& batch) {
   }
 
   if (outcome) {
-    if (writes) {
+    if (batch_counts_) {  // counted inside this batch: the deltas are the changes after it
+      pending_ = batch_counts_->pending + batch_pending_delta_;
+      dead_ = batch_counts_->dead + batch_dead_delta_;
+    } else if (writes) {
       pending_ += batch_pending_delta_;
       dead_ += batch_dead_delta_;
-      set_writable(true, {});
     }
+    if (writes) set_writable(true, {});
   } else if (writes && db_) {
     set_writable(false, outcome.message());
   }
   for (auto& request : batch) request.complete(outcome);
 }
 
-Status Store::update_counts() {
+Status Store::recount_in_batch() {
+  SpoolCounts counts;
+  Status status = count_spool(counts);
+  if (!status) return status;
+  // What this batch changed so far is in the count; only what follows it is a delta.
+  batch_counts_ = counts;
+  batch_pending_delta_ = 0;
+  batch_dead_delta_ = 0;
+  return status;
+}
+
+Status Store::count_spool(SpoolCounts& counts) {
   Status status = Status::ok();
   Statement* stmt = db_->cached(
       "SELECT state, count(*) FROM spool_deliveries WHERE state IN ('pending', 'dead') "
       "GROUP BY state",
       status);
   if (!stmt) return status;
-  SpoolCounts counts;
+  counts = {};
   while (stmt->step(status)) {
     (stmt->text(0) == "pending" ? counts.pending : counts.dead) = stmt->int64(1);
   }
   stmt->reset();
-  if (!status) return status;
-  pending_ = counts.pending;
-  dead_ = counts.dead;
   return status;
 }
 
@@ -261,7 +278,7 @@ void Store::maintain() {
       status = drop->run();
     }
   }
-  if (status) status = update_counts();
+  if (status) status = recount_in_batch();
   if (!status) log::warn(kComponent, "maintenance failed", {{"reason", status.message()}});
 }
 
@@ -425,7 +442,7 @@ void Store::release(int64_t delivery_id) {
 }
 
 void Store::refresh_counts(std::function<void(SpoolCounts)> done) {
-  enqueue({[this](Database*) { return update_counts(); },
+  enqueue({[this](Database*) { return recount_in_batch(); },
            [this, done = std::move(done)](const Status&) {
              if (done) done(counts());
            },

@@ -182,7 +182,9 @@ class Store {
   bool ensure_open();
   void set_writable(bool writable, const std::string& reason);
   void maintain();
-  Status update_counts();
+  Status count_spool(SpoolCounts& counts);
+  // Inside a batch: counts the spool, the base that the batch's later deltas apply to.
+  Status recount_in_batch();
   int64_t now() const;
 
   const StoreOptions options_;
@@ -213,6 +215,7 @@ class Store {
   bool logged_state_known_ = false;
   int64_t batch_pending_delta_ = 0;  // count changes of the batch under way, applied on commit
   int64_t batch_dead_delta_ = 0;
+  std::optional<SpoolCounts> batch_counts_;  // set when the batch under way counted the spool
 
   std::thread thread_;  // last: starts after every member above exists
 };

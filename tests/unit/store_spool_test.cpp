@@ -348,6 +348,44 @@ TEST_CASE("store: deferred writes are committed when the store closes", "[store]
   CHECK(scanned_keys(reopened) == std::vector<std::string>{"event:last"});
 }
 
+TEST_CASE("store: counts stay exact when counting shares a batch with writes", "[store]") {
+  TempDir dir;
+  StoreOptions options = options_for(dir.state());
+  // The first commit waits until every request below is queued, so they form one batch.
+  std::promise<void> entered, release;
+  auto released = release.get_future().share();
+  std::atomic<bool> first{true};
+  options.fault = [&]() -> Status {
+    if (first.exchange(false)) {
+      entered.set_value();
+      released.wait();
+    }
+    return Status::ok();
+  };
+  Store store(options);
+  REQUIRE(store.wait_open());
+  std::atomic<int> appended{0};
+  auto append = [&](int i) {
+    store.append(entry("c" + std::to_string(i), {"http://a"}), [&](Status s) {
+      if (s) ++appended;
+    });
+  };
+  append(0);
+  entered.get_future().wait();
+  for (int i = 1; i <= 5; ++i) append(i);
+  store.refresh_counts();
+  for (int i = 6; i <= 10; ++i) append(i);
+  store.run_maintenance();
+  for (int i = 11; i <= 12; ++i) append(i);
+  std::promise<SpoolCounts> after;
+  store.refresh_counts([&after](SpoolCounts c) { after.set_value(c); });
+  release.set_value();
+  CHECK(after.get_future().get().pending == 13);
+  CHECK(appended == 13);
+  CHECK(store.counts().pending == 13);
+  CHECK(counts_sync(store).pending == 13);
+}
+
 TEST_CASE("store: an old schema version is migrated at open, keeping its rows", "[store]") {
   TempDir dir;
   REQUIRE(ensure_state_dir(dir.state()));
