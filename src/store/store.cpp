@@ -159,7 +159,9 @@ void Store::run() {
       while (!batch_due()) {
         int64_t deadline = next_maintenance_ms_;
         if (!db_) deadline = std::min(deadline, next_open_attempt_ms_);
-        if (!queue_.empty()) deadline = std::min(deadline, oldest_queued_ms_ + options_.write_behind_ms);
+        if (!queue_.empty()) {
+          deadline = std::min(deadline, oldest_queued_ms_ + options_.write_behind_ms);
+        }
         const int64_t wait = deadline - steady_ms();
         if (wait <= 0) break;  // maintenance or a reopen attempt is due
         wake_.wait_for(lock, std::chrono::milliseconds(wait));
@@ -500,18 +502,21 @@ void Store::find_dedup(std::string key, int64_t since_ms,
   // `answered`: the apply answers (before the commit); the completion only when the
   // apply never ran or failed before answering.
   auto answered = std::make_shared<bool>(false);
-  auto shared_done = std::make_shared<std::function<void(std::optional<DedupRecord>)>>(std::move(done));
+  auto shared_done =
+      std::make_shared<std::function<void(std::optional<DedupRecord>)>>(std::move(done));
   enqueue({[key = std::move(key), since_ms, answered, shared_done](Database* db) {
              if (db == nullptr) return Status::error("store not open");
              Status status = Status::ok();
              Statement* stmt = db->cached(
-                 "SELECT code, data, remembered_at FROM dedup WHERE key = ?1 AND remembered_at >= ?2",
+                 "SELECT code, data, remembered_at FROM dedup "
+                 "WHERE key = ?1 AND remembered_at >= ?2",
                  status);
              if (!stmt) return status;
              stmt->bind(1, key).bind(2, since_ms);
              std::optional<DedupRecord> found;
              if (stmt->step(status)) {
-               found = DedupRecord{key, static_cast<int>(stmt->int64(0)), stmt->text(1), stmt->int64(2)};
+               found = DedupRecord{key, static_cast<int>(stmt->int64(0)), stmt->text(1),
+                                   stmt->int64(2)};
              }
              stmt->reset();
              if (!status) return status;

@@ -92,7 +92,9 @@ TEST_CASE("a timer never fires before its delay, at microsecond resolution", "[l
     const auto scheduled = std::chrono::steady_clock::now();
     loop.after(delay, [&, delay, scheduled] {
       const auto waited = std::chrono::steady_clock::now() - scheduled;
-      if (waited < delay) early.push_back(std::chrono::duration_cast<std::chrono::microseconds>(waited));
+      if (waited < delay) {
+        early.push_back(std::chrono::duration_cast<std::chrono::microseconds>(waited));
+      }
       if (++fired == 4) loop.quit();
     });
   }
@@ -109,8 +111,11 @@ TEST_CASE("thousands of cancelled timers leave the live ones firing in order", "
   std::vector<dsb::loop::TimerId> cancelled;
   // Interleaved with the live ones, earlier and later, so compaction runs between them.
   for (int i = 0; i < 5000; ++i) {
-    cancelled.push_back(loop.after(std::chrono::microseconds(1000 + i), [&] { fired.push_back(-1); }));
-    if (i % 1000 == 0) loop.after(std::chrono::microseconds(2000 + i), [&fired, i] { fired.push_back(i); });
+    cancelled.push_back(
+        loop.after(std::chrono::microseconds(1000 + i), [&] { fired.push_back(-1); }));
+    if (i % 1000 == 0) {
+      loop.after(std::chrono::microseconds(2000 + i), [&fired, i] { fired.push_back(i); });
+    }
   }
   for (auto id : cancelled) loop.cancel(id);
   CHECK(loop.pending_timers() == 5);
