@@ -91,6 +91,22 @@ def cpu_us(pid):
     return (int(fields[11]) + int(fields[12])) * 1_000_000 // CLK_TCK
 
 
+def thread_cpu_us(pid):
+    """utime + stime per thread name (the daemon names its threads: dsb-webhooks, dsb-store,
+    dsb-open-call; the loop is the main thread, named after the binary), µs."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:  # the thread ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) * 1_000_000 // CLK_TCK
+    return out
+
+
 def mem_kb(pid):
     out = {}
     with open(f"/proc/{pid}/status") as f:
@@ -135,6 +151,7 @@ def run_phase(gen, spec, timeout, bridge=None, hook=None, delivery_timeout=300.0
     if bridge is not None:
         pids["bridge"] = bridge.proc.pid
     before_cpu = {k: cpu_us(p) for k, p in pids.items()}
+    before_threads = thread_cpu_us(bridge.proc.pid) if bridge is not None else {}
     before_hook = hook.stats() if hook else None
     result = gen.phase(spec, timeout)
     if hook:
@@ -160,6 +177,10 @@ def run_phase(gen, spec, timeout, bridge=None, hook=None, delivery_timeout=300.0
         result[f"{k}_cpu_us_per_event"] = round((cpu_us(p) - before_cpu[k]) / events, 1)
     if bridge is not None:
         result["bridge_mem_kb"] = mem_kb(bridge.proc.pid)
+        after_threads = thread_cpu_us(bridge.proc.pid)
+        result["bridge_thread_cpu_us_per_event"] = {
+            name: round((used - before_threads.get(name, 0)) / events, 1)
+            for name, used in sorted(after_threads.items())}
     return result
 
 
@@ -305,6 +326,11 @@ def table(doc):
                  f'loadgen {c["capacity"]["loadgen_cpu_us_per_event"]}', "< 30", "utime+stime / ACKed"))
     rows.append(("CPU µs/event direct @1000/s", f'{d["lat1000"]["bridge_cpu_us_per_event"]}',
                  f'loadgen {c["lat1000"]["loadgen_cpu_us_per_event"]}', "< 30", ""))
+    def by_thread(r):
+        per = r.get("bridge_thread_cpu_us_per_event", {})
+        return ", ".join(f"{name} {us}" for name, us in per.items() if us > 0)
+    rows.append(("  by thread (capacity / @1000/s)", "", "", "",
+                 f'{by_thread(d["capacity"])} / {by_thread(d["lat1000"])}'))
     rows.append(("CPU µs/event spool (capacity)", f'{s["capacity"]["bridge_cpu_us_per_event"]}',
                  "", "", "incl. the deliveries after the ACK"))
     rows.append(("RSS idle (MB)", f'{d["idle_mem_kb"]["VmRSS"] / 1024:.1f}', "", "< 20",

@@ -10,6 +10,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/thread_name.hpp"
 
 namespace dsb::deliver {
 namespace {
@@ -87,7 +88,10 @@ HttpClient::HttpClient(Options options, std::function<void(std::vector<Completio
   if (options.max_host_connections > 0) {
     curl_multi_setopt(impl_->multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
   }
-  impl_->thread = std::thread([impl = impl_.get()] { impl->loop(); });
+  impl_->thread = std::thread([impl = impl_.get()] {
+    name_this_thread("dsb-webhooks");
+    impl->loop();
+  });
 }
 
 HttpClient::~HttpClient() {

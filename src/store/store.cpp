@@ -9,6 +9,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/thread_name.hpp"
 
 namespace dsb::store {
 namespace {
@@ -144,6 +145,7 @@ bool Store::ensure_open() {
 }
 
 void Store::run() {
+  name_this_thread("dsb-store");
   const bool opened = ensure_open();
   {
     std::lock_guard lock(open_mutex_);

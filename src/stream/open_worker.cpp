@@ -7,6 +7,7 @@
 #include <openssl/ssl.h>
 
 #include "common/log.hpp"
+#include "common/thread_name.hpp"
 #include "stream/endpoint.hpp"
 
 namespace dsb::stream {
@@ -88,7 +89,11 @@ OpenCallWorker::OpenCallWorker(Settings settings, std::function<void()> wake)
 OpenCallWorker::~OpenCallWorker() { stop(); }
 
 void OpenCallWorker::start() {
-  if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] {
+    name_this_thread("dsb-open-call");
+    loop();
+  });
 }
 
 void OpenCallWorker::submit(Job job) {

@@ -2,6 +2,8 @@
 // failures below HTTP, timeouts, keep-alive reuse, and completion of everything at shutdown.
 #include <catch2/catch.hpp>
 
+#include <pthread.h>
+
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -210,4 +212,22 @@ TEST_CASE("a reused easy handle carries nothing of its previous transfer", "[htt
   CHECK(requests[1].headers.count("x-only-first") == 0);
   CHECK(requests[1].body == R"({"second":true})");
   CHECK(requests[1].headers["x-dingtalk-type"] == "EVENT");
+}
+
+TEST_CASE("completions run on a thread named dsb-webhooks", "[http]") {
+  StubHttpServer server;
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::string name;
+  HttpClient client({}, [&](std::vector<Completion>) {
+    char buffer[16] = {};
+    pthread_getname_np(pthread_self(), buffer, sizeof buffer);
+    std::lock_guard lock(mutex);
+    name = buffer;
+    cv.notify_all();
+  });
+  client.submit(post(server.url()));
+  std::unique_lock lock(mutex);
+  REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return !name.empty(); }));
+  CHECK(name == "dsb-webhooks");
 }

@@ -1,6 +1,7 @@
 // The store on a temporary directory: durability across reopen, group commit, the
 // delivery state machine, migrations and faults.
 #include <catch2/catch.hpp>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -384,6 +385,18 @@ TEST_CASE("store: counts stay exact when counting shares a batch with writes", "
   CHECK(appended == 13);
   CHECK(store.counts().pending == 13);
   CHECK(counts_sync(store).pending == 13);
+}
+
+TEST_CASE("store: completions run on a thread named dsb-store", "[store]") {
+  TempDir dir;
+  Store store(options_for(dir.state()));
+  std::promise<std::string> name;
+  store.refresh_counts([&name](SpoolCounts) {
+    char buffer[16] = {};
+    pthread_getname_np(pthread_self(), buffer, sizeof buffer);
+    name.set_value(buffer);
+  });
+  CHECK(name.get_future().get() == "dsb-store");
 }
 
 TEST_CASE("store: an old schema version is migrated at open, keeping its rows", "[store]") {
