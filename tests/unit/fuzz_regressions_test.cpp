@@ -224,6 +224,23 @@ TEST_CASE("fuzz_legacy seeds: each signed but wrong reply fails for its own reas
   }
 }
 
+TEST_CASE("fuzz_legacy regress_plaintext_quotes_msg_signature: a signed reply whose message "
+          "names msg_signature fails for its message, not its signature", "[fuzz]") {
+  const auto crypto = dsb::deliver::CallbackCrypto::create(
+      dsb::fuzz::kLegacyToken, dsb::fuzz::kLegacyAesKey, dsb::fuzz::kLegacyOwnerKey);
+  REQUIRE(crypto.is_ok());
+  const std::string encrypt = crypto.value().encrypt("QwErTyUiOpAsDfGh", R"({"Emsg_signature"})");
+  const std::string reply = "{\"msg_signature\":\"" +
+                            crypto.value().sign("1700000000000", "nonce123", encrypt) +
+                            "\",\"timeStamp\":\"1700000000000\",\"nonce\":\"nonce123\"," +
+                            "\"encrypt\":\"" + encrypt + "\"}";
+  const auto verdict = judge(reply);
+  CHECK_FALSE(verdict.delivered);
+  CHECK_THAT(verdict.reason,
+             Catch::Matchers::StartsWith("event reply decrypts to \"{\"Emsg_signature"));
+  CHECK(verdict.reason.find("does not verify") == std::string::npos);
+}
+
 TEST_CASE("fuzz_legacy seeds: the V1, V2 and V4 ciphertexts decrypt to their messages", "[fuzz]") {
   const auto crypto = dsb::deliver::CallbackCrypto::create(
       dsb::fuzz::kLegacyToken, dsb::fuzz::kLegacyAesKey, dsb::fuzz::kLegacyOwnerKey);
