@@ -254,9 +254,7 @@ void Relay::on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_inde
   const config::Route& route = *delivery->route;
   const std::string& url = route.urls[url_index];
   const bool ok = answer.delivered;
-  RouteSeries& series = route_metrics_.of(route.name);
-  (ok ? series.delivered : series.failed).inc();
-  series.latency.observe(static_cast<double>(answer.elapsed_ms) / 1000.0);
+  route_metrics_.of(route.name).record(ok, answer.elapsed_ms);
   if (ok) {
     if (log::enabled(log::Level::debug)) {  // the fields cost more than the rest of this
       log::debug("bridge", "delivered",

@@ -3,6 +3,7 @@
 // event. Loop thread only; the series themselves are the registry's and live forever.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -16,6 +17,12 @@ struct RouteSeries {
   metrics::Counter& failed;      // dsb_deliveries_total{outcome="failed"}
   metrics::Counter& duplicates;  // dsb_duplicates_total
   metrics::Histogram& latency;   // dsb_delivery_duration_seconds
+
+  // One webhook attempt's outcome and how long it took.
+  void record(bool ok, int64_t elapsed_ms) {
+    (ok ? delivered : failed).inc();
+    latency.observe(static_cast<double>(elapsed_ms) / 1000.0);
+  }
 };
 
 class RouteMetrics {

@@ -105,9 +105,7 @@ void Spooler::deliver(std::shared_ptr<store::DueDelivery> delivery, const config
 void Spooler::on_answer(const store::DueDelivery& delivery, const config::Route& route,
                         const Answer& answer) {
   const int attempts = delivery.attempts + 1;
-  RouteSeries& series = metrics_.of(route.name);
-  (answer.delivered ? series.delivered : series.failed).inc();
-  series.latency.observe(static_cast<double>(answer.elapsed_ms) / 1000.0);
+  metrics_.of(route.name).record(answer.delivered, answer.elapsed_ms);
   if (answer.delivered) {
     spool_.record_success(delivery.id);
     if (log::enabled(log::Level::debug)) {

@@ -1,8 +1,6 @@
 #include "store/persistent_dedup.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <future>
 
@@ -15,14 +13,12 @@ constexpr int kCompleteCode = 200;
 constexpr int kPartialCode = 0;
 
 std::string urls_json(const std::vector<std::string>& urls) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  writer.StartArray();
+  std::string out = "[";
   for (const std::string& url : urls) {
-    writer.String(url.data(), static_cast<rapidjson::SizeType>(url.size()));
+    if (out.size() > 1) out += ',';
+    out += json::quote(url);
   }
-  writer.EndArray();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  return out + "]";
 }
 
 std::vector<std::string> parse_urls(const std::string& text) {

@@ -46,6 +46,11 @@ stream::FrameType parse_frame_type(const std::string& name) {
   return stream::FrameType::event;
 }
 
+// A row of "SELECT key, code, data, remembered_at FROM dedup ...".
+DedupRecord dedup_row(Statement& stmt) {
+  return {stmt.text(0), static_cast<int>(stmt.int64(1)), stmt.text(2), stmt.int64(3)};
+}
+
 }  // namespace
 
 Store::Store(StoreOptions options)
@@ -488,10 +493,7 @@ void Store::scan_dedup(int64_t since_ms, std::function<void(const DedupRecord&)>
                  status);
              if (!stmt) return status;
              stmt->bind(1, since_ms);
-             while (stmt->step(status)) {
-               each({stmt->text(0), static_cast<int>(stmt->int64(1)), stmt->text(2),
-                     stmt->int64(3)});
-             }
+             while (stmt->step(status)) each(dedup_row(*stmt));
              stmt->reset();
              return status;
            },
@@ -510,16 +512,13 @@ void Store::find_dedup(std::string key, int64_t since_ms,
              if (db == nullptr) return Status::error("store not open");
              Status status = Status::ok();
              Statement* stmt = db->cached(
-                 "SELECT code, data, remembered_at FROM dedup "
+                 "SELECT key, code, data, remembered_at FROM dedup "
                  "WHERE key = ?1 AND remembered_at >= ?2",
                  status);
              if (!stmt) return status;
              stmt->bind(1, key).bind(2, since_ms);
              std::optional<DedupRecord> found;
-             if (stmt->step(status)) {
-               found = DedupRecord{key, static_cast<int>(stmt->int64(0)), stmt->text(1),
-                                   stmt->int64(2)};
-             }
+             if (stmt->step(status)) found = dedup_row(*stmt);
              stmt->reset();
              if (!status) return status;
              *answered = true;

@@ -10,13 +10,12 @@
 
 #include <libwebsockets.h>
 
-#include <chrono>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <unordered_set>
 
 #include "loop/event_loop.hpp"
+#include "loop/timer.hpp"
 #include "stream/frame_sink.hpp"
 #include "stream/reassembler.hpp"
 #include "stream/write_queue.hpp"
@@ -25,32 +24,7 @@ namespace dsb::stream {
 
 enum class ConnState { connecting, up, draining, closing };
 
-// A one-shot timer on the event loop that belongs to one object: scheduling it again
-// replaces the pending shot, and it is cancelled when its owner goes. Loop thread only.
-class Timer {
- public:
-  explicit Timer(loop::EventLoop& loop) : loop_(&loop) {}
-  ~Timer() { cancel(); }
-  Timer(const Timer&) = delete;
-  Timer& operator=(const Timer&) = delete;
-
-  void schedule(std::chrono::microseconds delay, std::function<void()> fire) {
-    cancel();
-    id_ = loop_->after(delay, [this, fire = std::move(fire)] {
-      id_ = 0;  // before fire(), which may re-schedule or destroy this timer
-      fire();
-    });
-  }
-  void cancel() {
-    if (id_ != 0) loop_->cancel(id_);
-    id_ = 0;
-  }
-  bool pending() const { return id_ != 0; }
-
- private:
-  loop::EventLoop* loop_;
-  loop::TimerId id_ = 0;
-};
+using loop::Timer;
 
 std::string_view conn_state_name(ConnState state);
 

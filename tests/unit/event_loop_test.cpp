@@ -162,6 +162,33 @@ TEST_CASE("timers scheduled before create() fire once the loop runs", "[loop]") 
   loop.destroy();
 }
 
+#include "loop/timer.hpp"
+
+TEST_CASE("an owned timer: scheduling again replaces the shot, its end cancels it", "[loop]") {
+  EventLoop loop;
+  REQUIRE(loop.create(64).is_ok());
+  std::vector<std::string> fired;
+  dsb::loop::Timer replaced(loop);
+  replaced.schedule(5ms, [&] { fired.push_back("first"); });
+  replaced.schedule(10ms, [&] { fired.push_back("second"); });
+  {
+    dsb::loop::Timer gone(loop);
+    gone.schedule(5ms, [&] { fired.push_back("gone"); });
+  }
+  dsb::loop::Timer again(loop);
+  int shots = 0;
+  std::function<void()> shoot = [&] {
+    if (++shots < 3) again.schedule(1ms, shoot);  // re-scheduled from its own shot
+  };
+  again.schedule(1ms, shoot);
+  loop.after(50ms, [&] { loop.quit(); });
+  loop.run();
+  CHECK(fired == std::vector<std::string>{"second"});
+  CHECK(shots == 3);
+  CHECK(loop.pending_timers() == 0);
+  loop.destroy();
+}
+
 #include "loop/lws_log.hpp"
 
 TEST_CASE("lws log lines never carry a ticket", "[loop]") {
