@@ -33,4 +33,8 @@ std::string_view delivery_name(Delivery delivery) {
   return delivery == Delivery::spool ? "spool" : "direct";
 }
 
+std::string_view signing_name(Signing signing) {
+  return signing == Signing::standard_webhooks ? "standard-webhooks" : "bridge-v1";
+}
+
 }  // namespace dsb::config

@@ -18,6 +18,8 @@ using Millis = std::chrono::milliseconds;
 
 enum class Format { raw, legacy_robot, legacy_event, legacy_card };
 enum class Delivery { direct, spool };
+// How a route's requests are signed (product.md sections 5 and 11); only with a secret.
+enum class Signing { bridge_v1, standard_webhooks };
 
 // Where a value came from, for messages that point the operator at the file.
 struct SourceLocation {
@@ -75,6 +77,17 @@ struct Retry {
   int max_attempts = 12;
   Millis max_age{24 * 3'600'000};
   Backoff backoff;
+  // A 4xx answer other than 408, 425 and 429 dead-letters at once unless this is set
+  // (product.md section 11): the webhook said the request itself is wrong.
+  bool retry_4xx = false;
+};
+
+// `rate: N/s` or `N/m`: at most `count` POSTs start per `per` on the route.
+struct Rate {
+  int count = 0;  // 0 = unlimited
+  Millis per{1'000};
+
+  bool limited() const { return count > 0; }
 };
 
 struct Legacy {
@@ -100,7 +113,11 @@ struct Route {
   Delivery delivery = Delivery::direct;
   int max_in_flight = 64;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string signing_secret;  // secret; "" = unsigned
+  Signing signing = Signing::bridge_v1;
+  // The HMAC key, secret; "" = unsigned. For bridge-v1 the secret as written; for
+  // standard-webhooks the bytes its "whsec_<base64>" form encodes.
+  std::string signing_secret;
+  Rate rate;
   Retry retry;
   Legacy legacy;
   SourceLocation location;  // of the route's mapping in the file
@@ -131,5 +148,6 @@ struct Config {
 
 std::string_view format_name(Format format);
 std::string_view delivery_name(Delivery delivery);
+std::string_view signing_name(Signing signing);
 
 }  // namespace dsb::config

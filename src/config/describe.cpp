@@ -30,8 +30,12 @@ std::string describe(const Config& config) {
           << format_duration(route.retry.max_age) << " (backoff "
           << format_duration(route.retry.backoff.initial) << " to "
           << format_duration(route.retry.backoff.max) << ")";
+      if (route.retry.retry_4xx) out << ", 4xx retried";
     }
-    if (!route.signing_secret.empty()) out << ", signed";
+    if (route.rate.limited()) {
+      out << ", rate " << route.rate.count << (route.rate.per.count() == 1'000 ? "/s" : "/m");
+    }
+    if (!route.signing_secret.empty()) out << ", signed " << signing_name(route.signing);
     if (!route.headers.empty()) {
       out << ", headers";
       for (const auto& [name, value] : route.headers) out << ' ' << name;

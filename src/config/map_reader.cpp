@@ -256,6 +256,15 @@ std::optional<long long> MapReader::integer(std::string_view key, long long min,
   return value;
 }
 
+std::optional<bool> MapReader::boolean(std::string_view key) {
+  std::optional<std::string> raw = text(key);
+  if (!raw) return std::nullopt;
+  if (*raw == "true") return true;
+  if (*raw == "false") return false;
+  error(key, "expected true or false, got " + quoted(*raw));
+  return std::nullopt;
+}
+
 std::optional<std::string> MapReader::choice(std::string_view key,
                                              const std::vector<std::string_view>& choices) {
   std::optional<std::string> value = text(key);

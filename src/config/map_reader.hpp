@@ -87,6 +87,8 @@ class MapReader {
   std::optional<std::chrono::milliseconds> duration(std::string_view key);
   std::optional<std::size_t> size(std::string_view key);
   std::optional<long long> integer(std::string_view key, long long min, long long max);
+  // `true` or `false` (YAML's yes/no/on/off are refused: they surprise people).
+  std::optional<bool> boolean(std::string_view key);
   // A text value that must be one of `choices`.
   std::optional<std::string> choice(std::string_view key, const std::vector<std::string_view>& choices);
   // A secret given as `key` or as `key_file` (read through the Environment, trailing

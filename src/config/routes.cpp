@@ -1,8 +1,10 @@
 #include "config/routes.hpp"
 
+#include <charconv>
 #include <limits>
 #include <map>
 
+#include "common/base64.hpp"
 #include "config/checks.hpp"
 #include "config/units.hpp"
 
@@ -14,9 +16,13 @@ constexpr long long kMaxInFlight = 10'000;
 const std::vector<std::string_view> kRouteKeys = {
     "name",    "topic",         "event",  "url",    "format",
     "timeout", "delivery",      "max_in_flight",    "headers",
-    "signing_secret", "signing_secret_file", "retry", "legacy"};
+    "signing", "signing_secret", "signing_secret_file", "rate", "retry", "legacy"};
 const std::vector<std::string_view> kFormats = {"raw", "legacy-robot", "legacy-event", "legacy-card"};
 const std::vector<std::string_view> kDeliveries = {"direct", "spool"};
+const std::vector<std::string_view> kSignings = {"bridge-v1", "standard-webhooks"};
+constexpr long long kMaxRate = 1'000'000;
+// Standard Webhooks keys are 24 to 64 random bytes; fewer than 16 is no key at all.
+constexpr std::size_t kMinStandardWebhooksKey = 16;
 
 std::optional<Format> format_from(const std::string& name) {
   if (name == "raw") return Format::raw;
@@ -103,7 +109,8 @@ void read_headers(Context& ctx, MapReader& r, Route& route) {
 void read_retry(MapReader& r, Retry& retry) {
   std::optional<MapReader> m = r.map("retry");
   if (!m) return;
-  m->reject_unknown({"max_attempts", "max_age", "backoff"});
+  m->reject_unknown({"max_attempts", "max_age", "backoff", "retry_4xx"});
+  if (auto v = m->boolean("retry_4xx")) retry.retry_4xx = *v;
   if (auto v = m->integer("max_attempts", 1, std::numeric_limits<int>::max())) {
     retry.max_attempts = static_cast<int>(*v);
   }
@@ -167,6 +174,56 @@ void read_legacy(MapReader& r, const std::optional<Format>& format, Route& route
   if (auto v = m->text("owner_key")) legacy.owner_key = *v;
 }
 
+// `rate: N/s` or `N/m`, N from 1 to kMaxRate.
+void read_rate(MapReader& r, Rate& rate) {
+  std::optional<std::string> text = r.text("rate");
+  if (!text) return;
+  std::size_t slash = text->find('/');
+  std::string count = text->substr(0, slash);
+  std::string unit = slash == std::string::npos ? "" : text->substr(slash + 1);
+  long long value = 0;
+  auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), value);
+  bool whole = ec == std::errc() && end == count.data() + count.size() && !count.empty();
+  if (!whole || (unit != "s" && unit != "m")) {
+    r.error("rate", std::string("expected N/s or N/m (POSTs started per second or minute), got ") +
+                        "\"" + *text + "\"");
+    return;
+  }
+  if (value < 1 || value > kMaxRate) {
+    r.error("rate", "must be between 1 and " + std::to_string(kMaxRate) + " per " +
+                        (unit == "s" ? "second" : "minute") + ", got " + count);
+    return;
+  }
+  rate.count = static_cast<int>(value);
+  rate.per = Millis{unit == "s" ? 1'000 : 60'000};
+}
+
+// `signing` picks the scheme; `signing_secret` holds its key. A standard-webhooks secret is
+// "whsec_" + base64 of the key bytes, as the specification's libraries take it.
+void read_signing(MapReader& r, Route& route) {
+  if (auto v = r.choice("signing", kSignings)) {
+    route.signing = *v == "standard-webhooks" ? Signing::standard_webhooks : Signing::bridge_v1;
+  }
+  std::optional<std::string> secret = r.secret("signing_secret");
+  if (secret) route.signing_secret = *secret;
+  if (route.signing != Signing::standard_webhooks) return;
+  std::string key_name = r.has("signing_secret_file") ? "signing_secret_file" : "signing_secret";
+  if (!r.has("signing_secret") && !r.has("signing_secret_file")) {
+    r.missing("signing_secret", "signing standard-webhooks needs a whsec_ secret");
+    return;
+  }
+  if (!secret) return;
+  constexpr std::string_view kPrefix = "whsec_";
+  std::optional<std::string> key;
+  if (secret->starts_with(kPrefix)) key = base64_decode(secret->substr(kPrefix.size()));
+  if (!key || key->size() < kMinStandardWebhooksKey) {
+    r.error(key_name, "signing standard-webhooks needs \"whsec_\" followed by the base64 of "
+                      "at least " + std::to_string(kMinStandardWebhooksKey) + " key bytes");
+    return;
+  }
+  route.signing_secret = *key;
+}
+
 void read_route(Context& ctx, std::size_t index, const YAML::Node& node, const YAML::Mark& mark,
                 const Defaults& defaults, std::map<std::string, int>& names,
                 std::vector<Route>& out) {
@@ -212,7 +269,8 @@ void read_route(Context& ctx, std::size_t index, const YAML::Node& node, const Y
   }
   if (auto v = r.integer("max_in_flight", 1, kMaxInFlight)) route.max_in_flight = static_cast<int>(*v);
   read_headers(ctx, r, route);
-  if (auto v = r.secret("signing_secret")) route.signing_secret = *v;
+  read_signing(r, route);
+  read_rate(r, route.rate);
   read_retry(r, route.retry);
   read_legacy(r, format, route);
   out.push_back(std::move(route));

@@ -11,7 +11,7 @@
 #include <memory>
 #include <optional>
 
-#include "deliver/base64.hpp"
+#include "common/base64.hpp"
 #include "deliver/signature.hpp"
 
 namespace dsb::deliver {

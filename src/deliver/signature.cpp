@@ -3,7 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "deliver/base64.hpp"
+#include "common/base64.hpp"
 
 namespace dsb::deliver {
 

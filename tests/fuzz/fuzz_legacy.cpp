@@ -15,12 +15,13 @@
 #include <string_view>
 
 #include "common/json.hpp"
-#include "deliver/base64.hpp"
+#include "common/base64.hpp"
 #include "deliver/callback_crypto.hpp"
 #include "deliver/legacy_event_format.hpp"
 #include "fuzz_fixtures.hpp"
 #include "fuzz_support.hpp"
 
+using namespace dsb;
 using namespace dsb::deliver;
 using dsb::Result;
 

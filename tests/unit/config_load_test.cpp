@@ -278,7 +278,7 @@ TEST_CASE("the example config loads and documents every key", "[config]") {
         "initial:", "max:", "admin:", "listen:", "state_dir:", "log:", "level:", "format:",
         "limits:", "ack_deadline:", "dedup_window:", "max_frame:", "shutdown_grace:", "defaults:",
         "timeout:", "delivery:", "max_in_flight:", "routes:", "name:", "topic:", "event:", "url:",
-        "headers:", "signing_secret_file:", "retry:", "max_attempts:", "max_age:", "backoff:",
+        "headers:", "signing:", "signing_secret_file:", "rate:", "retry:", "retry_4xx:", "max_attempts:", "max_age:", "backoff:",
         "legacy:", "token:", "aes_key:", "owner_key:"}) {
     INFO(key);
     CHECK(text.find(key) != std::string::npos);
@@ -329,7 +329,7 @@ TEST_CASE("describe() shows subscriptions and routes but no secret", "[config]")
         "  everything-else: event * -> http://127.0.0.1:8080/dingtalk/events\n"
         "    format raw, delivery direct, timeout 2500ms, max_in_flight 64\n"
         "  signed: event x -> http://***@127.0.0.1:8080/s\n"
-        "    format raw, delivery direct, timeout 2500ms, max_in_flight 64, signed, headers "
+        "    format raw, delivery direct, timeout 2500ms, max_in_flight 64, signed bridge-v1, headers "
         "Authorization\n");
 }
 

@@ -7,10 +7,11 @@
 
 #include <string>
 
-#include "deliver/base64.hpp"
+#include "common/base64.hpp"
 #include "deliver/callback_crypto.hpp"
 #include "deliver/signature.hpp"
 
+using namespace dsb;
 using namespace dsb::deliver;
 
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace dsb::deliver {
+namespace dsb {
 
 // One line, no newlines, "=" padded.
 std::string base64_encode(std::string_view bytes);
@@ -20,4 +20,4 @@ std::string base64_encode(std::string_view bytes);
 // leaves a single character in the last group (6 bits cannot make a byte).
 std::optional<std::string> base64_decode(std::string_view text);
 
-}  // namespace dsb::deliver
+}  // namespace dsb

@@ -1,8 +1,8 @@
-#include "deliver/base64.hpp"
+#include "common/base64.hpp"
 
 #include <openssl/evp.h>
 
-namespace dsb::deliver {
+namespace dsb {
 namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
@@ -57,4 +57,4 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace dsb::deliver
+}  // namespace dsb
