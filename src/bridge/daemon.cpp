@@ -178,13 +178,12 @@ class Daemon : public admin::Readiness {
   }
 
   void reload_finished(config::LoadResult result) {
-    struct ReadyAgain {
-      const ConfigReload& reload;
-      ~ReadyAgain() {
-        if (!reload.busy()) admin::systemd::notify_ready();
-      }
-    } ready_again{reload_};  // on every way out, once the last queued load is in
-    if (draining_) return;
+    if (draining_) return;  // stopping: nothing to apply, and systemd was told STOPPING=1
+    apply_reloaded(std::move(result));
+    if (!reload_.busy()) admin::systemd::notify_ready();  // the last queued load is in
+  }
+
+  void apply_reloaded(config::LoadResult result) {
     if (!result.config) {
       for (const auto& error : result.errors) {
         log::error("bridge", "reload rejected; keeping the running config",
