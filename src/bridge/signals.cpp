@@ -17,7 +17,8 @@ struct IgnoredSignal {
   const char* name;
   std::atomic<uint32_t> received{0};
 };
-std::array<IgnoredSignal, 3> g_ignored{{{SIGUSR1, "SIGUSR1"}, {SIGUSR2, "SIGUSR2"}, {SIGALRM, "SIGALRM"}}};
+std::array<IgnoredSignal, 3> g_ignored{
+    {{SIGUSR1, "SIGUSR1"}, {SIGUSR2, "SIGUSR2"}, {SIGALRM, "SIGALRM"}}};
 
 extern "C" void on_stop_signal(int) { g_stop_requested.store(true); }
 extern "C" void on_reload_signal(int) { g_reload_requested.store(true); }

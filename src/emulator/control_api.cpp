@@ -30,8 +30,8 @@
 // GET /emulator/acks  [{"messageId","code","message","data","status","connection","at"}] and,
 //   for frames that are not valid ACKs, [{"invalid":"reason","messageId","text","connection","at"}]
 // GET /emulator/ack-violations  {"count":N,"violations":[{"messageId","problems":["..."],
-//   "text","connection","at"}]}: upstream frames that break the ACK shape the official SDKs
-//   write (ack_shape.hpp), since start (reset keeps them); the first 100 are listed.
+//   "text","connection","at"}]}: upstream frames that break the ACK shape the official
+//   SDKs write (ack_shape.hpp), since start (reset keeps them); the first 100 are listed.
 // GET /emulator/frames  [{"messageId","type","topic","eventId","eventType","connection","at",
 //   "deliveries","headers":{...},"data":"...","ack":null|{"code","status","connection","at","latencyUs"}}]
 // GET /emulator/opens  [{"at","clientId","ua","localIp","subscriptions","accept","contentType",
