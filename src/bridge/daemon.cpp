@@ -1,16 +1,16 @@
 #include "bridge/daemon.hpp"
 
-#include <atomic>
-#include <csignal>
 #include <memory>
 #include <string>
 
 #include "admin/admin_server.hpp"
 #include "admin/metrics.hpp"
 #include "admin/systemd_notify.hpp"
+#include "bridge/config_reload.hpp"
 #include "bridge/dedup.hpp"
 #include "bridge/loop_ports.hpp"
 #include "bridge/relay.hpp"
+#include "bridge/signals.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "common/memory_policy.hpp"
@@ -22,27 +22,6 @@
 
 namespace dsb::bridge {
 namespace {
-
-// Set by signal handlers (async-signal-safe: lock-free atomics only), read by the loop's tick.
-std::atomic<bool> g_stop_requested{false};
-std::atomic<bool> g_reload_requested{false};
-static_assert(std::atomic<bool>::is_always_lock_free);
-
-extern "C" void on_stop_signal(int) { g_stop_requested.store(true); }
-extern "C" void on_reload_signal(int) { g_reload_requested.store(true); }
-
-void install_signal_handlers() {
-  struct sigaction action {};
-  sigemptyset(&action.sa_mask);
-  action.sa_handler = on_stop_signal;
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
-  action.sa_handler = on_reload_signal;
-  sigaction(SIGHUP, &action, nullptr);
-  // A webhook or gateway that hangs up mid-write must not kill the process.
-  action.sa_handler = SIG_IGN;
-  sigaction(SIGPIPE, &action, nullptr);
-}
 
 constexpr std::chrono::milliseconds kTick{100};  // how fast a signal is noticed
 
@@ -58,7 +37,13 @@ class Daemon : public admin::Readiness {
         timers_(loop_),
         spool_(loop_, store_),
         relay_(config_, timers_, webhooks_, clock_, dedup_, spool_),
-        stream_(loop_, config_, relay_) {}
+        stream_(loop_, config_, relay_),
+        reload_(
+            [](const std::string& path) {
+              return config::load_file(path, config::ProcessEnvironment());
+            },
+            [this](std::function<void()> task) { loop_.post(std::move(task)); },
+            [this](config::LoadResult result) { reload_finished(std::move(result)); }) {}
 
   int run() {
     // N connections, their replacements, the worker's wake pipe and headroom.
@@ -148,8 +133,13 @@ class Daemon : public admin::Readiness {
     const uint64_t lookups = dedup_.store_lookups();
     dedup_store_lookups_.inc(lookups - dedup_lookups_reported_);
     dedup_lookups_reported_ = lookups;
-    if (g_reload_requested.exchange(false) && !draining_) reload();
-    if (g_stop_requested.load() && !draining_) begin_drain();
+    const TakenSignals signals = take_signals();
+    for (const auto& ignored : signals.ignored) {
+      log::warn("bridge", "signal ignored",
+                {{"signal", ignored.name}, {"times", std::to_string(ignored.times)}});
+    }
+    if (signals.reload && !draining_) request_reload();
+    if (signals.stop && !draining_) begin_drain();
     if (draining_ && !closing_) {
       const bool drained = relay_.in_flight() == 0;
       if (drained || steady_ms() >= drain_deadline_ms_) finish_drain(drained);
@@ -178,16 +168,22 @@ class Daemon : public admin::Readiness {
     stream_.close_all([this] { loop_.quit(); });
   }
 
-  // All or nothing: a file that does not load changes nothing.
-  void reload() {
+  // All or nothing: a file that does not load changes nothing. The file is read and
+  // checked on reload_'s thread; the loop only swaps in the result (config_reload.hpp).
+  void request_reload() {
     const std::string& path = config_->source_file;
     log::info("bridge", "reloading config", {{"config", path}});
-    admin::systemd::notify_reloading();
-    struct ReadyAgain {
-      ~ReadyAgain() { admin::systemd::notify_ready(); }
-    } ready_again;  // on every way out, accepted or rejected
-    config::ProcessEnvironment env;
-    config::LoadResult result = config::load_file(path, env);
+    if (!reload_.busy()) admin::systemd::notify_reloading();
+    reload_.request(path);
+  }
+
+  void reload_finished(config::LoadResult result) {
+    if (draining_) return;  // stopping: nothing to apply, and systemd was told STOPPING=1
+    apply_reloaded(std::move(result));
+    if (!reload_.busy()) admin::systemd::notify_ready();  // the last queued load is in
+  }
+
+  void apply_reloaded(config::LoadResult result) {
     if (!result.config) {
       for (const auto& error : result.errors) {
         log::error("bridge", "reload rejected; keeping the running config",
@@ -219,6 +215,7 @@ class Daemon : public admin::Readiness {
   stream::StreamClient stream_;
   admin::AdminServer admin_;
   admin::systemd::WatchdogPinger watchdog_;
+  ConfigReload reload_;  // its hand-back posts to the loop: destroyed first
 
   metrics::Gauge& spool_depth_ = metrics::global().gauge("dsb_spool_depth");
   metrics::Gauge& dead_letters_ = metrics::global().gauge("dsb_dead_letters");

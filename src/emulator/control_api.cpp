@@ -22,12 +22,16 @@
 //   stays open; close: normal close frame. -> {"connections":["c1",...]}
 // POST /emulator/redeliver  {}  re-sends, unchanged, every EVENT/CALLBACK frame without an ACK
 //   and every EVENT ACKed LATER. -> {"redelivered":N}
-// POST /emulator/reset  {}  clears frames, ACKs, opens, replies; keeps connections. -> {"ok":true}
+// POST /emulator/reset  {}  clears frames, ACKs, opens, replies; keeps connections and ACK
+//   violations. -> {"ok":true}
 // GET /emulator/connections  [{"id","state":"open"|"closed","ua","localIp","subscriptions":
 //   [{"type","topic"}],"openedAt","closedAt"|null,"closeReason","draining","silenced",
 //   "wsPingsReceived":null}]   (lws 4.1 answers websocket pings itself and does not report them)
 // GET /emulator/acks  [{"messageId","code","message","data","status","connection","at"}] and,
 //   for frames that are not valid ACKs, [{"invalid":"reason","messageId","text","connection","at"}]
+// GET /emulator/ack-violations  {"count":N,"violations":[{"messageId","problems":["..."],
+//   "text","connection","at"}]}: upstream frames that break the ACK shape the official
+//   SDKs write (ack_shape.hpp), since start (reset keeps them); the first 100 are listed.
 // GET /emulator/frames  [{"messageId","type","topic","eventId","eventType","connection","at",
 //   "deliveries","headers":{...},"data":"...","ack":null|{"code","status","connection","at","latencyUs"}}]
 // GET /emulator/opens  [{"at","clientId","ua","localIp","subscriptions","accept","contentType",
@@ -317,6 +321,32 @@ Response get_acks(const Gateway& gw) {
   return done(buffer);
 }
 
+Response get_ack_violations(const Gateway& gw) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  num(w, "count", static_cast<int64_t>(gw.ack_violation_count()));
+  key(w, "violations");
+  w.StartArray();
+  for (const auto& v : gw.ack_violations()) {
+    w.StartObject();
+    str(w, "messageId", v.message_id);
+    key(w, "problems");
+    w.StartArray();
+    for (const auto& problem : v.problems) {
+      w.String(problem.c_str(), static_cast<rapidjson::SizeType>(problem.size()));
+    }
+    w.EndArray();
+    str(w, "text", v.text);
+    str(w, "connection", v.connection);
+    num(w, "at", v.at);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return done(buffer);
+}
+
 Response get_frames(const Gateway& gw) {
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
@@ -410,6 +440,8 @@ void add_control_routes(Gateway& gw, httpd::Router& router) {
   });
   router.add("GET", "/emulator/connections", [&gw](const Request&) { return get_connections(gw); });
   router.add("GET", "/emulator/acks", [&gw](const Request&) { return get_acks(gw); });
+  router.add("GET", "/emulator/ack-violations",
+             [&gw](const Request&) { return get_ack_violations(gw); });
   router.add("GET", "/emulator/frames", [&gw](const Request&) { return get_frames(gw); });
   router.add("GET", "/emulator/opens", [&gw](const Request&) { return get_opens(gw); });
   router.add("GET", "/emulator/replies", [&gw](const Request&) { return get_replies(gw); });

@@ -3,6 +3,7 @@
 #include "common/clock.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
+#include "emulator/ack_shape.hpp"
 
 #include <rapidjson/document.h>
 
@@ -170,7 +171,22 @@ std::vector<std::string> Gateway::open_connection_ids() const {
   return ids;
 }
 
+void Gateway::check_ack_shape(const std::string& conn, std::string_view text, bool binary) {
+  std::vector<std::string> problems =
+      binary ? std::vector<std::string>{"binary frame"} : ack_shape_violations(text);
+  if (problems.empty()) return;
+  ++ack_violation_count_;
+  AckViolation violation{conn, clock_.wall_ms(), binary ? std::string() : salvage_message_id(text),
+                         std::move(problems), std::string(text.substr(0, kMaxInvalidText))};
+  std::string summary;
+  for (const auto& problem : violation.problems) summary += (summary.empty() ? "" : "; ") + problem;
+  log::warn("emulator", "ack shape violation",
+            {{"connection", conn}, {"messageId", violation.message_id}, {"problems", summary}});
+  if (ack_violations_.size() < kMaxAckViolations) ack_violations_.push_back(std::move(violation));
+}
+
 void Gateway::message_received(const std::string& conn, std::string_view text, bool binary) {
+  check_ack_shape(conn, text, binary);
   AckRecord record;
   record.connection = conn;
   record.at = clock_.wall_ms();

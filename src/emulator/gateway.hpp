@@ -75,6 +75,15 @@ struct AckRecord {
   std::string text;               // the raw frame of an invalid ACK, truncated
 };
 
+// An upstream frame that breaks the ACK shape of ack_shape.hpp (valid for parse_ack or not).
+struct AckViolation {
+  std::string connection;
+  int64_t at = 0;  // wall ms
+  std::string message_id;  // best effort
+  std::vector<std::string> problems;
+  std::string text;  // the raw frame, truncated
+};
+
 struct OpenRecord {
   int64_t at = 0;
   std::string client_id;
@@ -163,6 +172,10 @@ class Gateway {
   std::vector<std::string> open_connection_ids() const;
   const std::vector<PushedFrame>& frames() const { return frames_; }
   const std::vector<AckRecord>& acks() const { return acks_; }
+  // Every ACK shape violation since start (reset_logs() keeps them: a test that resets
+  // mid-way still answers for what came before); the first kMaxAckViolations are kept.
+  uint64_t ack_violation_count() const { return ack_violation_count_; }
+  const std::vector<AckViolation>& ack_violations() const { return ack_violations_; }
   const std::vector<OpenRecord>& opens() const { return opens_; }
   const std::vector<ReplyRecord>& replies() const { return replies_; }
 
@@ -170,11 +183,13 @@ class Gateway {
   std::string uuid();
 
   static constexpr int64_t kDisconnectGraceMs = 10'000;
+  static constexpr size_t kMaxAckViolations = 100;
 
  private:
   ConnectionRecord* connection(const std::string& id);
   FrameIds next_ids(const ConnectionRecord& connection);
   void demo();
+  void check_ack_shape(const std::string& connection, std::string_view text, bool binary);
 
   GatewayOptions options_;
   Clock clock_;
@@ -190,6 +205,8 @@ class Gateway {
   std::vector<PushedFrame> frames_;
   std::map<std::string, size_t> frame_index_;  // messageId -> index in frames_
   std::vector<AckRecord> acks_;
+  uint64_t ack_violation_count_ = 0;
+  std::vector<AckViolation> ack_violations_;
   std::vector<OpenRecord> opens_;
   std::vector<ReplyRecord> replies_;
   std::string token_;

@@ -142,8 +142,10 @@ std::string serialize_ack(const Ack& ack) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-Ack ack_ping(const Frame& ping) {
-  return Ack{std::string(ping.message_id()), 200, "OK", ping.data};
+Ack ack_system(const Frame& frame) {
+  rapidjson::Document data;
+  const bool is_json = json::parse(data, frame.data);
+  return Ack{std::string(frame.message_id()), 200, "OK", is_json ? frame.data : "{}"};
 }
 
 Ack ack_event(std::string_view message_id, bool success, std::string_view message) {

@@ -57,8 +57,12 @@ struct Ack {
 // {"code":..,"headers":{"contentType":"application/json","messageId":..},"message":..,"data":..}
 std::string serialize_ack(const Ack& ack);
 
-// Standard ACKs.
-Ack ack_ping(const Frame& ping);  // 200, data copied verbatim
+// Standard ACKs. Every code-200 ACK carries `data`, a JSON text, as every official SDK
+// writes it (stream-protocol.md section 4.1); error ACKs omit it.
+//
+// SYSTEM ping and disconnect: 200 with the frame's data copied verbatim (a ping's carries
+// the `opaque` the gateway checks), or "{}" when the frame has none that is JSON.
+Ack ack_system(const Frame& frame);
 Ack ack_event(std::string_view message_id, bool success, std::string_view message = {});
 Ack ack_callback(std::string_view message_id, std::string_view response_json);  // {"response":..}
 Ack ack_error(std::string_view message_id, int code, std::string_view message);

@@ -584,7 +584,7 @@ void StreamClient::Impl::on_system(Connection& c, Frame& frame) {
   const std::string_view topic = frame.topic();
   if (topic == "ping") {
     // Straight to the front of the queue: never behind ACKs of business frames.
-    enqueue(c, ack_ping(frame), WriteQueue::Priority::urgent);
+    enqueue(c, ack_system(frame), WriteQueue::Priority::urgent);
     return;
   }
   if (topic == "disconnect") {
@@ -597,8 +597,7 @@ void StreamClient::Impl::on_system(Connection& c, Frame& frame) {
     log::info(kComponent, "disconnect requested by gateway",
               {{"conn", std::to_string(c.id)}, {"slot", std::to_string(c.slot)}, {"reason", reason}});
     // Harmless, and Go's SDK notes it stops the gateway from re-sending the disconnect.
-    enqueue(c, Ack{std::string(frame.message_id()), 200, "OK", std::nullopt},
-            WriteQueue::Priority::normal);
+    enqueue(c, ack_system(frame), WriteQueue::Priority::normal);
     begin_replacement(c, "gateway disconnect");
     return;
   }

@@ -130,6 +130,9 @@ async function main() {
     assert.equal(ev2Ack.status, 'SUCCESS');
     assert.equal(ev2Ack.connection, second.id);
     assert.equal(events.length, 2);
+
+    console.log('step: every ACK the client wrote passes the emulator\'s ACK shape check');
+    assert.deepEqual(await api('GET', '/emulator/ack-violations'), { count: 0, violations: [] });
   } finally {
     client.disconnect();
   }

@@ -117,9 +117,15 @@ class Emulator(_Process):
 
     tls=(cert_file, key_file, ca_file): serve HTTPS/WSS with that certificate; `base` is then
     https:// and api() verifies the emulator against ca_file through `ssl_context` (a test
-    whose certificate names another host may relax that context's check_hostname)."""
+    whose certificate names another host may relax that context's check_hostname).
+
+    stop() fails the test (after stopping) when any ACK the emulator received broke the shape
+    the official SDKs write (GET /emulator/ack-violations), so every test that ends with it
+    checks every ACK the bridge wrote. A test that sends bad ACKs on purpose sets
+    `check_acks = False`."""
 
     def __init__(self, *extra_args, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, tls=None):
+        self.check_acks = True
         tls_args = []
         self.ssl_context = None
         if tls is not None:
@@ -144,6 +150,21 @@ class Emulator(_Process):
         status, value = self.api("POST", path, body if body is not None else {})
         assert status == expect, f"POST {path}: {status} {value}"
         return value
+
+    def stop(self, sig=signal.SIGTERM, timeout=15.0):
+        violations = self.ack_violations() if self.check_acks and self.proc.poll() is None else None
+        code = super().stop(sig, timeout)
+        if violations and violations["count"]:
+            raise AssertionError(f"{violations['count']} ACK(s) broke the SDK shape: "
+                                 f"{json.dumps(violations['violations'][:5])}")
+        return code
+
+    def ack_violations(self):
+        """{"count": N, "violations": [...]}, or None when the emulator does not answer."""
+        try:
+            return self.get("/emulator/ack-violations")
+        except (AssertionError, OSError):
+            return None
 
     # Views of the emulator's state.
     def connections(self, state=None):

@@ -139,6 +139,7 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual((status, value), (409, {"error": "no open connection"}))
 
     def test_invalid_acks_are_recorded(self):
+        self.emu.check_acks = False  # sent on purpose
         ws, _ = self.connect_one()
         ws.send_text("not json at all")
         ws.send_json({"headers": {"messageId": "m-1"}, "code": "200"})
@@ -146,6 +147,19 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(acks[0]["invalid"], "not JSON")
         self.assertEqual(acks[1]["invalid"], "code missing or not an integer")
         self.assertEqual(acks[1]["messageId"], "m-1")
+        violations = self.emu.get("/emulator/ack-violations")
+        self.assertEqual(violations["count"], 2)
+        self.assertEqual(violations["violations"][0]["problems"], ["not JSON"])
+        self.assertIn("headers.contentType is not \"application/json\"",
+                      violations["violations"][1]["problems"])
+
+    def test_acks_in_the_sdk_shape_are_no_violation(self):
+        ws, _ = self.connect_one()
+        sent = self.emu.send_event()
+        frame = ws.recv_json()
+        ws.send_json(ack(frame, data={"status": "SUCCESS", "message": "ok"}))
+        self.emu.wait_for_ack(sent["messageId"])
+        self.assertEqual(self.emu.get("/emulator/ack-violations"), {"count": 0, "violations": []})
 
     def test_system_ping_ack_echoes_data(self):
         ws, conn = self.connect_one()

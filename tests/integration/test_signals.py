@@ -1,6 +1,7 @@
 """Signals on the real binary: SIGTERM drains in-flight work and closes with a close frame;
 SIGHUP reloads the config atomically (routes without reconnecting, subscriptions
-make-before-break, an invalid file changes nothing)."""
+make-before-break, an invalid file changes nothing); SIGUSR1, SIGUSR2 and SIGALRM are
+ignored and logged. test_reload.py has reloads under load."""
 import json
 import signal
 import time
@@ -110,6 +111,19 @@ class SignalTest(unittest.TestCase):
         sent = self.emulator.send_callback(CARD, {"outTrackId": "x"}, connection=new["id"])
         self.assertEqual(json.loads(self.emulator.wait_for_ack(sent["messageId"])["data"]),
                          {"response": {"ok": True}})
+
+    def test_sigusr1_sigusr2_and_sigalrm_are_ignored_and_logged(self):
+        hook = self.stub()
+        bridge = self.start(bridge_config(self.emulator, [
+            {"name": "events", "event": '"*"', "url": hook.url}]))
+        for sig in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM):
+            bridge.send_signal(sig)
+            # Each logged on its own: by default each of these killed the process silently.
+            bridge.wait_for_line(rf"signal ignored signal={sig.name} times=1")
+            self.assertIsNone(bridge.proc.poll(), sig.name)
+        ack = self.emulator.wait_for_ack(self.emulator.send_event()["messageId"])
+        self.assertEqual(self.status(ack), "SUCCESS")
+        self.assertEqual(bridge.stop(), 0)
 
     def test_disconnect_keeps_the_old_connection_until_its_acks_are_sent(self):
         hook = self.stub(delay=1.0)

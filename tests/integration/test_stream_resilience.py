@@ -1,5 +1,6 @@
 """The connection that never dies: SYSTEM disconnect (make before break, nothing lost),
 abrupt drops, a silent gateway (ping/pong timeout) and the silence watchdog."""
+import json
 import time
 import unittest
 
@@ -57,7 +58,12 @@ class StreamResilienceTest(unittest.TestCase):
             ack = self.emu.wait_for_ack(frame["messageId"])
             self.assertEqual(ack["status"], "SUCCESS")
             self.assertEqual(ack["connection"], new["id"])
-        self.assertEqual(self.emu.wait_for_ack(disc["messageId"])["code"], 200)
+        disc_ack = self.emu.wait_for_ack(disc["messageId"])
+        self.assertEqual(disc_ack["code"], 200)
+        # Every official SDK sends `data` (a JSON string) on a code-200 ACK (issue 12).
+        self.assertEqual(json.loads(disc_ack["data"]),
+                         {"reason": "persistent connection is timeout"})
+        self.assertEqual(self.emu.ack_violations()["count"], 0)
 
         closed = wait_until(lambda: self.by_id()[old]["state"] == "closed" and self.by_id()[old],
                             5, what="the old connection closed")

@@ -74,7 +74,7 @@ rapidjson::Document json_of(const Response& r) {
 }
 
 std::string ack_text(const std::string& message_id, const std::string& status) {
-  return R"({"code":200,"headers":{"messageId":")" + message_id +
+  return R"({"code":200,"headers":{"contentType":"application/json","messageId":")" + message_id +
          R"("},"message":"OK","data":"{\"status\":\")" + status + R"(\"}"})";
 }
 
@@ -179,6 +179,33 @@ TEST_CASE("ACKs are recorded and drive redelivery", "[emulator]") {
   CHECK(f.call("POST", "/emulator/reset").status == 200);
   CHECK(json_of(f.call("GET", "/emulator/acks")).Size() == 0);
   CHECK(json_of(f.call("GET", "/emulator/connections")).Size() == 1);
+}
+
+TEST_CASE("ACK shape violations are counted, listed and kept across reset", "[emulator]") {
+  Fixture f;
+  std::string c = f.connect();
+  auto sent = json_of(f.call("POST", "/emulator/frames", R"({"type":"EVENT"})"));
+  const std::string id = sent["messageId"].GetString();
+  f.gateway.message_received(c, ack_text(id, "SUCCESS"), false);
+  CHECK(json_of(f.call("GET", "/emulator/ack-violations"))["count"].GetInt() == 0);
+
+  // Readable enough for /emulator/acks, but not what an SDK writes.
+  f.gateway.message_received(
+      c, R"({"code":200,"headers":{"messageId":")" + id + R"("},"message":"OK"})", false);
+  f.gateway.message_received(c, "\x01\x02", true);
+  CHECK(f.call("POST", "/emulator/reset").status == 200);
+
+  auto report = json_of(f.call("GET", "/emulator/ack-violations"));
+  CHECK(report["count"].GetInt() == 2);
+  REQUIRE(report["violations"].Size() == 2);
+  const auto& first = report["violations"][0];
+  CHECK(std::string(first["messageId"].GetString()) == id);
+  CHECK(std::string(first["connection"].GetString()) == c);
+  REQUIRE(first["problems"].Size() == 2);
+  CHECK(std::string(first["problems"][0].GetString()) ==
+        "headers.contentType is not \"application/json\"");
+  CHECK(std::string(first["problems"][1].GetString()) == "data is missing on a code 200 ACK");
+  CHECK(std::string(report["violations"][1]["problems"][0].GetString()) == "binary frame");
 }
 
 TEST_CASE("disconnect stops frames and closes the connection 10 s later", "[emulator]") {

@@ -90,9 +90,31 @@ TEST_CASE("a ping ACK copies messageId and data verbatim", "[frame]") {
   ParsedFrame parsed = parse_frame(
       R"({"specVersion":"1.0","type":"SYSTEM","headers":{"contentType":"application/json","messageId":"p1","time":"1","topic":"ping"},"data":"{\"opaque\":\"9d5e7f2a\"}"})");
   REQUIRE(parsed.status.is_ok());
-  const std::string wire = serialize_ack(ack_ping(*parsed.frame));
+  const std::string wire = serialize_ack(ack_system(*parsed.frame));
   CHECK(wire ==
         R"({"code":200,"headers":{"contentType":"application/json","messageId":"p1"},"message":"OK","data":"{\"opaque\":\"9d5e7f2a\"}"})");
+}
+
+// Was code 200 with no `data`, which no official SDK sends (issue 12).
+TEST_CASE("a disconnect ACK is code 200 with the frame's data as a JSON string", "[frame]") {
+  ParsedFrame parsed = parse_frame(
+      R"({"specVersion":"1.0","type":"SYSTEM","headers":{"contentType":"application/json","messageId":"d1","topic":"disconnect"},"data":"{\"reason\":\"persistent connection is timeout\"}"})");
+  REQUIRE(parsed.status.is_ok());
+  CHECK(serialize_ack(ack_system(*parsed.frame)) ==
+        R"({"code":200,"headers":{"contentType":"application/json","messageId":"d1"},"message":"OK","data":"{\"reason\":\"persistent connection is timeout\"}"})");
+
+  // DingTalk's own disconnect example has no data; a SYSTEM frame's data is not checked as
+  // JSON on the way in. Either way the ACK still carries a JSON text.
+  for (const char* text :
+       {R"({"type":"SYSTEM","headers":{"messageId":"d2","topic":"disconnect"}})",
+        R"({"type":"SYSTEM","headers":{"messageId":"d2","topic":"disconnect"},"data":"not json"})"}) {
+    INFO(text);
+    ParsedFrame bare = parse_frame(text);
+    REQUIRE(bare.status.is_ok());
+    auto ack = parse_json(serialize_ack(ack_system(*bare.frame)));
+    CHECK(ack["code"].GetInt() == 200);
+    CHECK(std::string(ack["data"].GetString()) == "{}");
+  }
 }
 
 TEST_CASE("event ACKs say SUCCESS or LATER with code 200", "[frame]") {
