@@ -57,8 +57,8 @@ void Spooler::stop() {
 
 void Spooler::pump() {
   if (!running_ || asking_ || in_flight_.size() >= kMaxInFlight) return;
-  if (paused_ != !spool_.can_record_outcomes()) {
-    paused_ = !paused_;
+  if (const bool paused = !spool_.can_record_outcomes(); paused != paused_) {
+    paused_ = paused;
     if (paused_) log::warn("bridge", "spooled delivery paused: the store cannot record outcomes");
     else log::info("bridge", "spooled delivery resumed: the store records outcomes again");
   }
