@@ -11,6 +11,7 @@
 #include "bridge/loop_ports.hpp"
 #include "bridge/relay.hpp"
 #include "bridge/signals.hpp"
+#include "bridge/spool_age_metric.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "common/memory_policy.hpp"
@@ -46,6 +47,15 @@ class Daemon : public admin::Readiness {
             [this](config::LoadResult result) { reload_finished(std::move(result)); }) {}
 
   int run() {
+    if (Status opened = store_.wait_open(); !opened) {
+      if (store_.locked_out()) {  // another bridge delivers from this store: never both
+        log::error("bridge", "cannot start", {{"reason", opened.message()}});
+        return 1;
+      }
+      // Not fatal: events are ACKed LATER and /readyz says why until the store recovers.
+      log::error("bridge", "store not writable; will keep trying",
+                 {{"state_dir", config_->state_dir}, {"reason", opened.message()}});
+    }
     // N connections, their replacements, the worker's wake pipe and headroom.
     const auto fd_limit = static_cast<unsigned int>(4 * config_->dingtalk.connections + 64);
     if (Status status = loop_.create(fd_limit); !status) {
@@ -56,11 +66,7 @@ class Daemon : public admin::Readiness {
     metrics::global().describe("dsb_dedup_store_lookups_total",
                                "Duplicate checks the in-memory index could not answer, read from "
                                "the store (callback replies, partial deliveries, index overflow).");
-    if (Status opened = store_.wait_open(); !opened) {
-      // Not fatal: events are ACKed LATER and /readyz says why until the store recovers.
-      log::error("bridge", "store not writable; will keep trying",
-                 {{"state_dir", config_->state_dir}, {"reason", opened.message()}});
-    }
+    spool_age_.update(*config_, store_.oldest_pending(), clock_.now_ms());
     dedup_.load(wall_ms());
     if (!config_->admin.listen.empty()) {
       if (Status status = admin_.start(loop_, config_->admin.listen, *this); !status) {
@@ -130,6 +136,7 @@ class Daemon : public admin::Readiness {
     const store::SpoolCounts counts = store_.counts();
     spool_depth_.set(counts.pending);
     dead_letters_.set(counts.dead);
+    spool_age_.update(*config_, store_.oldest_pending(), clock_.now_ms());
     const uint64_t lookups = dedup_.store_lookups();
     dedup_store_lookups_.inc(lookups - dedup_lookups_reported_);
     dedup_lookups_reported_ = lookups;
@@ -220,6 +227,7 @@ class Daemon : public admin::Readiness {
   metrics::Gauge& spool_depth_ = metrics::global().gauge("dsb_spool_depth");
   metrics::Gauge& dead_letters_ = metrics::global().gauge("dsb_dead_letters");
   metrics::Counter& dedup_store_lookups_ = metrics::global().counter("dsb_dedup_store_lookups_total");
+  SpoolAgeMetric spool_age_{metrics::global()};
   uint64_t dedup_lookups_reported_ = 0;
   bool draining_ = false;
   bool closing_ = false;

@@ -68,6 +68,7 @@ class LoopSpool : public Spool {
     store_.dead_letter(delivery_id, std::move(error));
   }
   void release(int64_t delivery_id) override { store_.release(delivery_id); }
+  bool can_record_outcomes() const override { return store_.unrecorded_outcomes() == 0; }
 
  private:
   loop::EventLoop& loop_;

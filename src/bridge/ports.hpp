@@ -49,6 +49,9 @@ class Spool {
   virtual void dead_letter(int64_t delivery_id, std::string error) = 0;
   // Ends a claim without an attempt (shutdown with the POST still running).
   virtual void release(int64_t delivery_id) = 0;
+  // False while outcomes of earlier attempts wait for a commit the store cannot make (disk
+  // full, state_dir gone): a delivery taken now could be made but not recorded.
+  virtual bool can_record_outcomes() const = 0;
 };
 
 class WallClock {

@@ -57,6 +57,12 @@ void Spooler::stop() {
 
 void Spooler::pump() {
   if (!running_ || asking_ || in_flight_.size() >= kMaxInFlight) return;
+  if (const bool paused = !spool_.can_record_outcomes(); paused != paused_) {
+    paused_ = paused;
+    if (paused_) log::warn("bridge", "spooled delivery paused: the store cannot record outcomes");
+    else log::info("bridge", "spooled delivery resumed: the store records outcomes again");
+  }
+  if (paused_) return;
   asking_ = true;
   spool_.due(clock_.now_ms(), kMaxInFlight - in_flight_.size(),
              [this](std::vector<store::DueDelivery> due) { on_due(std::move(due)); });

@@ -27,6 +27,8 @@ class Spooler {
   void reload(std::shared_ptr<const config::Config> config) { config_ = std::move(config); }
 
   // Starts polling the spool (retries come due, `spool replay` re-queues) every kPollInterval.
+  // While the spool cannot record outcomes, no delivery is taken (it could be POSTed again
+  // and again, its success never recorded); the poll resumes them once it can.
   void start();
   // Looks for due deliveries now (after an append, say).
   void pump();
@@ -58,6 +60,7 @@ class Spooler {
   RouteMetrics& metrics_;
   bool running_ = false;
   bool asking_ = false;  // a due() query is out: one at a time
+  bool paused_ = false;  // the spool cannot record outcomes (logged once per change)
   TimerId poll_timer_ = 0;
   std::unordered_set<int64_t> in_flight_;  // claimed delivery ids
 };

@@ -1,6 +1,8 @@
 #include "store/database.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -80,6 +82,21 @@ Status ensure_state_dir(const std::string& dir) {
   return Status::ok();
 }
 
+Status create_private_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::error(path + ": cannot create: " + std::strerror(errno));
+  struct stat st{};
+  Status status = Status::ok();
+  if (::fstat(fd, &st) != 0) {
+    status = Status::error(path + ": " + std::strerror(errno));
+  } else if ((st.st_mode & 0777) != 0600 && st.st_uid == ::geteuid() &&
+             ::fchmod(fd, 0600) != 0) {  // the umask took bits off 0600, or an older file
+    status = Status::error(path + ": cannot make it mode 0600: " + std::strerror(errno));
+  }
+  ::close(fd);
+  return status;
+}
+
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
     sqlite3_finalize(stmt_);
@@ -152,6 +169,11 @@ Status Database::error(std::string_view what) const {
   return Status::error(std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
+void Database::keep_files_on_close() {
+  int persist = 1;
+  sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+}
+
 Status Database::exec(const char* sql) {
   char* message = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) == SQLITE_OK) return Status::ok();
@@ -175,6 +197,9 @@ int Database::schema_version() {
 
 Result<std::unique_ptr<Database>> Database::open(const std::string& path,
                                                  const OpenOptions& options) {
+  if (options.create) {
+    if (Status s = create_private_file(path); !s) return s;
+  }
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) |
                     SQLITE_OPEN_NOMUTEX;

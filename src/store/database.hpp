@@ -23,6 +23,11 @@ std::string database_path(const std::string& state_dir);
 // Creates `dir` (and missing parents) with mode 0700; an existing directory is left as is.
 Status ensure_state_dir(const std::string& dir);
 
+// Creates the file at `path` with mode 0600 whatever the umask, or narrows an existing one
+// of ours to 0600: the store holds event payloads. SQLite gives the -wal and -shm files the
+// mode of the database file, so creating bridge.db this way covers them too.
+Status create_private_file(const std::string& path);
+
 // One prepared statement. Binds are 1-based, columns 0-based (SQLite's convention).
 class Statement {
  public:
@@ -70,7 +75,7 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  // Opens (creating if allowed) the file at `path` in WAL mode with synchronous=FULL
+  // Opens (creating if allowed, mode 0600) the file at `path` in WAL mode with synchronous=FULL
   // (every commit is fsync'd) and a busy timeout, then applies the pending migrations in
   // one transaction. The directory must exist.
   static Result<std::unique_ptr<Database>> open(const std::string& path,
@@ -86,6 +91,9 @@ class Database {
   int schema_version();
   // SQLite's message for the last failure on this connection, prefixed with `what`.
   Status error(std::string_view what) const;
+  // Closing will leave the -wal and -shm files at the path alone: for a connection whose
+  // file was removed or replaced, where those names may now belong to another database.
+  void keep_files_on_close();
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}

@@ -54,7 +54,9 @@ DedupRecord dedup_row(Statement& stmt) {
 }  // namespace
 
 Store::Store(StoreOptions options)
-    : options_(std::move(options)), thread_([this] { run(); }) {}
+    : options_(std::move(options)),
+      files_({options_.state_dir, options_.busy_timeout_ms, options_.max_page_count}),
+      thread_([this] { run(); }) {}
 
 Store::~Store() {
   {
@@ -117,36 +119,34 @@ bool Store::batch_due() const {
 }
 
 bool Store::ensure_open() {
-  if (db_) return true;
+  if (files_.db()) return true;
   const int64_t t = steady_ms();
   if (t < next_open_attempt_ms_) return false;
   next_open_attempt_ms_ = t + options_.retry_interval_ms;
-  Status status = ensure_state_dir(options_.state_dir);
-  if (status) {
-    OpenOptions open;
-    open.busy_timeout_ms = options_.busy_timeout_ms;
-    open.max_page_count = options_.max_page_count;
-    auto db = Database::open(database_path(options_.state_dir), open);
-    if (db) {
-      db_ = std::move(db.value());
-      claimed_.clear();  // nothing can be in flight from a database we did not have
-    } else {
-      status = db.status();
-    }
-  }
-  if (db_) {
-    SpoolCounts counts;
-    if (Status counted = count_spool(counts); counted) {
-      pending_ = counts.pending;
-      dead_ = counts.dead;
-    } else {
-      log::warn(kComponent, "cannot count spooled deliveries", {{"reason", counted.message()}});
-    }
-    set_writable(true, {});
-  } else {
+  // A database put back after a detach keeps its ids: claims and unrecorded outcomes hold.
+  const Status status = files_.open();
+  locked_out_.store(files_.locked_out(), std::memory_order_release);
+  if (!status) {
     set_writable(false, status.message());
+    return false;
   }
-  return db_ != nullptr;
+  SpoolCounts counts;
+  Status counted = count_spool(counts);
+  if (counted) {
+    pending_ = counts.pending;
+    dead_ = counts.dead;
+    counted = read_oldest_pending();
+  }
+  if (!counted)
+    log::warn(kComponent, "cannot count spooled deliveries", {{"reason", counted.message()}});
+  set_writable(true, {});
+  return true;
+}
+
+void Store::detach() {
+  files_.detach();
+  next_open_attempt_ms_ = 0;
+  ensure_open();  // puts it back if it can be at once; else the reason says what to do
 }
 
 void Store::run() {
@@ -158,31 +158,38 @@ void Store::run() {
   }
   opened_.notify_all();
   next_maintenance_ms_ = steady_ms() + options_.maintenance_interval_ms;
+  next_check_ms_ = steady_ms() + options_.retry_interval_ms;
 
   std::vector<Request> batch;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
       while (!batch_due()) {
-        int64_t deadline = next_maintenance_ms_;
-        if (!db_) deadline = std::min(deadline, next_open_attempt_ms_);
+        int64_t deadline = std::min(next_maintenance_ms_, next_check_ms_);
+        if (!files_.db()) deadline = std::min(deadline, next_open_attempt_ms_);
         if (!queue_.empty()) {
           deadline = std::min(deadline, oldest_queued_ms_ + options_.write_behind_ms);
         }
         const int64_t wait = deadline - steady_ms();
-        if (wait <= 0) break;  // maintenance or a reopen attempt is due
+        if (wait <= 0) break;  // maintenance, the check or a reopen attempt is due
         wake_.wait_for(lock, std::chrono::milliseconds(wait));
       }
       if (stopping_ && queue_.empty()) break;
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
+      // Woken for the periodic work alone, deferrable requests keep waiting for company.
+      const bool take = batch_due();
+      while (take && !queue_.empty() && batch.size() < options_.max_batch) {
         if (!queue_.front().deferrable) --urgent_queued_;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
       // What is left behind a full batch is older than anything queued later.
-      if (!queue_.empty()) oldest_queued_ms_ = steady_ms() - options_.write_behind_ms;
+      if (take && !queue_.empty()) oldest_queued_ms_ = steady_ms() - options_.write_behind_ms;
     }
-    if (!db_) ensure_open();
+    if (!files_.db() && ensure_open()) retry_unrecorded(batch);
+    if (steady_ms() >= next_check_ms_) {
+      next_check_ms_ = steady_ms() + options_.retry_interval_ms;
+      periodic_check(batch);
+    }
     if (steady_ms() >= next_maintenance_ms_) {
       next_maintenance_ms_ = steady_ms() + options_.maintenance_interval_ms;
       batch.push_back({[this](Database* db) {
@@ -195,39 +202,72 @@ void Store::run() {
     if (!batch.empty()) run_batch(batch);
     batch.clear();
   }
-  db_.reset();
+  // A last chance for outcomes that could not be committed.
+  if (!unrecorded_.empty() && files_.db()) {
+    retry_unrecorded(batch);
+    run_batch(batch);
+  }
+  if (!unrecorded_.empty()) {
+    log::warn(kComponent, "delivery outcomes not recorded: those deliveries are made again",
+              {{"count", std::to_string(unrecorded_.size())}, {"reason", unwritable_reason()}});
+  }
+  files_.close();
+}
+
+void Store::periodic_check(std::vector<Request>& batch) {
+  if (!files_.in_place()) {
+    detach();
+    return;
+  }
+  if (!files_.db()) return;
+  retry_unrecorded(batch);
+  const bool any_oldest = !oldest_pending().empty();
+  if (pending_.load() > 0 || any_oldest) {
+    batch.push_back({[this](Database* db) { return db ? read_oldest_pending() : Status::ok(); },
+                     [](const Status&) {}, false});
+  }
 }
 
 void Store::run_batch(std::vector<Request>& batch) {
-  const bool writes = std::any_of(batch.begin(), batch.end(), [](const Request& r) {
+  bool writes = std::any_of(batch.begin(), batch.end(), [](const Request& r) {
     return r.writes;
   });
+  // A batch that writes anyway is the cheapest retry for outcomes that failed before.
+  if (writes && !unrecorded_.empty()) retry_unrecorded(batch);
+  Database* db = files_.db();
   // Every request of the batch shares its transaction's fate: one fails, all fail (their
   // SQL is ours, so a failure means the file or the disk, not the request).
   Status outcome = Status::ok();
-  if (!db_) {
+  Status in_place = Status::ok();
+  if (!db) {
     outcome = Status::error("store unavailable: " + unwritable_reason());
-  } else if (Status begun = db_->exec(writes ? "BEGIN IMMEDIATE" : "BEGIN"); !begun) {
+  } else if (Status begun = db->exec(writes ? "BEGIN IMMEDIATE" : "BEGIN"); !begun) {
     outcome = Status::error("store: cannot begin a transaction: " + begun.message());
   } else {
     batch_pending_delta_ = 0;
     batch_dead_delta_ = 0;
     batch_counts_.reset();
     for (auto& request : batch) {
-      if (Status applied = request.apply(db_.get()); !applied) {
+      if (Status applied = request.apply(db); !applied) {
         outcome = Status::error("store: " + applied.message());
         break;
       }
     }
     if (outcome && writes && options_.fault) outcome = options_.fault();
+    // Last before the commit: a commit to a file that is no longer at its path is lost.
+    if (outcome && writes) {
+      in_place = files_.in_place();
+      if (!in_place) outcome = Status::error("store: " + in_place.message());
+    }
     if (outcome) {
-      if (Status committed = db_->exec("COMMIT"); !committed)
+      if (Status committed = db->exec("COMMIT"); !committed)
         outcome = Status::error("store: commit failed: " + committed.message());
       else if (writes)
         ++commits_;
     }
-    if (!outcome) db_->exec("ROLLBACK");  // also after a failed COMMIT: ends the transaction
+    if (!outcome) db->exec("ROLLBACK");  // also after a failed COMMIT: ends the transaction
   }
+  if (!in_place) detach();
 
   if (outcome) {
     if (batch_counts_) {  // counted inside this batch: the deltas are the changes after it
@@ -237,8 +277,12 @@ void Store::run_batch(std::vector<Request>& batch) {
       pending_ += batch_pending_delta_;
       dead_ += batch_dead_delta_;
     }
+    if (pending_.load() <= 0) {
+      std::lock_guard lock(oldest_mutex_);
+      oldest_pending_.clear();
+    }
     if (writes) set_writable(true, {});
-  } else if (writes && db_) {
+  } else if (writes && files_.db() && in_place) {
     set_writable(false, outcome.message());
   }
   for (auto& request : batch) request.complete(outcome);
@@ -257,7 +301,7 @@ Status Store::recount_in_batch() {
 
 Status Store::count_spool(SpoolCounts& counts) {
   Status status = Status::ok();
-  Statement* stmt = db_->cached(
+  Statement* stmt = files_.db()->cached(
       "SELECT state, count(*) FROM spool_deliveries WHERE state IN ('pending', 'dead') "
       "GROUP BY state",
       status);
@@ -270,17 +314,39 @@ Status Store::count_spool(SpoolCounts& counts) {
   return status;
 }
 
+Status Store::read_oldest_pending() {
+  Status status = Status::ok();
+  Statement* stmt = files_.db()->cached(
+      "SELECT f.route, min(d.queued_at) FROM spool_deliveries d "
+      "JOIN spool_frames f ON f.id = d.frame_id WHERE d.state = 'pending' GROUP BY f.route",
+      status);
+  if (!stmt) return status;
+  std::map<std::string, int64_t> oldest;
+  while (stmt->step(status)) oldest[stmt->text(0)] = stmt->int64(1);
+  stmt->reset();
+  if (!status) return status;
+  std::lock_guard lock(oldest_mutex_);
+  oldest_pending_ = std::move(oldest);
+  return status;
+}
+
+std::map<std::string, int64_t> Store::oldest_pending() const {
+  std::lock_guard lock(oldest_mutex_);
+  return oldest_pending_;
+}
+
 void Store::maintain() {
   // Best effort inside the batch's transaction: a failure here is logged, not fatal.
+  Database* db = files_.db();
   Status status = Status::ok();
-  if (Statement* prune = db_->cached("DELETE FROM dedup WHERE remembered_at < ?1", status)) {
+  if (Statement* prune = db->cached("DELETE FROM dedup WHERE remembered_at < ?1", status)) {
     prune->bind(1, now() - options_.dedup_window_ms);
     status = prune->run();
-    if (status && db_->changes() > 0)
-      log::debug(kComponent, "pruned dedup records", {{"count", std::to_string(db_->changes())}});
+    if (status && db->changes() > 0)
+      log::debug(kComponent, "pruned dedup records", {{"count", std::to_string(db->changes())}});
   }
   if (status) {
-    if (Statement* drop = db_->cached(
+    if (Statement* drop = db->cached(
             "DELETE FROM spool_frames WHERE NOT EXISTS (SELECT 1 FROM spool_deliveries d "
             "WHERE d.frame_id = spool_frames.id AND d.state != 'delivered')",
             status)) {
@@ -288,6 +354,7 @@ void Store::maintain() {
     }
   }
   if (status) status = recount_in_batch();
+  if (status) status = read_oldest_pending();
   if (!status) log::warn(kComponent, "maintenance failed", {{"reason", status.message()}});
 }
 
@@ -374,69 +441,97 @@ void Store::due(int64_t now_ms, size_t limit,
            false});
 }
 
-void Store::record_success(int64_t delivery_id, std::function<void(Status)> done) {
-  enqueue({[this, delivery_id](Database* db) {
-             claimed_.erase(delivery_id);
-             Status status = Status::ok();
-             Statement* stmt = db->cached(
-                 "UPDATE spool_deliveries SET state = 'delivered', attempts = attempts + 1, "
-                 "last_error = '', updated_at = ?2 WHERE id = ?1 AND state = 'pending'",
-                 status);
-             if (!stmt) return status;
-             stmt->bind(1, delivery_id).bind(2, now());
-             status = stmt->run();
-             if (status) batch_pending_delta_ -= db->changes();
-             return status;
-           },
-           [this, delivery_id, done = std::move(done)](const Status& status) {
-             if (!status) claimed_.erase(delivery_id);  // apply did not run to the end
+void Store::enqueue_outcome(int64_t delivery_id, std::function<Status(Database*)> apply,
+                            std::function<void(Status)> done, bool deferrable) {
+  enqueue({apply,
+           [this, delivery_id, apply, done = std::move(done)](const Status& status) {
+             if (!status) hold_unrecorded(delivery_id, apply);
              if (done) done(status);
            },
-           true, true});
+           true, deferrable});
+}
+
+void Store::hold_unrecorded(int64_t delivery_id, std::function<Status(Database*)> apply) {
+  claimed_.insert(delivery_id);  // its apply may have ended the claim before the batch failed
+  unrecorded_[delivery_id] = std::move(apply);
+  unrecorded_count_ = unrecorded_.size() + unrecorded_retrying_;
+}
+
+void Store::retry_unrecorded(std::vector<Request>& batch) {
+  std::vector<Request> retries;
+  retries.reserve(unrecorded_.size());
+  for (auto& [id, apply] : unrecorded_) {
+    retries.push_back({apply,
+                       [this, id = id, apply](const Status& status) {
+                         --unrecorded_retrying_;
+                         if (!status) hold_unrecorded(id, apply);
+                         unrecorded_count_ = unrecorded_.size() + unrecorded_retrying_;
+                       },
+                       true});
+  }
+  unrecorded_retrying_ += retries.size();
+  unrecorded_.clear();
+  batch.insert(batch.begin(), std::make_move_iterator(retries.begin()),
+               std::make_move_iterator(retries.end()));
+}
+
+void Store::record_success(int64_t delivery_id, std::function<void(Status)> done) {
+  enqueue_outcome(
+      delivery_id,
+      [this, delivery_id](Database* db) {
+        claimed_.erase(delivery_id);
+        Status status = Status::ok();
+        Statement* stmt = db->cached(
+            "UPDATE spool_deliveries SET state = 'delivered', attempts = attempts + 1, "
+            "last_error = '', updated_at = ?2 WHERE id = ?1 AND state = 'pending'",
+            status);
+        if (!stmt) return status;
+        stmt->bind(1, delivery_id).bind(2, now());
+        status = stmt->run();
+        if (status) batch_pending_delta_ -= db->changes();
+        return status;
+      },
+      std::move(done), true);
 }
 
 void Store::record_failure(int64_t delivery_id, std::string error, int64_t next_attempt_at_ms,
                            std::function<void(Status)> done) {
-  enqueue({[this, delivery_id, error = std::move(error), next_attempt_at_ms](Database* db) {
-             claimed_.erase(delivery_id);
-             Status status = Status::ok();
-             Statement* stmt = db->cached(
-                 "UPDATE spool_deliveries SET attempts = attempts + 1, last_error = ?2, "
-                 "next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'pending'",
-                 status);
-             if (!stmt) return status;
-             stmt->bind(1, delivery_id).bind(2, error).bind(3, next_attempt_at_ms).bind(4, now());
-             return stmt->run();
-           },
-           [this, delivery_id, done = std::move(done)](const Status& status) {
-             if (!status) claimed_.erase(delivery_id);  // apply did not run to the end
-             if (done) done(status);
-           },
-           true});
+  enqueue_outcome(
+      delivery_id,
+      [this, delivery_id, error = std::move(error), next_attempt_at_ms](Database* db) {
+        claimed_.erase(delivery_id);
+        Status status = Status::ok();
+        Statement* stmt = db->cached(
+            "UPDATE spool_deliveries SET attempts = attempts + 1, last_error = ?2, "
+            "next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'pending'",
+            status);
+        if (!stmt) return status;
+        stmt->bind(1, delivery_id).bind(2, error).bind(3, next_attempt_at_ms).bind(4, now());
+        return stmt->run();
+      },
+      std::move(done), false);
 }
 
 void Store::dead_letter(int64_t delivery_id, std::string error, std::function<void(Status)> done) {
-  enqueue({[this, delivery_id, error = std::move(error)](Database* db) {
-             claimed_.erase(delivery_id);
-             Status status = Status::ok();
-             Statement* stmt = db->cached(
-                 "UPDATE spool_deliveries SET state = 'dead', attempts = attempts + 1, "
-                 "last_error = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'pending'",
-                 status);
-             if (!stmt) return status;
-             stmt->bind(1, delivery_id).bind(2, error).bind(3, now());
-             status = stmt->run();
-             if (status) {
-               batch_pending_delta_ -= db->changes();
-               batch_dead_delta_ += db->changes();
-             }
-             return status;
-           },
-           [this, delivery_id, done = std::move(done)](const Status& status) {
-             if (!status) claimed_.erase(delivery_id);  // apply did not run to the end
-             if (done) done(status);
-           },
-           true});
+  enqueue_outcome(
+      delivery_id,
+      [this, delivery_id, error = std::move(error)](Database* db) {
+        claimed_.erase(delivery_id);
+        Status status = Status::ok();
+        Statement* stmt = db->cached(
+            "UPDATE spool_deliveries SET state = 'dead', attempts = attempts + 1, "
+            "last_error = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'pending'",
+            status);
+        if (!stmt) return status;
+        stmt->bind(1, delivery_id).bind(2, error).bind(3, now());
+        status = stmt->run();
+        if (status) {
+          batch_pending_delta_ -= db->changes();
+          batch_dead_delta_ += db->changes();
+        }
+        return status;
+      },
+      std::move(done), false);
 }
 
 void Store::release(int64_t delivery_id) {

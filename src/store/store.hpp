@@ -23,6 +23,16 @@
 // fails (read-only, disk full, I/O error), the batch's requests complete with an error,
 // writable() turns false with the reason (logged once per change), and the store tries
 // again: at once on the next request, and at least every `retry_interval` on its own.
+//   - An outcome (record_success / record_failure / dead_letter) that cannot be committed
+//     is not lost: it is kept in memory with its claim, so the delivery is not handed out
+//     (and POSTed) again, and committed with the next write batch or on the next
+//     `retry_interval`. unrecorded_outcomes() counts them; the spooler takes no new
+//     deliveries meanwhile.
+//   - Every `retry_interval` and before each commit, the store checks that state_dir and
+//     bridge.db are still the directory and file it has open (StoreFiles): one removed or
+//     replaced while running makes the store unwritable until it is put back.
+//   - state_dir is locked (StateLock) while the store has it open: a second daemon on the
+//     same directory gets locked_out() and exits.
 #pragma once
 
 #include <atomic>
@@ -30,17 +40,20 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "common/status.hpp"
 #include "stream/frame.hpp"
 #include "store/database.hpp"
+#include "store/store_files.hpp"
 
 namespace dsb::store {
 
@@ -82,9 +95,10 @@ struct StoreOptions {
   std::string state_dir;
   int64_t dedup_window_ms = 3'600'000;
   int busy_timeout_ms = 5'000;
-  // Reopen / retry cadence while unwritable; also how often dedup rows are pruned, fully
-  // delivered frames dropped and the counts refreshed.
+  // Reopen / retry cadence while unwritable; also how often the store checks that its
+  // files are in place and refreshes oldest_pending().
   int64_t retry_interval_ms = 5'000;
+  // How often dedup rows are pruned, fully delivered frames dropped and the counts recounted.
   int64_t maintenance_interval_ms = 60'000;
   size_t max_batch = 1'024;  // requests per transaction
   int64_t write_behind_ms = 100;  // longest wait of a deferrable request (see above)
@@ -113,6 +127,9 @@ class Store {
   // after the next successful one.
   bool writable() const { return writable_.load(std::memory_order_acquire); }
   std::string unwritable_reason() const;
+  // Any thread. True when the last open attempt failed because another process holds
+  // state_dir's lock (see StateLock): the daemon does not start then.
+  bool locked_out() const { return locked_out_.load(std::memory_order_acquire); }
 
   // --- spool -----------------------------------------------------------------------------
   // Stores the frame and one pending delivery per URL, due at once. `done` runs after the
@@ -125,7 +142,9 @@ class Store {
   // memory: after a restart every pending delivery is due again. On error: empty list.
   void due(int64_t now_ms, size_t limit, std::function<void(std::vector<DueDelivery>)> done);
 
-  // The outcome of an attempt on a claimed delivery; each ends the claim. `done` optional.
+  // The outcome of an attempt on a claimed delivery; each ends the claim once committed.
+  // `done` (optional) runs after the first commit attempt; when that failed, the outcome
+  // is kept with its claim and committed later (see Faults above).
   // A success is deferrable: the claim keeps it from being handed out again meanwhile.
   void record_success(int64_t delivery_id, std::function<void(Status)> done = {});
   // A failed attempt that will be retried at `next_attempt_at_ms` (attempts + 1).
@@ -140,6 +159,12 @@ class Store {
   SpoolCounts counts() const { return {pending_.load(), dead_.load()}; }
   // Refreshes the counts now; `done` runs with them.
   void refresh_counts(std::function<void(SpoolCounts)> done = {});
+  // Any thread: outcomes kept in memory because their commit failed (see Faults above).
+  size_t unrecorded_outcomes() const { return unrecorded_count_.load(); }
+  // Any thread: per route, queued_at (wall ms) of the oldest pending delivery; routes with
+  // none are absent. Read every retry_interval while anything is pending; emptied at once
+  // when nothing is.
+  std::map<std::string, int64_t> oldest_pending() const;
 
   // --- dedup -----------------------------------------------------------------------------
   // Write-behind, deferrable: stored within write_behind_ms; a failure is logged, not
@@ -175,6 +200,17 @@ class Store {
   };
 
   void enqueue(Request request);
+  // For record_success / record_failure / dead_letter: `apply` ends the claim and writes
+  // the outcome; a failed commit keeps both (hold_unrecorded).
+  void enqueue_outcome(int64_t delivery_id, std::function<Status(Database*)> apply,
+                       std::function<void(Status)> done, bool deferrable);
+  void hold_unrecorded(int64_t delivery_id, std::function<Status(Database*)> apply);
+  // Moves the unrecorded outcomes into `batch`, ahead of its requests.
+  void retry_unrecorded(std::vector<Request>& batch);
+  // Every retry_interval: the files' check, the unrecorded outcomes, oldest_pending().
+  void periodic_check(std::vector<Request>& batch);
+  // The database's path no longer leads to it: stop using it until it is put back.
+  void detach();
   // mutex_ held: the store thread should take a batch now.
   bool batch_due() const;
   void run();
@@ -183,6 +219,7 @@ class Store {
   void set_writable(bool writable, const std::string& reason);
   void maintain();
   Status count_spool(SpoolCounts& counts);
+  Status read_oldest_pending();
   // Inside a batch: counts the spool, the base that the batch's later deltas apply to.
   Status recount_in_batch();
   int64_t now() const;
@@ -206,12 +243,20 @@ class Store {
   std::atomic<int64_t> pending_{0};
   std::atomic<int64_t> dead_{0};
   std::atomic<uint64_t> commits_{0};
+  std::atomic<bool> locked_out_{false};
+  std::atomic<size_t> unrecorded_count_{0};
+  mutable std::mutex oldest_mutex_;  // guards oldest_pending_
+  std::map<std::string, int64_t> oldest_pending_;
 
   // Store thread only.
-  std::unique_ptr<Database> db_;
+  StoreFiles files_;
   std::unordered_set<int64_t> claimed_;
+  // Outcomes whose commit failed, by delivery id (still claimed): the apply to run again.
+  std::unordered_map<int64_t, std::function<Status(Database*)>> unrecorded_;
+  size_t unrecorded_retrying_ = 0;  // taken from unrecorded_ into the batch under way
   int64_t next_open_attempt_ms_ = 0;
   int64_t next_maintenance_ms_ = 0;
+  int64_t next_check_ms_ = 0;
   bool logged_state_known_ = false;
   int64_t batch_pending_delta_ = 0;  // count changes of the batch under way, applied on commit
   int64_t batch_dead_delta_ = 0;

@@ -100,11 +100,13 @@ class FakeSpool : public Spool {
     outcomes.push_back("dead " + std::to_string(id) + " " + error);
   }
   void release(int64_t id) override { outcomes.push_back("release " + std::to_string(id)); }
+  bool can_record_outcomes() const override { return can_record; }
 
   std::vector<Append> appends;
   std::vector<store::DueDelivery> ready;  // what the next due() hands out
   std::vector<std::string> outcomes;
   int64_t retry_at_ms = 0;
+  bool can_record = true;
 };
 
 class RecordingAcks : public stream::AckWriter {
@@ -585,4 +587,23 @@ TEST_CASE("spool: shutdown hands deliveries still running back to the spool", "[
   CHECK(f.relay.in_flight() == 0);
   f.webhooks.answer(0, 200);  // answers after the release are ignored
   CHECK(f.spool.outcomes.size() == 1);
+}
+
+TEST_CASE("spool: no delivery is taken while the store cannot record outcomes", "[relay]") {
+  Fixture f(spool_routes());
+  f.relay.start();
+  f.push(event("m1", "e1"));
+  f.spool.ready = {due_from(f.spool.appends[0].entry, 51, 0, 0)};
+  f.spool.can_record = false;  // an earlier success waits for a commit (disk full)
+  f.spool.appends[0].done(Status::ok());
+  CHECK(status_of(f.acks.acks.at(0).second) == "SUCCESS");  // journaled before the disk filled
+  f.timers.fire_due(500);
+  CHECK(f.webhooks.calls.empty());
+  CHECK(f.spool.ready.size() == 1);  // not even claimed
+
+  f.spool.can_record = true;  // the store committed what it held
+  f.timers.fire_due(500);     // the next poll resumes on its own
+  REQUIRE(f.webhooks.calls.size() == 1);
+  f.webhooks.answer(0, 200);
+  CHECK(f.spool.outcomes == std::vector<std::string>{"success 51"});
 }

@@ -1,0 +1,43 @@
+#include "bridge/spool_age_metric.hpp"
+
+#include <algorithm>
+
+namespace dsb::bridge {
+namespace {
+
+constexpr const char* kName = "dsb_spool_oldest_pending_seconds";
+
+}  // namespace
+
+SpoolAgeMetric::SpoolAgeMetric(metrics::Registry& registry) : registry_(registry) {
+  registry_.describe(kName,
+                     "Seconds the oldest pending (not dead-lettered) spooled delivery of the "
+                     "route has waited since it was queued; 0 when none is pending.");
+}
+
+metrics::Gauge& SpoolAgeMetric::series(const std::string& route) {
+  auto it = by_route_.find(route);
+  if (it == by_route_.end())
+    it = by_route_.emplace(route, &registry_.gauge(kName, {{"route", route}})).first;
+  return *it->second;
+}
+
+void SpoolAgeMetric::update(const config::Config& config,
+                            const std::map<std::string, int64_t>& oldest_queued_at_ms,
+                            int64_t now_ms) {
+  std::unordered_map<std::string, int64_t> seconds;  // per configured spool route
+  for (const config::Route& route : config.routes) {
+    if (route.delivery != config::Delivery::spool) continue;
+    const auto oldest = oldest_queued_at_ms.find(route.name);
+    const int64_t age_ms =
+        oldest == oldest_queued_at_ms.end() ? 0 : std::max<int64_t>(0, now_ms - oldest->second);
+    seconds[route.name] = age_ms / 1000;
+    series(route.name);
+  }
+  for (auto& [route, gauge] : by_route_) {
+    const auto it = seconds.find(route);
+    gauge->set(it == seconds.end() ? 0 : it->second);
+  }
+}
+
+}  // namespace dsb::bridge
