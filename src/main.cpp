@@ -128,7 +128,8 @@ int main(int argc, char** argv) {
         if (!since) throw CLI::ValidationError("--since", since.status().message());
         spool_options.since_ms = since.value().count();
       },
-      "Only dead letters dead-lettered within DURATION (e.g. 30m, 2h)");
+      "Only those dead-lettered within DURATION (e.g. 30m, 2h)")
+      ->type_name("DURATION");
   spool_purge->add_flag("--yes", spool_options.yes, "Confirm: dropped dead letters are gone");
 
   try {
