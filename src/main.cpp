@@ -8,6 +8,7 @@
 
 #include "bridge/daemon.hpp"
 #include "config/loader.hpp"
+#include "config/units.hpp"
 #include "emulator/emulator.hpp"
 #include "store/spool_command.hpp"
 
@@ -93,7 +94,7 @@ int main(int argc, char** argv) {
   tls_cert->needs(tls_key);
   tls_key->needs(tls_cert);
 
-  // spool list|replay|purge -c FILE (product.md section 2)
+  // spool list|show|replay|purge -c FILE (product.md sections 2 and 11)
   std::string spool_config;
   dsb::store::SpoolOptions spool_options;
   CLI::App* spool = app.add_subcommand(
@@ -101,20 +102,34 @@ int main(int argc, char** argv) {
   spool->require_subcommand(1);
   CLI::App* spool_list =
       spool->add_subcommand("list", "Print pending and dead-lettered deliveries");
-  CLI::App* spool_replay =
-      spool->add_subcommand("replay", "Re-queue dead letters (all unless --id or --route)");
+  CLI::App* spool_show = spool->add_subcommand(
+      "show", "Print one delivery: its frame's headers and body, and its attempts");
+  CLI::App* spool_replay = spool->add_subcommand(
+      "replay", "Re-queue dead letters (all unless --id, --route or --since)");
   CLI::App* spool_purge =
       spool->add_subcommand("purge", "Drop dead letters for good (all unless --id or --route)");
-  for (CLI::App* leaf : {spool_list, spool_replay, spool_purge}) {
+  for (CLI::App* leaf : {spool_list, spool_show, spool_replay, spool_purge}) {
     leaf->add_option("-c,--config", spool_config, "Config file")->envname(kConfigEnv)->required();
+    leaf->add_flag("--json", spool_options.json, "Print one JSON document instead of text");
   }
-  spool_list->add_flag("--json", spool_options.json, "Print a JSON array instead of a table");
+  spool_show->add_option("ID", spool_options.id, "The delivery id (as `spool list` shows it)")
+      ->check(CLI::PositiveNumber)
+      ->required();
   for (CLI::App* leaf : {spool_replay, spool_purge}) {
     CLI::Option* id = leaf->add_option("--id", spool_options.id, "Only this delivery id")
                           ->check(CLI::PositiveNumber);
     CLI::Option* route = leaf->add_option("--route", spool_options.route, "Only this route");
     id->excludes(route);
   }
+  spool_replay->add_option_function<std::string>(
+      "--since",
+      [&spool_options](const std::string& text) {
+        auto since = dsb::config::parse_duration(text);
+        if (!since) throw CLI::ValidationError("--since", since.status().message());
+        spool_options.since_ms = since.value().count();
+      },
+      "Only those dead-lettered within DURATION (e.g. 30m, 2h)")
+      ->type_name("DURATION");
   spool_purge->add_flag("--yes", spool_options.yes, "Confirm: dropped dead letters are gone");
 
   try {
@@ -130,6 +145,7 @@ int main(int argc, char** argv) {
   if (*spool) {
     spool_options.action = *spool_replay ? dsb::store::SpoolAction::replay
                            : *spool_purge ? dsb::store::SpoolAction::purge
+                           : *spool_show  ? dsb::store::SpoolAction::show
                                           : dsb::store::SpoolAction::list;
     return spool_command(spool_config, spool_options);
   }

@@ -60,12 +60,14 @@ class LoopSpool : public Spool {
   void append(store::SpoolEntry entry, std::function<void(Status)> done) override;
   void due(int64_t now_ms, size_t limit,
            std::function<void(std::vector<store::DueDelivery>)> done) override;
-  void record_success(int64_t delivery_id) override { store_.record_success(delivery_id); }
-  void record_failure(int64_t delivery_id, std::string error, int64_t retry_at_ms) override {
-    store_.record_failure(delivery_id, std::move(error), retry_at_ms);
+  void record_success(int64_t delivery_id, store::Attempt attempt) override {
+    store_.record_success(delivery_id, std::move(attempt));
   }
-  void dead_letter(int64_t delivery_id, std::string error) override {
-    store_.dead_letter(delivery_id, std::move(error));
+  void record_failure(int64_t delivery_id, store::Attempt attempt, int64_t retry_at_ms) override {
+    store_.record_failure(delivery_id, std::move(attempt), retry_at_ms);
+  }
+  void dead_letter(int64_t delivery_id, store::Attempt attempt) override {
+    store_.dead_letter(delivery_id, std::move(attempt));
   }
   void release(int64_t delivery_id) override { store_.release(delivery_id); }
   bool can_record_outcomes() const override { return store_.unrecorded_outcomes() == 0; }

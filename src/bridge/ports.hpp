@@ -44,9 +44,11 @@ class Spool {
   // Claims and returns up to `limit` deliveries due at `now_ms`.
   virtual void due(int64_t now_ms, size_t limit,
                    std::function<void(std::vector<store::DueDelivery>)> done) = 0;
-  virtual void record_success(int64_t delivery_id) = 0;
-  virtual void record_failure(int64_t delivery_id, std::string error, int64_t retry_at_ms) = 0;
-  virtual void dead_letter(int64_t delivery_id, std::string error) = 0;
+  // The outcome of an attempt on a claimed delivery (kept in its history, `spool show`).
+  virtual void record_success(int64_t delivery_id, store::Attempt attempt) = 0;
+  virtual void record_failure(int64_t delivery_id, store::Attempt attempt,
+                              int64_t retry_at_ms) = 0;
+  virtual void dead_letter(int64_t delivery_id, store::Attempt attempt) = 0;
   // Ends a claim without an attempt (shutdown with the POST still running).
   virtual void release(int64_t delivery_id) = 0;
   // False while outcomes of earlier attempts wait for a commit the store cannot make (disk

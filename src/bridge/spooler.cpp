@@ -4,12 +4,25 @@
 #include "bridge/robot_message.hpp"
 #include "common/log.hpp"
 #include "config/checks.hpp"
+#include "config/units.hpp"
 #include "store/retry_policy.hpp"
 
 namespace dsb::bridge {
 namespace {
 
 constexpr std::chrono::milliseconds kPollInterval{500};
+
+// The error kept with a failed attempt (spool list / show): the answer's reason, and what
+// the retry policy made of it when that is not the plain backoff.
+std::string failure_text(const Answer& answer, store::RetryVerdict verdict) {
+  std::string text = answer.reason;
+  if (verdict == store::RetryVerdict::permanent) {
+    text += " (a 4xx answer is not retried; see retry.retry_4xx)";
+  } else if (answer.retry_after_ms && store::RetryPolicy::honours_retry_after(answer.status)) {
+    text += " (Retry-After " + config::format_duration(std::chrono::milliseconds(*answer.retry_after_ms)) + ")";
+  }
+  return text;
+}
 
 const config::Route* find_route(const config::Config& config, const std::string& name) {
   for (const config::Route& route : config.routes) {
@@ -79,7 +92,7 @@ void Spooler::on_due(std::vector<store::DueDelivery> due) {
     if (route == nullptr) {
       log::warn("bridge", "spooled delivery dead-lettered: its route is gone",
                 {{"route", item.route}, {"delivery", std::to_string(item.id)}});
-      spool_.dead_letter(item.id, "route removed from the config");
+      spool_.dead_letter(item.id, {clock_.now_ms(), 0, "route removed from the config"});
       continue;
     }
     in_flight_.insert(item.id);
@@ -111,9 +124,10 @@ void Spooler::deliver(std::shared_ptr<store::DueDelivery> delivery, const config
 void Spooler::on_answer(const store::DueDelivery& delivery, const config::Route& route,
                         const Answer& answer) {
   const int attempts = delivery.attempts + 1;
+  const int64_t now = clock_.now_ms();
   metrics_.of(route.name).record(answer.delivered, answer.elapsed_ms);
   if (answer.delivered) {
-    spool_.record_success(delivery.id);
+    spool_.record_success(delivery.id, {now, answer.status, {}});
     if (log::enabled(log::Level::debug)) {
       log::debug("bridge", "spooled delivery done",
                  {{"route", route.name}, {"url", config::redact_url(delivery.url)},
@@ -124,22 +138,25 @@ void Spooler::on_answer(const store::DueDelivery& delivery, const config::Route&
     }
     return;
   }
-  const int64_t now = clock_.now_ms();
-  store::RetryDecision decision =
-      store::RetryPolicy(route.retry).decide(attempts, now - delivery.queued_at_ms, now);
-  if (decision.dead) {
-    spool_.dead_letter(delivery.id, answer.reason);
+  const store::RetryDecision decision = store::RetryPolicy(route.retry).decide(
+      {answer.status, answer.retry_after_ms}, attempts, now - delivery.queued_at_ms, now);
+  std::string error = failure_text(answer, decision.verdict);
+  if (decision.dead()) {
     log::error("bridge", "spooled delivery dead-lettered",
                {{"route", route.name}, {"url", config::redact_url(delivery.url)},
-                {"attempts", std::to_string(attempts)}, {"reason", answer.reason},
+                {"attempts", std::to_string(attempts)}, {"reason", error},
+                {"why", decision.verdict == store::RetryVerdict::permanent
+                            ? "permanent failure"
+                            : "retries exhausted"},
                 {"delivery", std::to_string(delivery.id)}});
+    spool_.dead_letter(delivery.id, {now, answer.status, std::move(error)});
     return;
   }
-  spool_.record_failure(delivery.id, answer.reason, decision.retry_at_ms);
   log::warn("bridge", "spooled delivery failed; will retry",
             {{"route", route.name}, {"url", config::redact_url(delivery.url)},
-             {"attempts", std::to_string(attempts)}, {"reason", answer.reason},
+             {"attempts", std::to_string(attempts)}, {"reason", error},
              {"retry_in_ms", std::to_string(decision.retry_at_ms - now)}});
+  spool_.record_failure(delivery.id, {now, answer.status, std::move(error)}, decision.retry_at_ms);
 }
 
 }  // namespace dsb::bridge

@@ -1,6 +1,7 @@
 #include "bridge/webhook_caller.hpp"
 
 #include "deliver/format.hpp"
+#include "deliver/retry_after.hpp"
 
 namespace dsb::bridge {
 
@@ -16,9 +17,15 @@ void WebhookCaller::call(std::shared_ptr<const config::Config> config, const con
     return;
   }
   webhooks_.post(std::move(request.value()),
-                 [config, &route, &format, done = std::move(done)](deliver::Response response) {
+                 [&clock = clock_, config, &route, &format,
+                  done = std::move(done)](deliver::Response response) {
                    Answer answer;
                    answer.elapsed_ms = response.elapsed_ms;
+                   answer.status = response.status;
+                   if (!response.retry_after.empty()) {
+                     answer.retry_after_ms =
+                         deliver::parse_retry_after(response.retry_after, clock.now_ms());
+                   }
                    if (!response.is_2xx()) {
                      // Non-2xx and failures below HTTP are failed deliveries by rule.
                      answer.reason = response.status != 0

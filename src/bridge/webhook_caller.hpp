@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,9 @@ struct Answer {
   std::string reason;  // why not delivered, for logs and LATER / 500 messages
   std::string reply;   // the callback response or robot reply to pass on; "" for none
   int64_t elapsed_ms = 0;
+  int status = 0;  // the webhook's HTTP status; 0 when it failed below HTTP or was not sent
+  // The wait a Retry-After header asked for (ms from the answer), when it had a valid one.
+  std::optional<int64_t> retry_after_ms;
 };
 
 class WebhookCaller {

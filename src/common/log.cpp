@@ -16,17 +16,7 @@ std::atomic<Format> g_format{Format::text};
 std::atomic<Sink> g_sink{nullptr};
 std::mutex g_write_mutex;  // one line at a time, whole, from any thread
 
-std::string timestamp() {
-  const int64_t ms = wall_ms();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
-}
+std::string timestamp() { return format_utc_ms(wall_ms()); }
 
 bool needs_quotes(std::string_view v) {
   if (v.empty()) return true;

@@ -226,6 +226,10 @@ void HttpClient::Impl::finish(CURL* easy, CURLcode code) {
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     response.status = static_cast<int>(status);
     response.body = std::move(transfer->body);
+    // The last response's header (-1), not one of an interim 1xx.
+    curl_header* retry_after = nullptr;
+    if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &retry_after) == CURLHE_OK)
+      response.retry_after = retry_after->value;
   } else if (transfer->body_too_large) {
     response.error = "response body larger than " + std::to_string(transfer->max_body) + " bytes";
   } else {

@@ -25,6 +25,9 @@ struct Response {
   std::string body;   // at most Options::max_response_body bytes
   std::string error;  // why it failed below HTTP ("" when status != 0)
   int64_t elapsed_ms = 0;
+  // The Retry-After header as sent ("" when absent): spooled retries of a 429 or 503 wait
+  // at least that long (product.md section 11; deliver/retry_after.hpp reads it).
+  std::string retry_after;
 
   bool is_2xx() const { return status >= 200 && status < 300; }
 };

@@ -51,6 +51,21 @@ CREATE TABLE dedup (
 ) WITHOUT ROWID;
 CREATE INDEX dedup_by_age ON dedup(remembered_at);
 )sql",
+    // 3: the attempt history of each delivery, for `spool show` (bounded per delivery:
+    // see kFirstAttemptsKept in store.hpp). `attempt` is the delivery's attempt count after
+    // it (it starts again at 1 after a `spool replay`); `id` orders the history.
+    R"sql(
+CREATE TABLE spool_attempts (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  delivery_id INTEGER NOT NULL REFERENCES spool_deliveries(id) ON DELETE CASCADE,
+  attempt     INTEGER NOT NULL,
+  at          INTEGER NOT NULL,              -- when the outcome was known
+  outcome     TEXT    NOT NULL CHECK (outcome IN ('delivered', 'retry', 'dead')),
+  status      INTEGER NOT NULL,              -- HTTP status; 0 below HTTP or not sent
+  error       TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX spool_attempts_by_delivery ON spool_attempts(delivery_id, id);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

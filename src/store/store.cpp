@@ -441,6 +441,39 @@ void Store::due(int64_t now_ms, size_t limit,
            false});
 }
 
+namespace {
+
+// Inside the transaction, after the UPDATE that moved delivery `id` on (so its attempts
+// count includes this one): appends the attempt to its history and drops the middle of a
+// history longer than kFirstAttemptsKept + kLastAttemptsKept.
+Status add_to_history(Database& db, int64_t id, const Attempt& attempt, const char* outcome) {
+  Status status = Status::ok();
+  Statement* insert = db.cached(
+      "INSERT INTO spool_attempts (delivery_id, attempt, at, outcome, status, error) "
+      "SELECT id, attempts, ?2, ?3, ?4, ?5 FROM spool_deliveries WHERE id = ?1",
+      status);
+  if (!insert) return status;
+  insert->bind(1, id)
+      .bind(2, attempt.at_ms)
+      .bind(3, outcome)
+      .bind(4, static_cast<int64_t>(attempt.status))
+      .bind(5, attempt.error);
+  if (status = insert->run(); !status) return status;
+  Statement* trim = db.cached(
+      "DELETE FROM spool_attempts WHERE delivery_id = ?1 "
+      "AND id NOT IN (SELECT id FROM spool_attempts WHERE delivery_id = ?1 ORDER BY id LIMIT ?2) "
+      "AND id NOT IN (SELECT id FROM spool_attempts WHERE delivery_id = ?1 "
+      "ORDER BY id DESC LIMIT ?3)",
+      status);
+  if (!trim) return status;
+  trim->bind(1, id)
+      .bind(2, int64_t{kFirstAttemptsKept})
+      .bind(3, int64_t{kLastAttemptsKept});
+  return trim->run();
+}
+
+}  // namespace
+
 void Store::enqueue_outcome(int64_t delivery_id, std::function<Status(Database*)> apply,
                             std::function<void(Status)> done, bool deferrable) {
   enqueue({apply,
@@ -475,10 +508,11 @@ void Store::retry_unrecorded(std::vector<Request>& batch) {
                std::make_move_iterator(retries.end()));
 }
 
-void Store::record_success(int64_t delivery_id, std::function<void(Status)> done) {
+void Store::record_success(int64_t delivery_id, Attempt attempt,
+                           std::function<void(Status)> done) {
   enqueue_outcome(
       delivery_id,
-      [this, delivery_id](Database* db) {
+      [this, delivery_id, attempt = std::move(attempt)](Database* db) {
         claimed_.erase(delivery_id);
         Status status = Status::ok();
         Statement* stmt = db->cached(
@@ -487,18 +521,18 @@ void Store::record_success(int64_t delivery_id, std::function<void(Status)> done
             status);
         if (!stmt) return status;
         stmt->bind(1, delivery_id).bind(2, now());
-        status = stmt->run();
-        if (status) batch_pending_delta_ -= db->changes();
-        return status;
+        if (status = stmt->run(); !status || db->changes() == 0) return status;
+        --batch_pending_delta_;
+        return add_to_history(*db, delivery_id, attempt, "delivered");
       },
       std::move(done), true);
 }
 
-void Store::record_failure(int64_t delivery_id, std::string error, int64_t next_attempt_at_ms,
+void Store::record_failure(int64_t delivery_id, Attempt attempt, int64_t next_attempt_at_ms,
                            std::function<void(Status)> done) {
   enqueue_outcome(
       delivery_id,
-      [this, delivery_id, error = std::move(error), next_attempt_at_ms](Database* db) {
+      [this, delivery_id, attempt = std::move(attempt), next_attempt_at_ms](Database* db) {
         claimed_.erase(delivery_id);
         Status status = Status::ok();
         Statement* stmt = db->cached(
@@ -506,16 +540,20 @@ void Store::record_failure(int64_t delivery_id, std::string error, int64_t next_
             "next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'pending'",
             status);
         if (!stmt) return status;
-        stmt->bind(1, delivery_id).bind(2, error).bind(3, next_attempt_at_ms).bind(4, now());
-        return stmt->run();
+        stmt->bind(1, delivery_id)
+            .bind(2, attempt.error)
+            .bind(3, next_attempt_at_ms)
+            .bind(4, now());
+        if (status = stmt->run(); !status || db->changes() == 0) return status;
+        return add_to_history(*db, delivery_id, attempt, "retry");
       },
       std::move(done), false);
 }
 
-void Store::dead_letter(int64_t delivery_id, std::string error, std::function<void(Status)> done) {
+void Store::dead_letter(int64_t delivery_id, Attempt attempt, std::function<void(Status)> done) {
   enqueue_outcome(
       delivery_id,
-      [this, delivery_id, error = std::move(error)](Database* db) {
+      [this, delivery_id, attempt = std::move(attempt)](Database* db) {
         claimed_.erase(delivery_id);
         Status status = Status::ok();
         Statement* stmt = db->cached(
@@ -523,13 +561,11 @@ void Store::dead_letter(int64_t delivery_id, std::string error, std::function<vo
             "last_error = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'pending'",
             status);
         if (!stmt) return status;
-        stmt->bind(1, delivery_id).bind(2, error).bind(3, now());
-        status = stmt->run();
-        if (status) {
-          batch_pending_delta_ -= db->changes();
-          batch_dead_delta_ += db->changes();
-        }
-        return status;
+        stmt->bind(1, delivery_id).bind(2, attempt.error).bind(3, now());
+        if (status = stmt->run(); !status || db->changes() == 0) return status;
+        --batch_pending_delta_;
+        ++batch_dead_delta_;
+        return add_to_history(*db, delivery_id, attempt, "dead");
       },
       std::move(done), false);
 }

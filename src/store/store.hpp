@@ -79,6 +79,19 @@ struct DueDelivery {
   int64_t created_at_ms = 0;
 };
 
+// One attempt on a delivery, as its history keeps it (`spool show`).
+struct Attempt {
+  int64_t at_ms = 0;  // wall clock: when the outcome was known
+  int status = 0;     // the webhook's HTTP status; 0 when it failed below HTTP or was not sent
+  std::string error;  // why it failed; "" for a success
+};
+
+// The history kept per delivery: its first attempts (how it started failing) and its
+// latest ones (how it fails now); those between are dropped as new ones come, so a
+// delivery retried for a day holds at most this many rows.
+inline constexpr int kFirstAttemptsKept = 3;
+inline constexpr int kLastAttemptsKept = 10;
+
 struct SpoolCounts {
   int64_t pending = 0;
   int64_t dead = 0;
@@ -142,16 +155,19 @@ class Store {
   // memory: after a restart every pending delivery is due again. On error: empty list.
   void due(int64_t now_ms, size_t limit, std::function<void(std::vector<DueDelivery>)> done);
 
-  // The outcome of an attempt on a claimed delivery; each ends the claim once committed.
-  // `done` (optional) runs after the first commit attempt; when that failed, the outcome
-  // is kept with its claim and committed later (see Faults above).
+  // The outcome of an attempt on a claimed delivery; each ends the claim once committed,
+  // counts the attempt, and adds it to the delivery's history (bounded, see
+  // kFirstAttemptsKept). An outcome for a delivery that is no longer pending changes
+  // nothing. `done` (optional) runs after the first commit attempt; when that failed, the
+  // outcome is kept with its claim and committed later (see Faults above).
   // A success is deferrable: the claim keeps it from being handed out again meanwhile.
-  void record_success(int64_t delivery_id, std::function<void(Status)> done = {});
-  // A failed attempt that will be retried at `next_attempt_at_ms` (attempts + 1).
-  void record_failure(int64_t delivery_id, std::string error, int64_t next_attempt_at_ms,
+  void record_success(int64_t delivery_id, Attempt attempt,
                       std::function<void(Status)> done = {});
-  // A failed attempt after which the delivery is given up (attempts + 1, state dead).
-  void dead_letter(int64_t delivery_id, std::string error, std::function<void(Status)> done = {});
+  // A failed attempt that will be retried at `next_attempt_at_ms`.
+  void record_failure(int64_t delivery_id, Attempt attempt, int64_t next_attempt_at_ms,
+                      std::function<void(Status)> done = {});
+  // A failed attempt after which the delivery is given up (state dead).
+  void dead_letter(int64_t delivery_id, Attempt attempt, std::function<void(Status)> done = {});
   // Ends the claim without an attempt (shutdown before the POST finished).
   void release(int64_t delivery_id);
 

@@ -259,9 +259,9 @@ class Bridge(_Process):
 class StubWebhook:
     """A webhook on 127.0.0.1:0 that records requests and answers as told.
 
-    answer: optional callable(request) -> (status, delay) choosing each reply from the
-    recorded request (path, headers, body); status None closes the connection without a
-    reply. Without it every request gets the current `status` after `delay` seconds.
+    answer: optional callable(request) -> (status, delay) or (status, delay, headers)
+    choosing each reply from the recorded request (path, headers, body); status None closes
+    the connection without a reply; headers (a dict) are added to the reply. Without it every request gets the current `status` after `delay` seconds.
     Each recorded request also has "at" (time.monotonic() on arrival) and the status chosen."""
 
     def __init__(self, status=200, body=b"{}", delay=0.0, answer=None):
@@ -283,8 +283,10 @@ class StubWebhook:
                 payload = self.rfile.read(length)
                 record = {"path": self.path, "headers": dict(self.headers), "body": payload,
                           "at": time.monotonic()}
+                extra = {}
                 if stub.answer is not None:
-                    status, delay = stub.answer(record)
+                    status, delay, *rest = stub.answer(record)
+                    extra = rest[0] if rest else {}
                 else:  # answered with the status of the moment it arrived
                     status, delay = stub.status, stub.delay
                 record["status"] = status
@@ -301,6 +303,8 @@ class StubWebhook:
                 body = stub.body if isinstance(stub.body, bytes) else stub.body.encode()
                 try:
                     self.send_response(status)
+                    for name, value in extra.items():
+                        self.send_header(name, value)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()

@@ -96,6 +96,19 @@ TEST_CASE("non-2xx is a status, not an error", "[http]") {
   CHECK(r.body == "busy");
 }
 
+TEST_CASE("a Retry-After header comes back with the answer, absent ones as empty", "[http]") {
+  StubHttpServer server([](const StubRequest& request) {
+    StubAnswer answer{429, "slow down"};
+    if (request.body == "with") answer.extra_headers = "Retry-After:  120 \r\n";
+    return answer;
+  });
+  Completions completions;
+  HttpClient client({}, completions.handler());
+  CHECK(completions.wait(client.submit(post(server.url(), "with"))).retry_after == "120");
+  // The easy handle is reused: nothing of the previous answer's headers stays.
+  CHECK(completions.wait(client.submit(post(server.url(), "without"))).retry_after.empty());
+}
+
 TEST_CASE("a refused connection and a timeout fail below HTTP with a reason", "[http]") {
   int closed_port;
   {

@@ -54,7 +54,7 @@ class FakeWebhooks : public Webhooks {
     calls.push_back({std::move(request), std::move(done)});
   }
   // Answers the i-th call.
-  void answer(size_t i, int status, std::string body = "{}") {
+  void answer(size_t i, int status, std::string body = "{}", std::string retry_after = "") {
     REQUIRE(i < calls.size());
     REQUIRE(calls[i].done);
     auto done = std::move(calls[i].done);
@@ -62,6 +62,7 @@ class FakeWebhooks : public Webhooks {
     deliver::Response r;
     r.status = status;
     r.body = std::move(body);
+    r.retry_after = std::move(retry_after);
     if (status == 0) r.error = "Connection refused";
     done(r);
   }
@@ -91,13 +92,18 @@ class FakeSpool : public Spool {
     }
     done(std::move(out));
   }
-  void record_success(int64_t id) override { outcomes.push_back("success " + std::to_string(id)); }
-  void record_failure(int64_t id, std::string error, int64_t retry_at) override {
-    outcomes.push_back("failure " + std::to_string(id) + " " + error);
-    retry_at_ms = retry_at;
+  void record_success(int64_t id, store::Attempt attempt) override {
+    outcomes.push_back("success " + std::to_string(id));
+    attempts.push_back(std::move(attempt));
   }
-  void dead_letter(int64_t id, std::string error) override {
-    outcomes.push_back("dead " + std::to_string(id) + " " + error);
+  void record_failure(int64_t id, store::Attempt attempt, int64_t retry_at) override {
+    outcomes.push_back("failure " + std::to_string(id) + " " + attempt.error);
+    retry_at_ms = retry_at;
+    attempts.push_back(std::move(attempt));
+  }
+  void dead_letter(int64_t id, store::Attempt attempt) override {
+    outcomes.push_back("dead " + std::to_string(id) + " " + attempt.error);
+    attempts.push_back(std::move(attempt));
   }
   void release(int64_t id) override { outcomes.push_back("release " + std::to_string(id)); }
   bool can_record_outcomes() const override { return can_record; }
@@ -105,6 +111,7 @@ class FakeSpool : public Spool {
   std::vector<Append> appends;
   std::vector<store::DueDelivery> ready;  // what the next due() hands out
   std::vector<std::string> outcomes;
+  std::vector<store::Attempt> attempts;  // as recorded, in order
   int64_t retry_at_ms = 0;
   bool can_record = true;
 };
@@ -552,6 +559,77 @@ TEST_CASE("spool: retries are exhausted into a dead letter", "[relay]") {
   f.webhooks.answer(0, 500);
   REQUIRE(f.spool.outcomes.size() == 1);
   CHECK(f.spool.outcomes[0] == "dead 21 webhook returned 500");
+}
+
+TEST_CASE("spool: a 4xx answer dead-letters at once, but 408, 425 and 429 are retried", "[relay]") {
+  Fixture f(spool_routes());
+  f.relay.start();
+  f.push(event("m1", "e1"));
+  const store::SpoolEntry entry = f.spool.appends[0].entry;
+  f.spool.ready = {due_from(entry, 51, 0, 0), due_from(entry, 52, 1, 0)};
+  f.spool.appends[0].done(Status::ok());
+  REQUIRE(f.webhooks.calls.size() == 2);
+  f.webhooks.answer(0, 404);
+  f.webhooks.answer(1, 429);
+  REQUIRE(f.spool.outcomes.size() == 2);
+  CHECK(f.spool.outcomes[0] ==
+        "dead 51 webhook returned 404 (a 4xx answer is not retried; see retry.retry_4xx)");
+  CHECK(f.spool.outcomes[1] == "failure 52 webhook returned 429");
+  // Each attempt is recorded with its time and status, for `spool show`.
+  CHECK(f.spool.attempts[0].status == 404);
+  CHECK(f.spool.attempts[0].at_ms == f.clock.now);
+  CHECK(f.spool.attempts[1].status == 429);
+
+  for (int status : {408, 425, 400, 499}) {
+    const bool permanent = status != 408 && status != 425;
+    f.spool.ready = {due_from(entry, 60 + status, 0, 0)};
+    f.timers.fire_due(500);
+    f.webhooks.answer(f.webhooks.calls.size() - 1, status);
+    CAPTURE(status);
+    CHECK(f.spool.outcomes.back().rfind(permanent ? "dead" : "failure", 0) == 0);
+  }
+}
+
+TEST_CASE("spool: retry.retry_4xx keeps retrying a 4xx", "[relay]") {
+  auto routes = spool_routes();
+  routes[2].retry.retry_4xx = true;
+  Fixture f(routes);
+  f.relay.start();
+  f.push(event("m1", "e1"));
+  f.spool.ready = {due_from(f.spool.appends[0].entry, 71, 0, 0)};
+  f.spool.appends[0].done(Status::ok());
+  f.webhooks.answer(0, 404);
+  REQUIRE(f.spool.outcomes.size() == 1);
+  CHECK(f.spool.outcomes[0] == "failure 71 webhook returned 404");
+}
+
+TEST_CASE("spool: Retry-After on a 429 or 503 delays the next attempt at least that long",
+          "[relay]") {
+  auto routes = spool_routes();
+  routes[2].retry.max_attempts = 10;
+  Fixture f(routes);
+  f.relay.start();
+  f.push(event("m1", "e1"));
+  const store::SpoolEntry entry = f.spool.appends[0].entry;
+  f.spool.appends[0].done(Status::ok());
+  auto attempt = [&](int64_t id, int status, std::string retry_after) {
+    f.spool.ready = {due_from(entry, id, 0, 0)};
+    f.timers.fire_due(500);
+    f.webhooks.answer(f.webhooks.calls.size() - 1, status, "{}", std::move(retry_after));
+    REQUIRE(f.spool.outcomes.size() >= 1);
+    return f.spool.retry_at_ms - f.clock.now;
+  };
+  CHECK(attempt(81, 429, "120") == 120'000);
+  CHECK(f.spool.outcomes.back() == "failure 81 webhook returned 429 (Retry-After 2m)");
+  // An HTTP-date: 10 minutes after the fake clock's now (1700000000 s).
+  CHECK(attempt(82, 503, "Tue, 14 Nov 2023 22:23:20 GMT") == 600'000);
+  // Only 429 and 503 carry a wait worth honouring; a short one never shortens the backoff.
+  CHECK(attempt(83, 500, "3600") < 3'600'000);
+  CHECK(attempt(84, 503, "0") >= 1);
+  CHECK(attempt(85, 503, "soon") < 3'600'000);
+  // Past max_age (default 24h): the delivery would die waiting; dead-lettered now.
+  attempt(86, 503, "172800");
+  CHECK(f.spool.outcomes.back() == "dead 86 webhook returned 503 (Retry-After 48h)");
 }
 
 TEST_CASE("spool: a robot message is ACKed after its journal, its reply relayed after delivery",

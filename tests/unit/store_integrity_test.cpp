@@ -50,9 +50,9 @@ TEST_CASE("store integrity: an outcome that cannot be committed keeps its claim 
   REQUIRE(due.size() == 2);
 
   disk_full = true;
-  CHECK_FALSE(wait_status([&](auto done) { store.record_success(due[0].id, done); }));
+  CHECK_FALSE(wait_status([&](auto done) { store.record_success(due[0].id, {}, done); }));
   CHECK_FALSE(wait_status([&](auto done) {
-    store.record_failure(due[1].id, "webhook returned 503", 20'000, done);
+    store.record_failure(due[1].id, {0, 503, "webhook returned 503"}, 20'000, done);
   }));
   CHECK(store.unrecorded_outcomes() == 2);
   CHECK_FALSE(store.writable());
@@ -131,7 +131,7 @@ TEST_CASE("store integrity: a state_dir removed while running is noticed before 
   const auto due = due_sync(store);
   REQUIRE(due.size() == 1);
   CHECK(due[0].dedup_key == "event:before");
-  REQUIRE(wait_status([&](auto done) { store.record_success(due[0].id, done); }));
+  REQUIRE(wait_status([&](auto done) { store.record_success(due[0].id, {}, done); }));
   CHECK(append_sync(store, spool_entry("after")));
   CHECK(store.counts().pending == 1);
 }
@@ -179,6 +179,6 @@ TEST_CASE("store integrity: the oldest pending delivery of each route, read peri
   CHECK(store.oldest_pending().at("billing") == 3'000);
 
   for (const auto& d : due_sync(store))  // everything delivered: no age left at once
-    REQUIRE(wait_status([&](auto done) { store.record_success(d.id, done); }));
+    REQUIRE(wait_status([&](auto done) { store.record_success(d.id, {}, done); }));
   CHECK(store.oldest_pending().empty());
 }

@@ -172,11 +172,11 @@ TEST_CASE("store: due claims, success / failure / dead move a delivery on", "[st
   CHECK(rest[0].url == "http://c");
   CHECK(due_sync(store, 1'000).empty());
 
-  REQUIRE(sync([&](auto done) { store.record_success(first[0].id, done); }));
+  REQUIRE(sync([&](auto done) { store.record_success(first[0].id, {1'100, 200, ""}, done); }));
   REQUIRE(sync([&](auto done) {
-    store.record_failure(first[1].id, "HTTP 503", 3'000, done);
+    store.record_failure(first[1].id, {1'100, 503, "HTTP 503"}, 3'000, done);
   }));
-  REQUIRE(sync([&](auto done) { store.dead_letter(rest[0].id, "HTTP 410", done); }));
+  REQUIRE(sync([&](auto done) { store.dead_letter(rest[0].id, {1'100, 410, "HTTP 410"}, done); }));
   CHECK(store.counts().pending == 1);
   CHECK(store.counts().dead == 1);
 
@@ -193,7 +193,7 @@ TEST_CASE("store: due claims, success / failure / dead move a delivery on", "[st
   CHECK(again[0].attempts == 1);
 
   // A delivered or dead delivery ignores further outcomes.
-  REQUIRE(sync([&](auto done) { store.record_failure(first[0].id, "late", 0, done); }));
+  REQUIRE(sync([&](auto done) { store.record_failure(first[0].id, {1'200, 0, "late"}, 0, done); }));
   CHECK(due_sync(store, 10'000).empty());
   auto counts = counts_sync(store);
   CHECK(counts.pending == 1);
@@ -222,7 +222,7 @@ TEST_CASE("store: maintenance drops frames whose every delivery is delivered", "
   REQUIRE(due.size() == 3);
   for (const auto& d : due) {
     if (d.dedup_key == "event:e1" || d.url == "http://a")
-      REQUIRE(sync([&](auto done) { store.record_success(d.id, done); }));
+      REQUIRE(sync([&](auto done) { store.record_success(d.id, {1'100, 200, ""}, done); }));
   }
   std::promise<void> p;
   store.run_maintenance([&p] { p.set_value(); });
@@ -310,7 +310,7 @@ TEST_CASE("store: deferrable writes wait for company, then share its transaction
   REQUIRE(claimed.size() == 1);
   const uint64_t before = store.commits();
 
-  store.record_success(claimed[0].id);
+  store.record_success(claimed[0].id, {1'100, 200, ""});
   for (int i = 0; i < 3; ++i) store.remember_dedup(dedup_record("event:d" + std::to_string(i)));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   CHECK(store.commits() == before);  // nothing committed them on their own

@@ -28,6 +28,7 @@ struct StubAnswer {
   int status = 200;
   std::string body = "{}";
   std::chrono::milliseconds delay{0};
+  std::string extra_headers;  // whole lines, each ending in \r\n ("Retry-After: 5\r\n")
 };
 
 class StubHttpServer {
@@ -142,6 +143,7 @@ class StubHttpServer {
       StubAnswer answer = handler_(request);
       if (answer.delay.count() > 0) std::this_thread::sleep_for(answer.delay);
       std::string response = "HTTP/1.1 " + std::to_string(answer.status) + " X\r\n" +
+                             answer.extra_headers +
                              "Content-Type: application/json\r\nContent-Length: " +
                              std::to_string(answer.body.size()) + "\r\n\r\n" + answer.body;
       if (::write(fd, response.data(), response.size()) < 0) break;
