@@ -77,8 +77,8 @@ class Daemon : public admin::Readiness {
                  {{"state_dir", config_->state_dir}, {"reason", opened.message()}});
     }
     dedup_.load(wall_ms());
-    if (!config_->admin.listen.empty()) {
-      if (Status status = admin_.start(loop_, config_->admin.listen, *this); !status) {
+    if (config_->admin.listen) {
+      if (Status status = admin_.start(loop_, *config_->admin.listen, *this); !status) {
         log::error("bridge", "cannot start the admin endpoint", {{"reason", status.message()}});
         loop_.destroy();
         return 1;
