@@ -32,6 +32,18 @@ std::size_t scheme_length(std::string_view url) {
   return url.substr(i).starts_with("://") ? i : 0;
 }
 
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// Every "%" starts a "%XX" escape: the proxy's credentials are decoded before use.
+bool percent_encoding_ok(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') continue;
+    if (i + 2 >= text.size() || !is_hex(text[i + 1]) || !is_hex(text[i + 2])) return false;
+    i += 2;
+  }
+  return true;
+}
+
 std::string quoted(std::string_view url) { return "\"" + redact_url(url) + "\""; }
 
 // The port after "host:" (RFC 3986 allows an empty one; curl does not, and neither do we).
@@ -135,6 +147,9 @@ Result<std::string> parse_url(std::string_view url, UrlKind kind) {
   std::string_view tail = authority_end == std::string_view::npos ? "" : rest.substr(authority_end);
   std::size_t at = authority.rfind('@');
   std::string_view host_port = at == std::string_view::npos ? authority : authority.substr(at + 1);
+  if (at != std::string_view::npos && !percent_encoding_ok(authority.substr(0, at))) {
+    return Result<std::string>::error("bad %-encoding in the user:password of " + quoted(url));
+  }
   if (Status status = check_host_port(host_port, url); !status) {
     return Result<std::string>::error(status.message());
   }

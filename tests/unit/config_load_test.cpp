@@ -309,7 +309,7 @@ TEST_CASE("describe() shows subscriptions and routes but no secret", "[config]")
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   text += "  - name: signed\n"
           "    event: x\n"
-          "    url: http://user:URLPASS-XYZ@127.0.0.1:8080/s\n"
+          "    url: [\"http://user:URLPASS-XYZ@127.0.0.1:8080/s\", \"HTTPS://h/t?access_token=QUERY-XYZ&v=2\"]\n"
           "    signing_secret: SIGNING-XYZ\n"
           "    headers: {Authorization: \"Bearer HEADER-XYZ\"}\n";
   Config c = load_ok(text, env);
@@ -333,7 +333,7 @@ TEST_CASE("describe() shows subscriptions and routes but no secret", "[config]")
         "attempts within 24h (backoff 1s to 5m)\n"
         "  everything-else: event * -> http://127.0.0.1:8080/dingtalk/events\n"
         "    format raw, delivery direct, timeout 2500ms, max_in_flight 64\n"
-        "  signed: event x -> http://***@127.0.0.1:8080/s\n"
+        "  signed: event x -> http://***@127.0.0.1:8080/s, https://h/t?access_token=***&v=***\n"
         "    format raw, delivery direct, timeout 2500ms, max_in_flight 64, signed, headers "
         "Authorization\n");
 }
