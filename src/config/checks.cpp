@@ -14,6 +14,15 @@ bool is_alnum(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
+// The length of the UTF-8 sequence `lead` starts; 0 for a byte that cannot start one.
+std::size_t utf8_sequence_length(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
+}
+
 }  // namespace
 
 Result<ListenAddress> parse_listen(std::string_view listen) {
@@ -94,11 +103,10 @@ Problem check_identifier(std::string_view text) {
   while (i < text.size()) {
     auto lead = static_cast<unsigned char>(text[i]);
     if (lead < 0x20 || lead == 0x7f) return "must not contain control characters or NUL bytes";
-    // Sequence length from the lead byte; overlong forms, surrogates and values above
-    // U+10FFFF are refused by the bounds on the second byte (RFC 3629 table).
-    std::size_t length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3
-                         : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    std::size_t length = utf8_sequence_length(lead);
     if (length == 0 || i + length > text.size()) return "must be valid UTF-8";
+    // Overlong forms, surrogates and values above U+10FFFF are refused by the bounds on
+    // the second byte (the table of RFC 3629 section 4).
     unsigned char low = 0x80, high = 0xbf;
     if (lead == 0xe0) low = 0xa0;
     if (lead == 0xed) high = 0x9f;

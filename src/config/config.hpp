@@ -45,7 +45,7 @@ struct DingTalk {
   std::string api_base = "https://api.dingtalk.com";
   int connections = 1;        // 1..8
   std::string proxy;          // http://[user:pass@]host:port; "" = from HTTPS_PROXY
-  std::string ca_file;        // extra CA bundle (a readable PEM file, checked at load); TLS is always verified
+  std::string ca_file;        // extra CA bundle, a PEM file checked at load; TLS is always verified
   Keepalive keepalive;
   Reconnect reconnect;
 };

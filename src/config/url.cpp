@@ -123,11 +123,13 @@ Status check_with_curl(const std::string& url) {
 
 Result<std::string> parse_url(std::string_view url, UrlKind kind) {
   const bool https_allowed = kind != UrlKind::proxy;
-  const std::string expected = https_allowed ? "must be an http:// or https:// URL" : "must be an http:// URL";
+  const std::string expected =
+      https_allowed ? "must be an http:// or https:// URL" : "must be an http:// URL";
   for (char c : url) {
     auto byte = static_cast<unsigned char>(c);
     if (byte <= 0x20 || byte == 0x7f) {
-      return Result<std::string>::error("must not contain spaces or control characters, got " + quoted(url));
+      return Result<std::string>::error("must not contain spaces or control characters, got " +
+                                        quoted(url));
     }
   }
   std::size_t scheme_end = scheme_length(url);
@@ -191,7 +193,9 @@ std::string redact_url(std::string_view url) {
       std::size_t amp = query.find('&');
       std::string_view param = query.substr(0, amp);
       std::size_t equals = param.find('=');
-      if (!param.empty()) out += equals == std::string_view::npos ? "***" : std::string(param.substr(0, equals)) + "=***";
+      if (!param.empty()) {
+        out += equals == std::string_view::npos ? "***" : std::string(param.substr(0, equals)) + "=***";
+      }
       if (amp == std::string_view::npos) break;
       out += '&';
       query.remove_prefix(amp + 1);
