@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
 #include "admin/prometheus.hpp"
@@ -24,7 +23,7 @@ std::string join_host_port(const std::string& host, bool ipv6, int port) {
 
 // lws_create_vhost() only says "no": bind a throwaway socket the way lws will (SO_REUSEADDR)
 // to learn why, so the operator reads "address in use" rather than a bare failure.
-std::string bind_problem(const ListenAddress& a) {
+std::string bind_problem(const config::ListenAddress& a) {
   sockaddr_storage storage{};
   socklen_t length = 0;
   if (a.ipv6) {
@@ -79,43 +78,6 @@ httpd::Router make_router(const Readiness& readiness, const metrics::Registry& r
   return router;
 }
 
-Result<ListenAddress> parse_listen(const std::string& listen) {
-  const std::string prefix = "admin.listen: ";
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) {
-    return Result<ListenAddress>::error(prefix + "expected HOST:PORT, got \"" + listen + "\"");
-  }
-  ListenAddress a;
-  std::string host = listen.substr(0, colon);
-  const std::string port = listen.substr(colon + 1);
-  int value = -1;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value < 0 ||
-      value > 65535) {
-    return Result<ListenAddress>::error(prefix + "port must be a number from 0 to 65535, got \"" +
-                                        port + "\" in \"" + listen + "\"");
-  }
-  a.port = value;
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-    in6_addr addr6{};
-    if (inet_pton(AF_INET6, host.c_str(), &addr6) != 1) {
-      return Result<ListenAddress>::error(prefix + "\"" + host + "\" is not an IPv6 address");
-    }
-    a.ipv6 = true;
-  } else {
-    if (host == "localhost") host = "127.0.0.1";
-    in_addr addr{};
-    if (host.empty() || inet_pton(AF_INET, host.c_str(), &addr) != 1) {
-      return Result<ListenAddress>::error(
-          prefix + "host must be an IPv4 address, [IPv6 address] or localhost, got \"" + host +
-          "\" in \"" + listen + "\"");
-    }
-  }
-  a.host = host;
-  return a;
-}
-
 AdminServer::AdminServer() { std::memset(protocols_, 0, sizeof protocols_); }
 
 AdminServer::~AdminServer() = default;
@@ -124,14 +86,11 @@ std::string AdminServer::address() const {
   return vhost_ ? join_host_port(host_, ipv6_, port_) : std::string();
 }
 
-Status AdminServer::start(loop::EventLoop& loop, const std::string& listen,
+Status AdminServer::start(loop::EventLoop& loop, const config::ListenAddress& a,
                           const Readiness& readiness, const metrics::Registry& registry) {
   if (vhost_ != nullptr) return Status::error("admin server already started");
   if (loop.context() == nullptr) return Status::error("admin server: the event loop has no context");
-  Result<ListenAddress> parsed = parse_listen(listen);
-  if (!parsed) return parsed.status();
-  const ListenAddress& a = parsed.value();
-  const std::string where = join_host_port(a.host, a.ipv6, a.port);
+  const std::string where = a.to_string();
 
   if (std::string problem = bind_problem(a); !problem.empty()) {
     return Status::error("cannot listen on " + where + ": " + problem);

@@ -11,6 +11,7 @@
 
 #include "admin/metrics.hpp"
 #include "common/status.hpp"
+#include "config/config.hpp"
 #include "httpd/router.hpp"
 
 namespace dsb::loop {
@@ -36,16 +37,6 @@ class Readiness {
 // REQUIRES: `readiness` and `registry` outlive the router.
 httpd::Router make_router(const Readiness& readiness, const metrics::Registry& registry);
 
-// "HOST:PORT" with HOST an IPv4 address, "[IPv6]" or "localhost" (taken as 127.0.0.1), and
-// PORT 0..65535 (0: any free port). Host names are refused: no DNS lookup at startup, and
-// the admin endpoint must bind exactly where the config says.
-struct ListenAddress {
-  std::string host;  // numeric, without brackets
-  int port = 0;
-  bool ipv6 = false;
-};
-Result<ListenAddress> parse_listen(const std::string& listen);
-
 class AdminServer {
  public:
   AdminServer();
@@ -59,9 +50,10 @@ class AdminServer {
   // REQUIRES: loop.create() succeeded. This AdminServer, `readiness` and `registry` outlive
   // the loop's context (loop.destroy()): lws calls into the server while it tears down
   // the connections.
-  // Errors: "admin.listen: ..." for a bad address, "cannot listen on HOST:PORT: ..." when
-  // the socket cannot be bound (address in use, not an address of this host, permission).
-  Status start(loop::EventLoop& loop, const std::string& listen, const Readiness& readiness,
+  // `listen` was parsed and checked by the config loader (config::parse_listen).
+  // Errors: "cannot listen on HOST:PORT: ..." when the socket cannot be bound (address in
+  // use, not an address of this host, permission).
+  Status start(loop::EventLoop& loop, const config::ListenAddress& listen, const Readiness& readiness,
                const metrics::Registry& registry = metrics::global());
 
   // The bound port (the real one when the config said 0); 0 before a successful start().

@@ -68,8 +68,8 @@ class Daemon : public admin::Readiness {
                                "the store (callback replies, partial deliveries, index overflow).");
     spool_age_.update(*config_, store_.oldest_pending(), clock_.now_ms());
     dedup_.load(wall_ms());
-    if (!config_->admin.listen.empty()) {
-      if (Status status = admin_.start(loop_, config_->admin.listen, *this); !status) {
+    if (config_->admin.listen) {
+      if (Status status = admin_.start(loop_, *config_->admin.listen, *this); !status) {
         log::error("bridge", "cannot start the admin endpoint", {{"reason", status.message()}});
         loop_.destroy();
         return 1;

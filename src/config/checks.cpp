@@ -1,5 +1,7 @@
 #include "config/checks.hpp"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 #include <cstring>
 
@@ -12,44 +14,56 @@ bool is_alnum(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-std::string_view after_scheme(std::string_view url) {
-  if (url.starts_with("http://")) return url.substr(7);
-  if (url.starts_with("https://")) return url.substr(8);
-  return {};
+// The length of the UTF-8 sequence `lead` starts; 0 for a byte that cannot start one.
+std::size_t utf8_sequence_length(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
 }
 
 }  // namespace
 
-Problem check_url(std::string_view url, bool allow_https) {
-  bool scheme_ok = url.starts_with("http://") || (allow_https && url.starts_with("https://"));
-  std::string_view rest = after_scheme(url);
-  bool host_ok = !rest.empty() && rest[0] != '/' && rest[0] != ':' && rest[0] != '?';
-  bool spaces = url.find_first_of(" \t\r\n") != std::string_view::npos;
-  if (scheme_ok && host_ok && !spaces) return std::nullopt;
-  return std::string(allow_https ? "must be an http:// or https:// URL" : "must be an http:// URL") +
-         ", got " + quoted(redact_url(url));
-}
-
-Problem check_listen(std::string_view listen) {
-  if (listen.empty()) return std::nullopt;
-  std::string usage = "must be HOST:PORT (e.g. 127.0.0.1:9180) or \"\" to disable, got " + quoted(listen);
+Result<ListenAddress> parse_listen(std::string_view listen) {
+  auto usage = [&] {
+    return Result<ListenAddress>::error("must be HOST:PORT (e.g. 127.0.0.1:9180) or \"\" to disable, got " +
+                                        quoted(listen));
+  };
   std::size_t colon = listen.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return usage;
-  std::string_view host = listen.substr(0, colon);
+  if (colon == std::string_view::npos || colon == 0) return usage();
+  std::string host(listen.substr(0, colon));
   std::string_view port = listen.substr(colon + 1);
-  if (host.front() == '[' ? host.back() != ']' || host.size() < 3
-                          : host.find(':') != std::string_view::npos) {
-    return usage;
-  }
   unsigned long value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (port.empty() || ec == std::errc::invalid_argument || end != port.data() + port.size()) {
-    return usage;
+    return usage();
   }
   if (ec == std::errc::result_out_of_range || value > 65535) {
-    return "port must be between 0 and 65535, got " + std::string(port);
+    return Result<ListenAddress>::error("port must be between 0 and 65535, got " + std::string(port));
   }
-  return std::nullopt;
+  ListenAddress address;
+  address.port = static_cast<int>(value);
+  if (host.front() == '[') {
+    in6_addr ipv6{};
+    if (host.size() < 3 || host.back() != ']' ||
+        inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &ipv6) != 1) {
+      return Result<ListenAddress>::error(quoted(host) + " is not an IPv6 address in brackets, in " +
+                                          quoted(listen));
+    }
+    address.host = host.substr(1, host.size() - 2);
+    address.ipv6 = true;
+    return address;
+  }
+  if (host == "localhost") host = "127.0.0.1";
+  in_addr ipv4{};
+  if (inet_pton(AF_INET, host.c_str(), &ipv4) != 1) {
+    return Result<ListenAddress>::error(
+        "the host must be an IPv4 address (all four numbers), [IPv6 address] or localhost, got " +
+        quoted(listen) + " (host names are not looked up)");
+  }
+  address.host = std::move(host);
+  return address;
 }
 
 Problem check_route_name(std::string_view name) {
@@ -84,15 +98,27 @@ Problem check_header_value(std::string_view value) {
   return "must not contain line breaks";
 }
 
-std::string redact_url(std::string_view url) {
-  std::string_view rest = after_scheme(url);
-  if (rest.empty()) return std::string(url);
-  std::size_t authority_end = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, authority_end);
-  std::size_t at = authority.rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  std::string_view scheme = url.substr(0, url.size() - rest.size());
-  return std::string(scheme) + "***@" + std::string(rest.substr(at + 1));
+Problem check_identifier(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x20 || lead == 0x7f) return "must not contain control characters or NUL bytes";
+    std::size_t length = utf8_sequence_length(lead);
+    if (length == 0 || i + length > text.size()) return "must be valid UTF-8";
+    // Overlong forms, surrogates and values above U+10FFFF are refused by the bounds on
+    // the second byte (the table of RFC 3629 section 4).
+    unsigned char low = 0x80, high = 0xbf;
+    if (lead == 0xe0) low = 0xa0;
+    if (lead == 0xed) high = 0x9f;
+    if (lead == 0xf0) low = 0x90;
+    if (lead == 0xf4) high = 0x8f;
+    for (std::size_t k = 1; k < length; ++k) {
+      auto byte = static_cast<unsigned char>(text[i + k]);
+      if (byte < (k == 1 ? low : 0x80) || byte > (k == 1 ? high : 0xbf)) return "must be valid UTF-8";
+    }
+    i += length;
+  }
+  return std::nullopt;
 }
 
 }  // namespace dsb::config

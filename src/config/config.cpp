@@ -19,6 +19,10 @@ std::vector<Subscription> Config::subscriptions() const {
   return out;
 }
 
+std::string ListenAddress::to_string() const {
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 std::string_view format_name(Format format) {
   switch (format) {
     case Format::raw: return "raw";

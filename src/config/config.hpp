@@ -47,13 +47,25 @@ struct DingTalk {
   std::string api_base = "https://api.dingtalk.com";
   int connections = 1;        // 1..8
   std::string proxy;          // http://[user:pass@]host:port; "" = from HTTPS_PROXY
-  std::string ca_file;        // extra CA bundle; TLS is always verified
+  std::string ca_file;        // extra CA bundle, a PEM file checked at load; TLS is always verified
   Keepalive keepalive;
   Reconnect reconnect;
 };
 
+// Where the admin endpoint binds. The host is numeric, so `check` knows exactly what `run`
+// will bind and startup needs no DNS; "localhost" is read as 127.0.0.1.
+struct ListenAddress {
+  std::string host = "127.0.0.1";  // IPv4 or IPv6 address, without brackets
+  int port = 9180;                 // 0..65535; 0 = any free port (tests)
+  bool ipv6 = false;
+
+  // "127.0.0.1:9180" or "[::1]:9180", as the config would spell it.
+  std::string to_string() const;
+  bool operator==(const ListenAddress&) const = default;
+};
+
 struct Admin {
-  std::string listen = "127.0.0.1:9180";  // "" disables
+  std::optional<ListenAddress> listen = ListenAddress{};  // nullopt: disabled (listen: "")
 };
 
 struct Log {

@@ -1,6 +1,6 @@
 // `check` output. It goes to terminals and CI logs, so it shows what each route does but
 // no secret: no client_secret, signing or legacy secrets, no header values (they often
-// carry tokens), and URLs with their user:password@ part masked.
+// carry tokens), and URLs through redact_url (user:password@ and query values masked).
 #include <sstream>
 
 #include "config/checks.hpp"

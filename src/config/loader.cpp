@@ -5,6 +5,8 @@
 
 #include <limits>
 
+#include <yaml-cpp/depthguard.h>
+
 #include "config/checks.hpp"
 #include "config/diagnostics.hpp"
 #include "config/map_reader.hpp"
@@ -15,6 +17,10 @@ namespace dsb::config {
 namespace {
 
 constexpr long long kMaxConnections = 8;
+// What yaml-cpp's DepthGuard (2000 recursive calls, about four per level) allows.
+constexpr int kYamlNestingLimit = 500;
+
+std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
 // Known keys are listed most-used first: "did you mean" prefers earlier ones on ties.
 const std::vector<std::string_view> kTopKeys = {"dingtalk", "routes", "admin",   "state_dir",
@@ -67,24 +73,31 @@ void read_dingtalk(MapReader& root, DingTalk& dingtalk) {
   m->reject_unknown({"client_id", "client_secret", "client_secret_file", "api_base", "connections",
                      "proxy", "ca_file", "keepalive", "reconnect"});
   read_required_text(*m, "client_id", dingtalk.client_id);
+  if (Problem problem = check_identifier(dingtalk.client_id)) m->error("client_id", *problem);
   if (auto v = m->required_secret("client_secret")) dingtalk.client_secret = *v;
   if (auto v = m->text("api_base")) {
-    if (Problem problem = check_url(*v)) {
-      m->error("api_base", *problem);
+    if (Result<std::string> url = parse_url(*v, UrlKind::api_base); !url) {
+      m->error("api_base", url.status().message());
     } else {
       // Downstream appends "/v1.0/..." paths; a trailing slash would double it.
-      while (v->ends_with('/')) v->pop_back();
-      dingtalk.api_base = *v;
+      while (url->ends_with('/')) url->pop_back();
+      dingtalk.api_base = std::move(url.value());
     }
   }
   if (auto v = m->integer("connections", 1, kMaxConnections)) dingtalk.connections = static_cast<int>(*v);
-  if (auto v = m->text("proxy")) {
-    if (Problem problem = v->empty() ? std::nullopt : check_url(*v, /*allow_https=*/false)) {
-      m->error("proxy", "must be \"\" or an http:// URL, got \"" + redact_url(*v) + "\"");
+  if (auto v = m->text("proxy"); v && !v->empty()) {
+    if (Result<std::string> url = parse_url(*v, UrlKind::proxy); !url) {
+      m->error("proxy", url.status().message() + " (or \"\" for none)");
+    } else {
+      dingtalk.proxy = std::move(url.value());
     }
-    dingtalk.proxy = *v;
   }
-  if (auto v = m->text("ca_file")) dingtalk.ca_file = *v;
+  if (auto v = m->text("ca_file"); v && !v->empty()) {
+    if (std::optional<std::string> pem = m->file("ca_file", *v, kMaxCaBundleBytes)) {
+      if (Problem problem = check_ca_bundle(*pem)) m->error("ca_file", quoted(*v) + " " + *problem);
+    }
+    dingtalk.ca_file = *v;
+  }
   read_keepalive(*m, dingtalk.keepalive);
   read_reconnect(*m, dingtalk.reconnect);
 }
@@ -93,10 +106,18 @@ void read_admin(MapReader& root, Admin& admin) {
   std::optional<MapReader> m = root.map("admin");
   if (!m) return;
   m->reject_unknown({"listen"});
-  if (auto v = m->text("listen")) {
-    if (Problem problem = check_listen(*v)) m->error("listen", *problem);
-    admin.listen = *v;
+  std::optional<std::string> text = m->text("listen");
+  if (!text) return;
+  if (text->empty()) {
+    admin.listen.reset();
+    return;
   }
+  Result<ListenAddress> address = parse_listen(*text);
+  if (!address) {
+    m->error("listen", address.status().message());
+    return;
+  }
+  admin.listen = std::move(address.value());
 }
 
 void read_log(MapReader& root, Log& log) {
@@ -169,6 +190,11 @@ LoadResult load_string(std::string_view yaml, const std::string& file_name, cons
     } else {
       read_config(ctx, root, config);
     }
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own text is "bad file"; its guard stops at 2000 parser frames, which is
+    // about 500 levels of lists or mappings.
+    diag.error(e.mark, "invalid YAML: lists and mappings nested deeper than about " +
+                           std::to_string(kYamlNestingLimit) + " levels");
   } catch (const YAML::Exception& e) {
     diag.error(e.mark, "invalid YAML: " + e.msg);
   } catch (const std::exception& e) {
@@ -181,7 +207,7 @@ LoadResult load_string(std::string_view yaml, const std::string& file_name, cons
 }
 
 LoadResult load_file(const std::string& path, const Environment& env) {
-  Result<std::string> text = env.read_file(path);
+  Result<std::string> text = env.read_file(path, kMaxConfigBytes);
   if (!text) {
     LoadResult result;
     result.errors.push_back({{path, 0, 0}, "cannot read the config file: " + text.status().message()});

@@ -74,6 +74,12 @@ std::optional<std::string> read_text(Context& ctx, const YAML::Node& node, const
   Substituted result = substitute(node.Scalar(), ctx.env);
   for (const std::string& problem : result.errors) ctx.diag.error(mark, name + ": " + problem);
   if (!result.errors.empty()) return std::nullopt;
+  // YAML's "\0" escape or a variable can put a NUL into a value; C APIs (paths, curl,
+  // OpenSSL) would silently cut it there.
+  if (result.value.find('\0') != std::string::npos) {
+    ctx.diag.error(mark, name + ": must not contain a NUL byte");
+    return std::nullopt;
+  }
   return std::move(result.value);
 }
 
@@ -290,12 +296,23 @@ std::optional<std::string> MapReader::secret(std::string_view key) {
     error(file_key, "must be a file path, got \"\"");
     return std::nullopt;
   }
-  Result<std::string> content = ctx_->env.read_file(*path);
-  if (!content) {
-    error(file_key, "cannot read " + quoted(*path) + ": " + content.status().message());
+  std::optional<std::string> content = file(file_key, *path, kMaxSecretBytes);
+  if (!content) return std::nullopt;
+  if (content->find('\0') != std::string::npos) {
+    error(file_key, quoted(*path) + " contains a NUL byte; a secret is text");
     return std::nullopt;
   }
-  return strip_trailing_newlines(std::move(content.value()));
+  return strip_trailing_newlines(std::move(*content));
+}
+
+std::optional<std::string> MapReader::file(std::string_view key, const std::string& path,
+                                           std::size_t max_bytes) {
+  Result<std::string> content = ctx_->env.read_file(path, max_bytes);
+  if (!content) {
+    error(key, "cannot read " + quoted(path) + ": " + content.status().message());
+    return std::nullopt;
+  }
+  return std::move(content.value());
 }
 
 std::optional<std::string> MapReader::required_secret(std::string_view key) {

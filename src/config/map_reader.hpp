@@ -97,6 +97,9 @@ class MapReader {
   // secret(), plus: absent is "missing key", empty is an error (naming the file when the
   // secret came from one).
   std::optional<std::string> required_secret(std::string_view key);
+  // The content of the file at `path` (named by the value of `key`), read through the
+  // Environment: a regular file of at most `max_bytes`, else "cannot read ..." at `key`.
+  std::optional<std::string> file(std::string_view key, const std::string& path, std::size_t max_bytes);
   // A nested mapping, or nothing when absent or not a mapping (then reported).
   std::optional<MapReader> map(std::string_view key);
 

@@ -12,6 +12,10 @@ namespace dsb::config {
 namespace {
 
 constexpr long long kMaxInFlight = 10'000;
+// Every URL of a route gets its own POST of every event, so the fan-out multiplies each
+// event's work and connections; a few targets per route is what deployments use. The cap
+// turns a generated or runaway list into an error instead of a daemon that cannot keep up.
+constexpr std::size_t kMaxUrlsPerRoute = 64;
 
 const std::vector<std::string_view> kRouteKeys = {
     "name",    "topic",         "event",  "url",    "format",
@@ -45,7 +49,9 @@ void read_match(MapReader& r, Route& route) {
     return;
   }
   if (auto topic = r.text("topic")) {
-    if (topic->empty() || topic->front() != '/') {
+    if (Problem problem = check_identifier(*topic)) {
+      r.error("topic", *problem);
+    } else if (topic->empty() || topic->front() != '/') {
       r.error("topic", "must start with \"/\", got \"" + *topic + "\"");
     } else {
       route.topic = *topic;
@@ -53,6 +59,7 @@ void read_match(MapReader& r, Route& route) {
   }
   if (auto event = r.text("event")) {
     if (event->empty()) r.error("event", "must not be empty (\"*\" matches every event)");
+    if (Problem problem = check_identifier(*event)) r.error("event", *problem);
     route.event = *event;
   }
 }
@@ -64,18 +71,24 @@ void read_urls(Context& ctx, MapReader& r, Route& route) {
     return;
   }
   auto add = [&](const YAML::Node& node, const YAML::Mark& mark, const std::string& name) {
-    std::optional<std::string> url = read_text(ctx, node, mark, name);
-    if (!url) return;
-    if (Problem problem = check_url(*url)) {
-      ctx.diag.error(mark, name + ": " + *problem);
+    std::optional<std::string> text = read_text(ctx, node, mark, name);
+    if (!text) return;
+    Result<std::string> url = parse_url(*text, UrlKind::webhook);
+    if (!url) {
+      ctx.diag.error(mark, name + ": " + url.status().message());
       return;
     }
-    route.urls.push_back(*url);
+    route.urls.push_back(std::move(url.value()));
   };
   const YAML::Node& value = entry->value;
   YAML::Mark mark = r.value_mark("url");
   if (value.IsSequence()) {
     if (value.size() == 0) r.error("url", "must list at least one URL");
+    if (value.size() > kMaxUrlsPerRoute) {
+      r.error("url", "lists " + std::to_string(value.size()) + " URLs; a route may have at most " +
+                         std::to_string(kMaxUrlsPerRoute));
+      return;
+    }
     std::size_t i = 0;
     for (const YAML::Node& item : value) {
       add(item, mark_or(item, mark), r.scope().name("url[" + std::to_string(i++) + "]"));
@@ -171,7 +184,10 @@ void read_legacy(MapReader& r, const std::optional<Format>& format, Route& route
     if (Problem problem = check_aes_key(*aes_key)) m->error("aes_key", *problem);
     legacy.aes_key = *aes_key;
   }
-  if (auto v = m->text("owner_key")) legacy.owner_key = *v;
+  if (auto v = m->text("owner_key")) {
+    if (Problem problem = check_identifier(*v)) m->error("owner_key", *problem);
+    legacy.owner_key = *v;
+  }
 }
 
 // `rate: N/s` or `N/m`, N from 1 to kMaxRate.

@@ -55,6 +55,12 @@ Substituted substitute(std::string_view text, const Environment& env) {
                            "\" (use letters, digits and _; ${NAME} or ${NAME:-default})");
       continue;
     }
+    // "${A:-${B}}" would end at the first "}" and leave "${B" plus a stray "}" as text.
+    if (fallback && fallback->find("${") != std::string_view::npos) {
+      out.errors.push_back("nested substitution in the default of ${" + std::string(name) +
+                           ":-...} is not supported (the default is literal text)");
+      continue;
+    }
     std::optional<std::string> value = env.get(name);
     if (fallback && (!value || value->empty())) {
       out.value.append(*fallback);

@@ -3,7 +3,7 @@
 // Rules, chosen to match the shell closely enough that operators guess right:
 //   ${VAR}          the variable's value; unset is an error (set but empty gives "")
 //   ${VAR:-text}    the value, or `text` when VAR is unset or empty; `text` is literal
-//                   (no nesting) and ends at the first "}"
+//                   and ends at the first "}"; a "${" inside it is an error (no nesting)
 //   $${             a literal "${" (the escape); any other "$" is kept as is, so
 //                   passwords and URLs containing "$" need no escaping
 // Names are [A-Za-z_][A-Za-z0-9_]*.

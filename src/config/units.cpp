@@ -98,6 +98,13 @@ Result<std::size_t> parse_size(std::string_view text) {
   return static_cast<std::size_t>(total);
 }
 
+std::string format_size(std::size_t bytes) {
+  constexpr std::size_t kKiB = 1024;
+  if (bytes != 0 && bytes % (kKiB * kKiB) == 0) return std::to_string(bytes / (kKiB * kKiB)) + " MiB";
+  if (bytes != 0 && bytes % kKiB == 0) return std::to_string(bytes / kKiB) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
 std::string format_duration(std::chrono::milliseconds value) {
   std::int64_t ms = value.count();
   // "2500ms" reads better than "2s500ms"; whole seconds combine: "1m30s".

@@ -20,6 +20,9 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 // (1000-based); one space is allowed before the unit. "4MiB", "512KiB", "1048576".
 Result<std::size_t> parse_size(std::string_view text);
 
+// A size as the config would spell it: 65536 -> "64 KiB", 4194304 -> "4 MiB", 1000 -> "1000 bytes".
+std::string format_size(std::size_t bytes);
+
 // A duration as the config would spell it, for messages and `check` output:
 // 2500 -> "2500ms", 90000 -> "1m30s", 3600000 -> "1h".
 std::string format_duration(std::chrono::milliseconds value);

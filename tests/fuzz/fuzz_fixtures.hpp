@@ -5,6 +5,7 @@
 
 #include "config/config.hpp"
 #include "../unit/fixtures/config/fake_environment.hpp"
+#include "../unit/fixtures/config/test_ca_pem.hpp"
 
 namespace dsb::fuzz {
 
@@ -23,7 +24,8 @@ inline const config::testing::FakeEnvironment& config_environment() {
     e.files = {{"/run/credentials/bridge/client_secret", "s3cr3t\n"},
                {"/run/secret", "token\n\n"},
                {"/run/empty", "\n"},
-               {"/run/aes_key", "Wq3mZ8vK2pT7rX9yB4nC6dF1hJ5gL0sA2eR8tY3uI7o\n"}};
+               {"/run/aes_key", "Wq3mZ8vK2pT7rX9yB4nC6dF1hJ5gL0sA2eR8tY3uI7o\n"},
+               {"/etc/ssl/certs/extra.pem", config::testing::kTestCaPem}};
     return e;
   }();
   return env;

@@ -14,7 +14,11 @@ namespace {
 FakeEnvironment make_env() {
   FakeEnvironment env;
   env.vars = {{"SET", "value"}, {"EMPTY", ""}};
-  env.files = {{"/run/secret", "s3cr3t\n"}, {"/run/empty", "\n"}};
+  env.files = {{"/run/secret", "s3cr3t\n"},
+               {"/run/empty", "\n"},
+               {"/run/huge", std::string(64 * 1024 + 1, 'x')},
+               {"/run/binary", std::string("s3\0cr3t", 7)},
+               {"/run/broken.pem", "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"}};
   return env;
 }
 
@@ -92,7 +96,8 @@ const std::vector<Golden> kGolden = {
       "bridge.yaml:6:18: defaults.max_in_flight: expected an integer, got \"two\""}},
     {"api_base and proxy schemes", kDingtalk + "  api_base: ftp://x\n  proxy: https://u:pw@p:3128\n" + kRoute,
      {"bridge.yaml:4:13: dingtalk.api_base: must be an http:// or https:// URL, got \"ftp://x\"",
-      "bridge.yaml:5:10: dingtalk.proxy: must be \"\" or an http:// URL, got \"https://***@p:3128\""}},
+      "bridge.yaml:5:10: dingtalk.proxy: must be an http:// URL, got \"https://***@p:3128\" (or \"\" for "
+      "none)"}},
     {"admin.listen", kDingtalk + "admin:\n  listen: \"9180\"\n" + kRoute,
      {"bridge.yaml:5:11: admin.listen: must be HOST:PORT (e.g. 127.0.0.1:9180) or \"\" to disable, "
       "got \"9180\""}},
@@ -188,6 +193,78 @@ const std::vector<Golden> kGolden = {
      {"bridge.yaml:9:21: legacy.token in route \"a\": only legacy-event routes take it",
       "bridge.yaml:9:41: legacy.api_secret_file in route \"a\": cannot read \"/run/none\": No such "
       "file or directory"}},
+    {"admin.listen host names and shorthand that run could not bind (issue 12)",
+     kDingtalk + "admin: {listen: \"myhost:9180\"}\n" + kRoute,
+     {"bridge.yaml:4:17: admin.listen: the host must be an IPv4 address (all four numbers), [IPv6 "
+      "address] or localhost, got \"myhost:9180\" (host names are not looked up)"}},
+    {"admin.listen IPv4 shorthand", kDingtalk + "admin: {listen: \"127.1:9180\"}\n" + kRoute,
+     {"bridge.yaml:4:17: admin.listen: the host must be an IPv4 address (all four numbers), [IPv6 "
+      "address] or localhost, got \"127.1:9180\" (host names are not looked up)"}},
+    {"admin.listen IPv4 in brackets", kDingtalk + "admin: {listen: \"[127.0.0.1]:9180\"}\n" + kRoute,
+     {"bridge.yaml:4:17: admin.listen: \"[127.0.0.1]\" is not an IPv6 address in brackets, in "
+      "\"[127.0.0.1]:9180\""}},
+    {"admin.listen octet out of range", kDingtalk + "admin: {listen: \"999.1.1.1:9180\"}\n" + kRoute,
+     {"bridge.yaml:4:17: admin.listen: the host must be an IPv4 address (all four numbers), [IPv6 "
+      "address] or localhost, got \"999.1.1.1:9180\" (host names are not looked up)"}},
+    {"route URLs curl would refuse at every delivery (issue 12)",
+     kDingtalk + "routes:\n  - name: a\n    event: x\n    url:\n      - \"http://@\"\n"
+                 "      - \"http://#frag\"\n      - \"http://127.0.0.1:99999/h\"\n"
+                 "      - \"http://[::1:9/h\"\n      - \"http://999.1.1.1/h\"\n"
+                 "      - \"http://h:/h\"\n      - \"http://a b/\"\n",
+     {"bridge.yaml:8:9: url[0] in route \"a\": no host in \"http://@\"",
+      "bridge.yaml:9:9: url[1] in route \"a\": must not have a #fragment (it is never sent to the "
+      "server), got \"http://#***\"",
+      "bridge.yaml:10:9: url[2] in route \"a\": port must be between 1 and 65535, got 99999 in "
+      "\"http://127.0.0.1:99999/h\"",
+      "bridge.yaml:11:9: url[3] in route \"a\": unclosed \"[\" in the host of \"http://[::1:9/h\"",
+      "bridge.yaml:12:9: url[4] in route \"a\": \"999.1.1.1\" is not an IPv4 address (write all four "
+      "numbers, each 0 to 255) in \"http://999.1.1.1/h\"",
+      "bridge.yaml:13:9: url[5] in route \"a\": the port must be a number in \"http://h:/h\"",
+      "bridge.yaml:14:9: url[6] in route \"a\": must not contain spaces or control characters, got "
+      "\"http://a b/\""}},
+    {"proxy of another scheme: its password is not shown",
+     kDingtalk + "  proxy: socks5://user:hunter2@p:1080\n" + kRoute,
+     {"bridge.yaml:4:10: dingtalk.proxy: must be an http:// URL, got \"socks5://***@p:1080\" (or "
+      "\"\" for none)"}},
+    {"URL query values are not shown", kDingtalk + "routes:\n  - name: a\n    event: x\n"
+                                                   "    url: \"ftp://h/x?access_token=abc&x=1\"\n",
+     {"bridge.yaml:7:10: url in route \"a\": must be an http:// or https:// URL, got "
+      "\"ftp://h/x?access_token=***&x=***\""}},
+    {"ca_file missing, not PEM, empty",
+     kDingtalk + "  ca_file: /run/none.pem\n" + kRoute,
+     {"bridge.yaml:4:12: dingtalk.ca_file: cannot read \"/run/none.pem\": No such file or directory"}},
+    {"ca_file not PEM", kDingtalk + "  ca_file: /run/secret\n" + kRoute,
+     {"bridge.yaml:4:12: dingtalk.ca_file: \"/run/secret\" contains no PEM certificate "
+      "(\"-----BEGIN CERTIFICATE-----\")"}},
+    {"ca_file with a broken certificate", kDingtalk + "  ca_file: /run/broken.pem\n" + kRoute,
+     {"bridge.yaml:4:12: dingtalk.ca_file: \"/run/broken.pem\" is not a PEM certificate bundle "
+      "(OpenSSL cannot read it)"}},
+    {"secret file over 64 KiB", "dingtalk:\n  client_id: id\n  client_secret_file: /run/huge\n" + kRoute,
+     {"bridge.yaml:3:23: dingtalk.client_secret_file: cannot read \"/run/huge\": larger than 64 KiB"}},
+    {"secret file with a NUL byte", "dingtalk:\n  client_id: id\n  client_secret_file: /run/binary\n" +
+                                        kRoute,
+     {"bridge.yaml:3:23: dingtalk.client_secret_file: \"/run/binary\" contains a NUL byte; a secret "
+      "is text"}},
+    {"more URLs than a route may have",
+     kDingtalk + "routes:\n  - name: a\n    event: x\n    url: [" + [] {
+       std::string urls;
+       for (int i = 0; i < 65; ++i) urls += (i ? ", " : "") + std::string("\"http://h/") + std::to_string(i) + "\"";
+       return urls;
+     }() + "]\n",
+     {"bridge.yaml:7:10: url in route \"a\": lists 65 URLs; a route may have at most 64"}},
+    {"YAML nested too deeply", kDingtalk + "x: " + std::string(600, '[') + std::string(600, ']') + "\n",
+     {"bridge.yaml:4:1204: invalid YAML: lists and mappings nested deeper than about 500 levels"}},
+    {"nested substitution in a default",
+     "dingtalk:\n  client_id: ${NOPE:-${SET}}\n  client_secret: s\n" + kRoute,
+     {"bridge.yaml:2:14: dingtalk.client_id: nested substitution in the default of ${NOPE:-...} is "
+      "not supported (the default is literal text)"}},
+    {"NUL bytes, control characters and invalid UTF-8 in identifiers",
+     "dingtalk:\n  client_id: \"app\\0x\"\n  client_secret: s\nroutes:\n"
+     "  - {name: a, event: \"a\xc3(\", url: \"http://h/x\"}\n"
+     "  - {name: b, topic: \"/t\\x01\", url: \"http://h/x\"}\n",
+     {"bridge.yaml:2:14: dingtalk.client_id: must not contain a NUL byte",
+      "bridge.yaml:5:22: event in route \"a\": must be valid UTF-8",
+      "bridge.yaml:6:22: topic in route \"b\": must not contain control characters or NUL bytes"}},
     {"duplicate key", kDingtalk + "routes:\n  - name: a\n    event: x\n    url: http://h/1\n"
                                   "    url: http://h/2\n",
      {"bridge.yaml:8:5: duplicate key \"url\" in route \"a\" (first at line 7)"}},

@@ -2,6 +2,7 @@
 // derived subscriptions, the shipped example, and `check` output without secrets.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,6 +10,7 @@
 
 #include "config/loader.hpp"
 #include "fixtures/config/fake_environment.hpp"
+#include "fixtures/config/test_ca_pem.hpp"
 
 using namespace std::chrono_literals;
 using dsb::config::Config;
@@ -55,7 +57,7 @@ TEST_CASE("a minimal config gets every default", "[config]") {
   CHECK(c.dingtalk.keepalive.silence_timeout == 5min);
   CHECK(c.dingtalk.reconnect.initial == 1s);
   CHECK(c.dingtalk.reconnect.max == 60s);
-  CHECK(c.admin.listen == "127.0.0.1:9180");
+  CHECK(c.admin.listen == dsb::config::ListenAddress{"127.0.0.1", 9180, false});
   CHECK(c.state_dir == "/var/lib/dingtalk-stream-bridge");
   CHECK(c.log.level == dsb::log::Level::info);
   CHECK(c.log.format == dsb::log::Format::text);
@@ -85,6 +87,8 @@ TEST_CASE("a minimal config gets every default", "[config]") {
 }
 
 TEST_CASE("every section set explicitly", "[config]") {
+  FakeEnvironment env;
+  env.files = {{"/etc/ssl/extra.pem", dsb::config::testing::kTestCaPem}};
   Config c = load_ok(
       "dingtalk:\n"
       "  client_id: app\n"
@@ -100,7 +104,8 @@ TEST_CASE("every section set explicitly", "[config]") {
       "log: {level: debug, format: json}\n"
       "limits: {ack_deadline: 2s, dedup_window: 30m, max_frame: 512KiB, shutdown_grace: 3s}\n"
       "routes:\n"
-      "  - {name: a, event: \"*\", url: \"http://h/a\"}\n");
+      "  - {name: a, event: \"*\", url: \"http://h/a\"}\n",
+      env);
   CHECK(c.dingtalk.api_base == "http://127.0.0.1:9000");  // trailing "/" dropped
   CHECK(c.dingtalk.connections == 3);
   CHECK(c.dingtalk.proxy == "http://user:pw@proxy:3128");
@@ -110,7 +115,7 @@ TEST_CASE("every section set explicitly", "[config]") {
   CHECK(c.dingtalk.keepalive.silence_timeout == 90s);
   CHECK(c.dingtalk.reconnect.initial == 250ms);
   CHECK(c.dingtalk.reconnect.max == 2min);
-  CHECK(c.admin.listen.empty());
+  CHECK_FALSE(c.admin.listen.has_value());
   CHECK(c.state_dir == "/tmp/state");
   CHECK(c.log.level == dsb::log::Level::debug);
   CHECK(c.log.format == dsb::log::Format::json);
@@ -304,7 +309,7 @@ TEST_CASE("describe() shows subscriptions and routes but no secret", "[config]")
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   text += "  - name: signed\n"
           "    event: x\n"
-          "    url: http://user:URLPASS-XYZ@127.0.0.1:8080/s\n"
+          "    url: [\"http://user:URLPASS-XYZ@127.0.0.1:8080/s\", \"HTTPS://h/t?access_token=QUERY-XYZ&v=2\"]\n"
           "    signing_secret: SIGNING-XYZ\n"
           "    headers: {Authorization: \"Bearer HEADER-XYZ\"}\n";
   Config c = load_ok(text, env);
@@ -328,8 +333,9 @@ TEST_CASE("describe() shows subscriptions and routes but no secret", "[config]")
         "attempts within 24h (backoff 1s to 5m)\n"
         "  everything-else: event * -> http://127.0.0.1:8080/dingtalk/events\n"
         "    format raw, delivery direct, timeout 2500ms, max_in_flight 64\n"
-        "  signed: event x -> http://***@127.0.0.1:8080/s\n"
-        "    format raw, delivery direct, timeout 2500ms, max_in_flight 64, signed bridge-v1, headers "
+        "  signed: event x -> http://***@127.0.0.1:8080/s, https://h/t?access_token=***&v=***\n"
+        "    format raw, delivery direct, timeout 2500ms, max_in_flight 64, signed bridge-v1, "
+        "headers "
         "Authorization\n");
 }
 
@@ -340,14 +346,37 @@ TEST_CASE("ProcessEnvironment reads real files and reports errno's reason", "[co
   REQUIRE(fd >= 0);
   REQUIRE(::write(fd, "secret\n", 7) == 7);
   ::close(fd);
-  auto content = env.read_file(path);
+  auto content = env.read_file(path, 64);
   REQUIRE(content.is_ok());
   CHECK(content.value() == "secret\n");
+  auto exactly = env.read_file(path, 7);
+  CHECK(exactly.is_ok());
+  auto over = env.read_file(path, 6);
+  REQUIRE_FALSE(over.is_ok());
+  CHECK(over.status().message() == "larger than 6 bytes");
   std::remove(path);
-  auto missing = env.read_file(path);
+  auto missing = env.read_file(path, 64);
   REQUIRE_FALSE(missing.is_ok());
   CHECK(missing.status().message() == "No such file or directory");
-  auto directory = env.read_file("/");
+}
+
+TEST_CASE("ProcessEnvironment refuses what is not a regular file, without blocking", "[config]") {
+  ProcessEnvironment env;
+  auto directory = env.read_file("/", 1024);
   REQUIRE_FALSE(directory.is_ok());
-  CHECK(directory.status().message() == "Is a directory");
+  CHECK(directory.status().message() == "not a regular file (a directory)");
+  // Endless: a plain read loop would grow until bad_alloc.
+  auto zero = env.read_file("/dev/zero", 1024);
+  REQUIRE_FALSE(zero.is_ok());
+  CHECK(zero.status().message() == "not a regular file (a character device)");
+  // A FIFO nobody writes to: a blocking open() would hang here forever.
+  char dir[] = "/tmp/config_load_fifo_XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  std::string fifo = std::string(dir) + "/secret";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto pipe = env.read_file(fifo, 1024);
+  REQUIRE_FALSE(pipe.is_ok());
+  CHECK(pipe.status().message() == "not a regular file (a FIFO)");
+  std::remove(fifo.c_str());
+  ::rmdir(dir);
 }
