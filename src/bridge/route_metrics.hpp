@@ -1,14 +1,19 @@
 // The per-route series the data path bumps for every frame, looked up in the metrics
 // registry (a lock and a map search on label sets) once per route instead of once per
 // event. Loop thread only; the series themselves are the registry's and live forever.
+//
+// Every configured route's series exist from the first scrape (declare()), at zero, so
+// rate(), dashboards and absent() alerts see a route before its first frame.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "admin/metrics.hpp"
+#include "config/config.hpp"
 
 namespace dsb::bridge {
 
@@ -17,6 +22,9 @@ struct RouteSeries {
   metrics::Counter& failed;      // dsb_deliveries_total{outcome="failed"}
   metrics::Counter& duplicates;  // dsb_duplicates_total
   metrics::Histogram& latency;   // dsb_delivery_duration_seconds
+  // dsb_spool_oldest_pending_seconds: kept by the spool's owner; declared here with the
+  // route's other series so it too is there (at zero) from the first scrape.
+  metrics::Gauge& spool_oldest_pending;
 
   // One webhook attempt's outcome and how long it took.
   void record(bool ok, int64_t elapsed_ms) {
@@ -27,9 +35,17 @@ struct RouteSeries {
 
 class RouteMetrics {
  public:
+  // REQUIRES: `registry` outlives this object.
+  explicit RouteMetrics(metrics::Registry& registry = metrics::global()) : registry_(registry) {}
+
   RouteSeries& of(const std::string& route);
 
+  // Creates every route's series (at zero when new). Call with the config at start and
+  // after every reload; series of removed routes stay, as counters must.
+  void declare(const std::vector<config::Route>& routes);
+
  private:
+  metrics::Registry& registry_;
   std::unordered_map<std::string, std::unique_ptr<RouteSeries>> by_route_;
 };
 
