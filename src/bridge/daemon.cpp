@@ -61,8 +61,11 @@ class Daemon : public admin::Readiness {
         stream_(loop_, config_, relay_) {}
 
   int run() {
-    // N connections, their replacements, the worker's wake pipe and headroom.
-    const auto fd_limit = static_cast<unsigned int>(4 * config_->dingtalk.connections + 64);
+    // N connections, their replacements, the worker's wake pipe and headroom, plus what the
+    // admin endpoint may hold: lws stops accepting and connecting once the table is full, so
+    // the admin port must never be able to fill the Stream connections' share.
+    const auto fd_limit = static_cast<unsigned int>(4 * config_->dingtalk.connections + 64) +
+                          admin::AdminServer::kFdsNeeded;
     if (Status status = loop_.create(fd_limit); !status) {
       log::error("bridge", "cannot start the event loop", {{"reason", status.message()}});
       return 1;
@@ -116,8 +119,12 @@ class Daemon : public admin::Readiness {
     std::vector<std::string> reasons;
     if (draining_) reasons.emplace_back("shutting down");
     if (stream_.connections_up() == 0) reasons.emplace_back("no Stream connection registered");
-    if (!store_.writable()) reasons.emplace_back("store not writable: " + store_.unwritable_reason());
+    if (std::string store = store_problem(); !store.empty()) reasons.push_back(std::move(store));
     return reasons;
+  }
+
+  std::string store_problem() const override {
+    return store_.writable() ? std::string() : "store not writable: " + store_.unwritable_reason();
   }
 
   static store::StoreOptions store_options(const config::Config& config) {

@@ -76,6 +76,21 @@ std::map<std::string, std::string> query_args(lws* wsi) {
   return parse_query(query);
 }
 
+bool write_short_response(lws* wsi, const Response& r) {
+  std::vector<unsigned char> buf(LWS_PRE + 1024 + r.body.size());
+  unsigned char* start = buf.data() + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buf.data() + buf.size() - 1;
+  if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(r.status), r.content_type.c_str(),
+                                  r.body.size(), &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end))
+    return false;
+  if (r.body.empty()) return true;
+  std::memcpy(start, r.body.data(), r.body.size());
+  return lws_write(wsi, start, r.body.size(), LWS_WRITE_HTTP_FINAL) ==
+         static_cast<int>(r.body.size());
+}
+
 namespace {
 
 Session& session_of(SessionSlot* slot) {
@@ -105,6 +120,10 @@ bool Server::handles(lws_callback_reasons reason) {
     default:
       return false;
   }
+}
+
+bool Server::responding(const SessionSlot* slot) {
+  return slot != nullptr && slot->session != nullptr && slot->session->responding;
 }
 
 lws_protocols Server::protocol(const char* name) {

@@ -23,6 +23,10 @@ namespace dsb::httpd {
 std::string header_value(lws* wsi, lws_token_indexes token);
 std::map<std::string, std::string> query_args(lws* wsi);
 
+// Writes a short response at once, from a callback that must answer before returning (a
+// refused upgrade, say) rather than on WRITEABLE. False when lws refused the write.
+bool write_short_response(lws* wsi, const Response& response);
+
 struct Session;  // one HTTP connection's request/response state (server.cpp)
 
 // What the owner keeps in lws per-session data. lws zero-fills it; Server allocates the
@@ -44,6 +48,9 @@ class Server {
 
   // True for the HTTP-server reasons callback() deals with.
   static bool handles(lws_callback_reasons reason);
+
+  // True while the connection's response is being written.
+  static bool responding(const SessionSlot* slot);
 
   // The lws callback body for those reasons. Never throws.
   int callback(lws* wsi, lws_callback_reasons reason, SessionSlot* slot, void* in, size_t len);

@@ -36,6 +36,7 @@ class SwitchableReadiness : public admin::Readiness {
     std::lock_guard lock(mutex_);
     return reasons_;
   }
+  std::string store_problem() const override { return {}; }
 
  private:
   mutable std::mutex mutex_;
