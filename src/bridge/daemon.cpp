@@ -149,6 +149,9 @@ class Daemon : public admin::Readiness {
   }
 
   void on_tick() {
+    const int64_t newest_frame_us = stream_.newest_frame_us();
+    last_frame_age_.set((steady_us() - (newest_frame_us != 0 ? newest_frame_us : started_us_)) /
+                        1'000'000);
     const store::SpoolCounts counts = store_.counts();
     spool_depth_.set(counts.pending);
     dead_letters_.set(counts.dead);
@@ -229,6 +232,8 @@ class Daemon : public admin::Readiness {
 
   metrics::Gauge& spool_depth_ = metrics::global().gauge("dsb_spool_depth");
   metrics::Gauge& dead_letters_ = metrics::global().gauge("dsb_dead_letters");
+  metrics::Gauge& last_frame_age_ = metrics::global().gauge("dsb_last_frame_age_seconds");
+  const int64_t started_us_ = steady_us();  // the last frame's age counts from here until one comes
   metrics::Counter& dedup_store_lookups_ = metrics::global().counter("dsb_dedup_store_lookups_total");
   uint64_t dedup_lookups_reported_ = 0;
   bool draining_ = false;
