@@ -177,10 +177,7 @@ int AdminServer::callback(lws* wsi, lws_callback_reasons reason, void* user, voi
   if (user == nullptr || !httpd::Server::handles(reason)) {
     return lws_callback_http_dummy(wsi, reason, user, in, len);
   }
-  auto* slot = static_cast<httpd::SessionSlot*>(user);
-  const int result = server_->callback(wsi, reason, slot, in, len);
-  limit_.answering(id_of(wsi), httpd::Server::responding(slot));
-  return result;
+  return server_->callback(wsi, reason, static_cast<httpd::SessionSlot*>(user), in, len);
 }
 
 int AdminServer::admit(lws* wsi) {
@@ -212,8 +209,10 @@ Status AdminServer::start(loop::EventLoop& loop, const std::string& listen,
     return Status::error("cannot listen on " + where + ": " + problem);
   }
 
-  server_ = std::make_unique<httpd::Server>(make_router(readiness, registry),
-                                            httpd::Server::Options{64 * 1024});
+  httpd::Server::Options options;
+  options.max_body = 64 * 1024;
+  options.on_answering = [this](lws* wsi, bool answering) { limit_.answering(id_of(wsi), answering); };
+  server_ = std::make_unique<httpd::Server>(make_router(readiness, registry), std::move(options));
   protocols_[0] = server_->protocol("dsb-admin-http");
   protocols_[0].callback = &AdminServer::lws_callback;
   protocols_[0].user = this;

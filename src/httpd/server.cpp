@@ -106,7 +106,7 @@ void release(SessionSlot* slot) {
 }  // namespace
 
 Server::Server(Router router, Options options)
-    : router_(std::move(router)), options_(options) {}
+    : router_(std::move(router)), options_(std::move(options)) {}
 
 bool Server::handles(lws_callback_reasons reason) {
   switch (reason) {
@@ -120,10 +120,6 @@ bool Server::handles(lws_callback_reasons reason) {
     default:
       return false;
   }
-}
-
-bool Server::responding(const SessionSlot* slot) {
-  return slot != nullptr && slot->session != nullptr && slot->session->responding;
 }
 
 lws_protocols Server::protocol(const char* name) {
@@ -222,6 +218,7 @@ int Server::respond(lws* wsi, Session& s) {
   s.responding = true;
   s.headers_sent = false;
   s.body_sent = 0;
+  if (options_.on_answering) options_.on_answering(wsi, true);
   lws_callback_on_writable(wsi);
   return 0;
 }
@@ -266,6 +263,7 @@ int Server::write_some(lws* wsi, Session& s) {
     }
   }
   s.responding = false;
+  if (options_.on_answering) options_.on_answering(wsi, false);
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 

@@ -13,6 +13,7 @@
 #include <libwebsockets.h>
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -39,6 +40,9 @@ class Server {
  public:
   struct Options {
     size_t max_body = 1 << 20;  // bytes; a larger request body is answered 413
+    // Told when a connection starts writing a response (true) and when it is done (false),
+    // from inside callback(); may be empty.
+    std::function<void(lws* wsi, bool answering)> on_answering;
   };
 
   Server(Router router, Options options);
@@ -49,8 +53,6 @@ class Server {
   // True for the HTTP-server reasons callback() deals with.
   static bool handles(lws_callback_reasons reason);
 
-  // True while the connection's response is being written.
-  static bool responding(const SessionSlot* slot);
 
   // The lws callback body for those reasons. Never throws.
   int callback(lws* wsi, lws_callback_reasons reason, SessionSlot* slot, void* in, size_t len);
