@@ -1,5 +1,6 @@
 #!/bin/sh
 # Installs the Debian 12 packages needed to build and test dingtalk-stream-bridge.
+# (prometheus: for promtool, which checks and unit-tests packaging/monitoring/alerts.yaml.)
 # Idempotent: apt-get skips what is already installed. Run as root or with sudo.
 set -eu
 SUDO=""
@@ -7,7 +8,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 PACKAGES="build-essential cmake pkg-config ca-certificates \
   libwebsockets-dev libcurl4-openssl-dev rapidjson-dev libcli11-dev libyaml-cpp-dev \
-  catch2 libsqlite3-dev libssl-dev libsystemd-dev python3 openssl"
+  catch2 libsqlite3-dev libssl-dev libsystemd-dev python3 openssl \
+  prometheus"
 # shellcheck disable=SC2086
 if ! dpkg-query -W -f='${Status}\n' $PACKAGES 2>/dev/null | grep -qv 'install ok installed' \
    && [ "$(dpkg-query -W -f='${Status}\n' $PACKAGES 2>/dev/null | wc -l)" -eq "$(echo $PACKAGES | wc -w)" ]; then

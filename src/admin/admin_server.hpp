@@ -1,6 +1,14 @@
-// The admin endpoint: /healthz, /readyz and /metrics over HTTP/1.1, on a vhost of its own in
-// the daemon's event loop (so it answers from the same thread that services the Stream
-// connections: a wedged loop fails /healthz instead of hiding behind a separate thread).
+// The admin endpoint: /healthz, /healthz/store, /readyz and /metrics over HTTP/1.1, on a
+// vhost of its own in the daemon's event loop (so it answers from the same thread that
+// services the Stream connections: a wedged loop fails /healthz instead of hiding behind a
+// separate thread).
+//
+// Sharing the loop's fd table with the Stream connections, it must never fill it: it holds
+// at most kMaxConnections (a new one makes room by closing the oldest idle one, see
+// httpd/connection_limit.hpp), the daemon sizes the table with kFdsNeeded to spare, idle and
+// slow clients are dropped after kClientTimeoutSeconds, and nothing on this port outlives a
+// request: websocket and h2c upgrades and CONNECT are refused (400 / 405), HTTP/2's
+// prior-knowledge preface gets lws's 403.
 #pragma once
 
 #include <libwebsockets.h>
@@ -12,6 +20,7 @@
 #include "admin/metrics.hpp"
 #include "common/status.hpp"
 #include "config/config.hpp"
+#include "httpd/connection_limit.hpp"
 #include "httpd/router.hpp"
 
 namespace dsb::loop {
@@ -31,14 +40,27 @@ class Readiness {
   // must not throw. Empty when ready; otherwise one short reason per unmet condition
   // ("no Stream connection registered", "store not writable").
   virtual std::vector<std::string> not_ready_reasons() const = 0;
+  // Same contract. "" while the store is writable; otherwise the reason /readyz gives for
+  // the store ("store not writable: ..."), which /healthz/store answers 503 with.
+  virtual std::string store_problem() const = 0;
 };
 
-// GET (and HEAD) /healthz, /readyz, /metrics over `registry`. Testable without a socket.
+// GET (and HEAD) /healthz, /healthz/store, /readyz, /metrics over `registry`. Testable
+// without a socket.
 // REQUIRES: `readiness` and `registry` outlive the router.
 httpd::Router make_router(const Readiness& readiness, const metrics::Registry& registry);
 
 class AdminServer {
  public:
+  // Enough for a few scrapers and health checkers at once.
+  static constexpr size_t kMaxConnections = 32;
+  // Entries of the loop's fd table this server can hold: its listening socket, its
+  // connections, and one just accepted before another is closed to make room for it.
+  static constexpr unsigned int kFdsNeeded = kMaxConnections + 2;
+  // Time for a new connection to send its request head, and for a kept-alive one to send
+  // the next.
+  static constexpr int kClientTimeoutSeconds = 5;
+
   AdminServer();
   // Does not touch lws: see start().
   ~AdminServer();
@@ -62,7 +84,13 @@ class AdminServer {
   std::string address() const;
 
  private:
+  static int lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
+                          size_t len);
+  int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+  int admit(lws* wsi);
+
   std::unique_ptr<httpd::Server> server_;
+  httpd::ConnectionLimit limit_{kMaxConnections};
   // lws keeps pointers to these (not copies) for the vhost's lifetime.
   lws_protocols protocols_[2];
   std::string host_;

@@ -19,7 +19,15 @@ struct DefaultHelp {
 constexpr DefaultHelp kDefaultHelp[] = {
     {"dsb_frames_total", "Stream frames received, by frame type and topic."},
     {"dsb_frames_malformed_total", "Stream frames that could not be parsed, by reason."},
-    {"dsb_acks_total", "ACKs written to the Stream connection, by status code."},
+    {"dsb_acks_total",
+     "ACKs written to the Stream connection, by status code and status: later (an EVENT ACKed "
+     "LATER, to be redelivered), ok (any other code-200 ACK), error."},
+    {"dsb_ack_latency_seconds",
+     "Time from a frame's arrival to its ACK being written to the connection, by frame type "
+     "(SYSTEM: ping replies)."},
+    {"dsb_last_frame_age_seconds",
+     "Seconds since the newest frame on any Stream connection, SYSTEM pings included; before "
+     "the first frame, seconds since the bridge started. Whole seconds."},
     {"dsb_acks_dropped_total", "ACKs that could not be written (connection gone or queue full)."},
     {"dsb_reconnects_total", "Stream connection attempts after the first."},
     {"dsb_connections_up", "Stream connections currently registered."},
@@ -30,6 +38,8 @@ constexpr DefaultHelp kDefaultHelp[] = {
     {"dsb_delivery_duration_seconds", "Time from frame receipt to the webhook's answer, by route."},
     {"dsb_spool_depth", "Deliveries waiting in the spool."},
     {"dsb_dead_letters", "Deliveries given up on and kept as dead letters."},
+    {"dsb_spool_oldest_pending_seconds",
+     "Age in seconds of the oldest delivery waiting in the spool, by route; 0 when none waits."},
 };
 
 std::vector<double> normalise(std::vector<double> bounds) {
@@ -207,6 +217,7 @@ void declare_standard(Registry& registry) {
   registry.gauge("dsb_connections_up");
   registry.gauge("dsb_spool_depth");
   registry.gauge("dsb_dead_letters");
+  registry.gauge("dsb_last_frame_age_seconds");
 }
 
 Registry& global() {

@@ -136,8 +136,8 @@ class Registry {
 std::string default_help(const std::string& name);
 
 // Creates the daemon's unlabeled metrics at zero (dsb_reconnects_total, dsb_connections_up,
-// dsb_acks_dropped_total, dsb_spool_depth, dsb_dead_letters), so a scrape shows them before
-// the first event. Idempotent.
+// dsb_acks_dropped_total, dsb_spool_depth, dsb_dead_letters, dsb_last_frame_age_seconds), so
+// a scrape shows them before the first event. Idempotent.
 void declare_standard(Registry& registry);
 
 // The process-wide registry the daemon exports.

@@ -56,8 +56,11 @@ class Daemon : public admin::Readiness {
       log::error("bridge", "store not writable; will keep trying",
                  {{"state_dir", config_->state_dir}, {"reason", opened.message()}});
     }
-    // N connections, their replacements, the worker's wake pipe and headroom.
-    const auto fd_limit = static_cast<unsigned int>(4 * config_->dingtalk.connections + 64);
+    // N connections, their replacements, the worker's wake pipe and headroom, plus what the
+    // admin endpoint may hold: lws stops accepting and connecting once the table is full, so
+    // the admin port must never be able to fill the Stream connections' share.
+    const auto fd_limit = static_cast<unsigned int>(4 * config_->dingtalk.connections + 64) +
+                          admin::AdminServer::kFdsNeeded;
     if (Status status = loop_.create(fd_limit); !status) {
       log::error("bridge", "cannot start the event loop", {{"reason", status.message()}});
       return 1;
@@ -107,8 +110,12 @@ class Daemon : public admin::Readiness {
     std::vector<std::string> reasons;
     if (draining_) reasons.emplace_back("shutting down");
     if (stream_.connections_up() == 0) reasons.emplace_back("no Stream connection registered");
-    if (!store_.writable()) reasons.emplace_back("store not writable: " + store_.unwritable_reason());
+    if (std::string store = store_problem(); !store.empty()) reasons.push_back(std::move(store));
     return reasons;
+  }
+
+  std::string store_problem() const override {
+    return store_.writable() ? std::string() : "store not writable: " + store_.unwritable_reason();
   }
 
   static store::StoreOptions store_options(const config::Config& config) {
@@ -133,6 +140,9 @@ class Daemon : public admin::Readiness {
   }
 
   void on_tick() {
+    const int64_t newest_frame_us = stream_.newest_frame_us();
+    last_frame_age_.set((steady_us() - (newest_frame_us != 0 ? newest_frame_us : started_us_)) /
+                        1'000'000);
     const store::SpoolCounts counts = store_.counts();
     spool_depth_.set(counts.pending);
     dead_letters_.set(counts.dead);
@@ -226,6 +236,8 @@ class Daemon : public admin::Readiness {
 
   metrics::Gauge& spool_depth_ = metrics::global().gauge("dsb_spool_depth");
   metrics::Gauge& dead_letters_ = metrics::global().gauge("dsb_dead_letters");
+  metrics::Gauge& last_frame_age_ = metrics::global().gauge("dsb_last_frame_age_seconds");
+  const int64_t started_us_ = steady_us();  // the last frame's age counts from here until one comes
   metrics::Counter& dedup_store_lookups_ = metrics::global().counter("dsb_dedup_store_lookups_total");
   SpoolAgeMetric spool_age_{metrics::global()};
   uint64_t dedup_lookups_reported_ = 0;

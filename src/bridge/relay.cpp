@@ -69,7 +69,9 @@ Relay::Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webho
              WallClock& clock, DedupStore& dedup, Spool& spool)
     : config_(std::move(config)), timers_(timers), clock_(clock), dedup_(dedup), spool_(spool),
       caller_(webhooks, clock), replies_(webhooks, clock),
-      spooler_(config_, spool, timers, clock, lanes_, caller_, replies_, route_metrics_) {}
+      spooler_(config_, spool, timers, clock, lanes_, caller_, replies_, route_metrics_) {
+  route_metrics_.declare(config_->routes);
+}
 
 Relay::~Relay() {
   for (auto& [key, delivery] : deliveries_) {
@@ -79,6 +81,7 @@ Relay::~Relay() {
 
 void Relay::reload(std::shared_ptr<const config::Config> config) {
   config_ = std::move(config);
+  route_metrics_.declare(config_->routes);
   spooler_.reload(config_);
 }
 

@@ -1,14 +1,19 @@
 // The per-route series the data path bumps for every frame, looked up in the metrics
 // registry (a lock and a map search on label sets) once per route instead of once per
 // event. Loop thread only; the series themselves are the registry's and live forever.
+//
+// Every configured route's series exist from the first scrape (declare()), at zero, so
+// rate(), dashboards and absent() alerts see a route before its first frame.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "admin/metrics.hpp"
+#include "config/config.hpp"
 
 namespace dsb::bridge {
 
@@ -27,9 +32,17 @@ struct RouteSeries {
 
 class RouteMetrics {
  public:
+  // REQUIRES: `registry` outlives this object.
+  explicit RouteMetrics(metrics::Registry& registry = metrics::global()) : registry_(registry) {}
+
   RouteSeries& of(const std::string& route);
 
+  // Creates every route's series (at zero when new). Call with the config at start and
+  // after every reload; series of removed routes stay, as counters must.
+  void declare(const std::vector<config::Route>& routes);
+
  private:
+  metrics::Registry& registry_;
   std::unordered_map<std::string, std::unique_ptr<RouteSeries>> by_route_;
 };
 

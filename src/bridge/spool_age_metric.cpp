@@ -9,11 +9,7 @@ constexpr const char* kName = "dsb_spool_oldest_pending_seconds";
 
 }  // namespace
 
-SpoolAgeMetric::SpoolAgeMetric(metrics::Registry& registry) : registry_(registry) {
-  registry_.describe(kName,
-                     "Seconds the oldest pending (not dead-lettered) spooled delivery of the "
-                     "route has waited since it was queued; 0 when none is pending.");
-}
+SpoolAgeMetric::SpoolAgeMetric(metrics::Registry& registry) : registry_(registry) {}
 
 metrics::Gauge& SpoolAgeMetric::series(const std::string& route) {
   auto it = by_route_.find(route);

@@ -76,6 +76,21 @@ std::map<std::string, std::string> query_args(lws* wsi) {
   return parse_query(query);
 }
 
+bool write_short_response(lws* wsi, const Response& r) {
+  std::vector<unsigned char> buf(LWS_PRE + 1024 + r.body.size());
+  unsigned char* start = buf.data() + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buf.data() + buf.size() - 1;
+  if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(r.status), r.content_type.c_str(),
+                                  r.body.size(), &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end))
+    return false;
+  if (r.body.empty()) return true;
+  std::memcpy(start, r.body.data(), r.body.size());
+  return lws_write(wsi, start, r.body.size(), LWS_WRITE_HTTP_FINAL) ==
+         static_cast<int>(r.body.size());
+}
+
 namespace {
 
 Session& session_of(SessionSlot* slot) {
@@ -91,7 +106,7 @@ void release(SessionSlot* slot) {
 }  // namespace
 
 Server::Server(Router router, Options options)
-    : router_(std::move(router)), options_(options) {}
+    : router_(std::move(router)), options_(std::move(options)) {}
 
 bool Server::handles(lws_callback_reasons reason) {
   switch (reason) {
@@ -203,6 +218,7 @@ int Server::respond(lws* wsi, Session& s) {
   s.responding = true;
   s.headers_sent = false;
   s.body_sent = 0;
+  if (options_.on_answering) options_.on_answering(wsi, true);
   lws_callback_on_writable(wsi);
   return 0;
 }
@@ -247,6 +263,7 @@ int Server::write_some(lws* wsi, Session& s) {
     }
   }
   s.responding = false;
+  if (options_.on_answering) options_.on_answering(wsi, false);
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 

@@ -13,6 +13,7 @@
 #include <libwebsockets.h>
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -22,6 +23,10 @@ namespace dsb::httpd {
 // REQUIRES: the wsi still has its headers (HTTP callbacks, CONFIRM_UPGRADE).
 std::string header_value(lws* wsi, lws_token_indexes token);
 std::map<std::string, std::string> query_args(lws* wsi);
+
+// Writes a short response at once, from a callback that must answer before returning (a
+// refused upgrade, say) rather than on WRITEABLE. False when lws refused the write.
+bool write_short_response(lws* wsi, const Response& response);
 
 struct Session;  // one HTTP connection's request/response state (server.cpp)
 
@@ -35,6 +40,9 @@ class Server {
  public:
   struct Options {
     size_t max_body = 1 << 20;  // bytes; a larger request body is answered 413
+    // Told when a connection starts writing a response (true) and when it is done (false),
+    // from inside callback(); may be empty.
+    std::function<void(lws* wsi, bool answering)> on_answering;
   };
 
   Server(Router router, Options options);
@@ -44,6 +52,7 @@ class Server {
 
   // True for the HTTP-server reasons callback() deals with.
   static bool handles(lws_callback_reasons reason);
+
 
   // The lws callback body for those reasons. Never throws.
   int callback(lws* wsi, lws_callback_reasons reason, SessionSlot* slot, void* in, size_t len);

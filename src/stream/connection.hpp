@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "loop/event_loop.hpp"
@@ -50,9 +51,10 @@ struct Connection {
   bool counted_up = false;     // included in dsb_connections_up
   bool healthy = false;        // received a frame: the slot's backoff resets
   bool replaced = false;       // draining, and its replacement is up
-  // messageIds handed to the sink and not ACKed yet; a replaced connection closes when this
-  // empties (or at the drain deadline).
-  std::unordered_set<std::string> owed;
+  // messageIds handed to the sink and not ACKed yet, with the frame each ACK will answer
+  // (dsb_ack_latency_seconds); a replaced connection closes when this empties (or at the
+  // drain deadline).
+  std::unordered_map<std::string, AnsweredFrame> owed;
   std::string close_reason;    // for the "connection closed" line and the reconnect reason
 
   int64_t opened_us = 0;       // when the open call for it started (for connect_ms)

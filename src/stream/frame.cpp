@@ -157,6 +157,14 @@ Ack ack_event(std::string_view message_id, bool success, std::string_view messag
   return Ack{std::string(message_id), 200, "OK", std::move(data)};
 }
 
+std::string_view ack_status(const Ack& ack) {
+  if (ack.code != 200) return "error";
+  // ack_event() writes the status first: no JSON parse per ACK.
+  constexpr std::string_view kLater = "{\"status\":\"LATER\"";
+  const bool later = ack.data && std::string_view(*ack.data).substr(0, kLater.size()) == kLater;
+  return later ? "later" : "ok";
+}
+
 Ack ack_callback(std::string_view message_id, std::string_view response_json) {
   std::string data = "{\"response\":";
   data += response_json.empty() ? "null" : response_json;

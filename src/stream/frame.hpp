@@ -67,4 +67,8 @@ Ack ack_event(std::string_view message_id, bool success, std::string_view messag
 Ack ack_callback(std::string_view message_id, std::string_view response_json);  // {"response":..}
 Ack ack_error(std::string_view message_id, int code, std::string_view message);
 
+// The `status` label of dsb_acks_total: "later" for an EVENT ACKed LATER (DingTalk
+// redelivers it), "ok" for any other code-200 ACK, "error" for the rest.
+std::string_view ack_status(const Ack& ack);
+
 }  // namespace dsb::stream

@@ -47,6 +47,10 @@ constexpr int64_t kTickUs = 100'000;            // how fast the stop deadline is
 constexpr int64_t kDrainUs = 10'000'000;        // old connection after SYSTEM disconnect
 constexpr int64_t kStopCloseUs = 2'000'000;     // wait for close handshakes on stop
 constexpr int64_t kHealthyUptimeUs = 30'000'000;  // up this long: backoff resets
+// dsb_ack_latency_seconds: a ping's pong takes microseconds, an event's ACK waits for its
+// webhook up to limits.ack_deadline.
+const std::vector<double> kAckLatencyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 
 int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -117,7 +121,12 @@ struct StreamClient::Impl {
   metrics::Gauge& up_gauge = metrics.gauge("dsb_connections_up");
   metrics::Counter& reconnects = metrics.counter("dsb_reconnects_total");
   std::map<std::pair<std::string, std::string>, metrics::Counter*> frame_counters;
-  std::map<int, metrics::Counter*> ack_counters;
+  std::map<std::pair<int, std::string_view>, metrics::Counter*> ack_counters;
+  // dsb_ack_latency_seconds by frame type, indexed by FrameType; all at zero from the start.
+  metrics::Histogram* ack_latency[3] = {&ack_latency_of(FrameType::system),
+                                        &ack_latency_of(FrameType::event),
+                                        &ack_latency_of(FrameType::callback)};
+  int64_t newest_frame_us = 0;
 
   // --- setup and teardown ---------------------------------------------------------------
   Status start();
@@ -150,7 +159,9 @@ struct StreamClient::Impl {
   void begin_replacement(Connection& c, const std::string& reason);
   void request_close(Connection& c, const std::string& reason);
   void kill(Connection& c, const std::string& reason);
-  void enqueue(Connection& c, const Ack& ack, WriteQueue::Priority priority);
+  // `answers`: the frame `ack` answers, when its latency is to be measured.
+  void enqueue(Connection& c, const Ack& ack, WriteQueue::Priority priority,
+               AnsweredFrame answers = {});
   void note_alive(Connection& c);
 
   // `fire` runs once after `delay_us` unless the timer is scheduled again or cancelled.
@@ -182,7 +193,11 @@ struct StreamClient::Impl {
 
   void send_ack(ConnectionId id, const Ack& ack);
   metrics::Counter& frame_counter(FrameType type, std::string_view topic);
-  metrics::Counter& ack_counter(int code);
+  metrics::Counter& ack_counter(const Ack& ack);
+  metrics::Histogram& ack_latency_of(FrameType type) {
+    return metrics.histogram("dsb_ack_latency_seconds",
+                             {{"type", std::string(frame_type_name(type))}}, kAckLatencyBuckets);
+  }
 };
 
 // ---------------------------------------------------------------------------------------
@@ -218,6 +233,9 @@ Status StreamClient::Impl::create_vhost() {
 
 Status StreamClient::Impl::start() {
   context = loop.context();
+  // The series an ACK LATER ratio divides, at zero before the first event.
+  ack_counter(ack_event("", true));
+  ack_counter(ack_event("", false));
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
   auto resolved = resolve_proxy(config->dingtalk.proxy, [](const char* name) { return std::getenv(name); });
@@ -551,6 +569,7 @@ void StreamClient::Impl::on_receive(Connection& c, struct lws* wsi, const char* 
 
 void StreamClient::Impl::on_text(Connection& c, std::string text) {
   c.last_frame_us = now_us();
+  newest_frame_us = c.last_frame_us;
   ParsedFrame parsed = parse_frame(text);
   if (!parsed.status) {
     const std::string& reason = parsed.status.message();
@@ -576,7 +595,7 @@ void StreamClient::Impl::on_text(Connection& c, std::string text) {
               {"topic", std::string(frame.topic())},
               {"messageId", std::string(frame.message_id())}});
   // Owed until the sink ACKs it: a draining connection stays open for it.
-  c.owed.insert(std::string(frame.message_id()));
+  c.owed.emplace(std::string(frame.message_id()), AnsweredFrame{c.last_frame_us, frame.type});
   sink.on_frame(c.id, std::move(frame), self);
 }
 
@@ -584,7 +603,8 @@ void StreamClient::Impl::on_system(Connection& c, Frame& frame) {
   const std::string_view topic = frame.topic();
   if (topic == "ping") {
     // Straight to the front of the queue: never behind ACKs of business frames.
-    enqueue(c, ack_system(frame), WriteQueue::Priority::urgent);
+    enqueue(c, ack_system(frame), WriteQueue::Priority::urgent,
+            AnsweredFrame{c.last_frame_us, FrameType::system});
     return;
   }
   if (topic == "disconnect") {
@@ -597,7 +617,8 @@ void StreamClient::Impl::on_system(Connection& c, Frame& frame) {
     log::info(kComponent, "disconnect requested by gateway",
               {{"conn", std::to_string(c.id)}, {"slot", std::to_string(c.slot)}, {"reason", reason}});
     // Harmless, and Go's SDK notes it stops the gateway from re-sending the disconnect.
-    enqueue(c, ack_system(frame), WriteQueue::Priority::normal);
+    enqueue(c, ack_system(frame), WriteQueue::Priority::normal,
+            AnsweredFrame{c.last_frame_us, FrameType::system});
     begin_replacement(c, "gateway disconnect");
     return;
   }
@@ -620,9 +641,10 @@ void StreamClient::Impl::malformed(Connection& c, const std::string& label,
   }
 }
 
-void StreamClient::Impl::enqueue(Connection& c, const Ack& ack, WriteQueue::Priority priority) {
-  c.queue.push(serialize_ack(ack), priority);
-  ack_counter(ack.code).inc();
+void StreamClient::Impl::enqueue(Connection& c, const Ack& ack, WriteQueue::Priority priority,
+                                 AnsweredFrame answers) {
+  c.queue.push(serialize_ack(ack), priority, answers);
+  ack_counter(ack).inc();
   if (c.wsi != nullptr) lws_callback_on_writable(c.wsi);
 }
 
@@ -634,7 +656,9 @@ void StreamClient::Impl::send_ack(ConnectionId id, const Ack& ack) {
     metrics.counter("dsb_acks_dropped_total").inc();
     return;
   }
-  enqueue(*c, ack, WriteQueue::Priority::normal);
+  const auto owed = c->owed.find(ack.message_id);
+  enqueue(*c, ack, WriteQueue::Priority::normal,
+          owed != c->owed.end() ? owed->second : AnsweredFrame{});
   if (c->owed.erase(ack.message_id) > 0 && c->owed.empty() && c->replaced &&
       c->state == ConnState::draining) {
     request_close(*c, "replaced; every ACK sent");
@@ -651,11 +675,16 @@ int StreamClient::Impl::on_writeable(Connection& c, struct lws* wsi) {
   }
   if (!c.queue.empty()) {
     const size_t size = c.queue.front_size();
+    const AnsweredFrame answers = c.queue.front_answers();
     const int n = lws_write(wsi, c.queue.front_payload(), size, LWS_WRITE_TEXT);
     c.queue.pop();
     if (n < 0) {
       c.close_reason = "write failed";
       return -1;
+    }
+    if (answers.arrived_us != 0) {
+      ack_latency[static_cast<size_t>(answers.type)]->observe(
+          static_cast<double>(now_us() - answers.arrived_us) / 1e6);
     }
     if (!c.queue.empty() || c.close_requested) lws_callback_on_writable(wsi);
     return 0;
@@ -887,11 +916,13 @@ metrics::Counter& StreamClient::Impl::frame_counter(FrameType type, std::string_
   return *it->second;
 }
 
-metrics::Counter& StreamClient::Impl::ack_counter(int code) {
-  auto it = ack_counters.find(code);
+metrics::Counter& StreamClient::Impl::ack_counter(const Ack& ack) {
+  const auto key = std::make_pair(ack.code, ack_status(ack));
+  auto it = ack_counters.find(key);
   if (it == ack_counters.end()) {
-    metrics::Counter& counter = metrics.counter("dsb_acks_total", {{"code", std::to_string(code)}});
-    it = ack_counters.emplace(code, &counter).first;
+    metrics::Counter& counter = metrics.counter(
+        "dsb_acks_total", {{"code", std::to_string(key.first)}, {"status", std::string(key.second)}});
+    it = ack_counters.emplace(key, &counter).first;
   }
   return *it->second;
 }
@@ -921,6 +952,8 @@ void StreamClient::close_all(std::function<void()> on_closed) {
 }
 
 void StreamClient::release() { impl_->release(); }
+
+int64_t StreamClient::newest_frame_us() const { return impl_->newest_frame_us; }
 
 int StreamClient::connections_up() const {
   int up = 0;

@@ -5,6 +5,7 @@
 // thread of the client's own (they hand results back through a queue and a loop wake-up).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -44,6 +45,10 @@ class StreamClient : public AckWriter {
 
   // Connections registered (websocket up, not yet closing).
   int connections_up() const;
+
+  // When the newest text frame (of any type, SYSTEM pings included) arrived on any
+  // connection: steady clock, µs. 0 before the first.
+  int64_t newest_frame_us() const;
 
   // AckWriter. An ACK for a connection that is gone is dropped (DingTalk redelivers).
   void send_ack(ConnectionId conn, const Ack& ack) override;

@@ -4,15 +4,17 @@
 
 namespace dsb::stream {
 
-void WriteQueue::push(std::string_view payload, Priority priority) {
+void WriteQueue::push(std::string_view payload, Priority priority, AnsweredFrame answers) {
   std::vector<unsigned char> buffer(headroom_ + payload.size());
   if (!payload.empty()) std::memcpy(buffer.data() + headroom_, payload.data(), payload.size());
-  (priority == Priority::urgent ? urgent_ : normal_).push_back(std::move(buffer));
+  (priority == Priority::urgent ? urgent_ : normal_).push_back(Message{std::move(buffer), answers});
 }
 
 std::vector<unsigned char>& WriteQueue::front() {
-  return urgent_.empty() ? normal_.front() : urgent_.front();
+  return urgent_.empty() ? normal_.front().bytes : urgent_.front().bytes;
 }
+
+AnsweredFrame WriteQueue::front_answers() const { return front_message().answers; }
 
 void WriteQueue::pop() {
   if (!urgent_.empty()) {

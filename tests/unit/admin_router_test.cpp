@@ -12,7 +12,9 @@ namespace {
 class FixedReadiness : public admin::Readiness {
  public:
   std::vector<std::string> reasons;
+  std::string store;
   std::vector<std::string> not_ready_reasons() const override { return reasons; }
+  std::string store_problem() const override { return store; }
 };
 
 httpd::Response get(const httpd::Router& router, const std::string& path, const char* method = "GET") {
@@ -58,3 +60,23 @@ TEST_CASE("admin routes: healthz, readyz in both states, metrics, 404 and 405", 
   REQUIRE(post.headers.size() == 1);
   CHECK(post.headers[0] == std::pair<std::string, std::string>{"Allow", "GET"});
 }
+
+TEST_CASE("admin routes: /healthz/store follows the store alone, /healthz stays 200", "[admin]") {
+  FixedReadiness readiness;
+  metrics::Registry registry;
+  httpd::Router router = admin::make_router(readiness, registry);
+  readiness.reasons = {"no Stream connection registered"};  // not the store's business
+
+  auto writable = get(router, "/healthz/store");
+  CHECK(writable.status == 200);
+  CHECK(writable.body == "ok\n");
+
+  readiness.store = "store not writable: disk full";
+  auto unwritable = get(router, "/healthz/store");
+  CHECK(unwritable.status == 503);
+  CHECK(unwritable.content_type.rfind("text/plain", 0) == 0);
+  CHECK(unwritable.body == "store not writable: disk full\n");
+  CHECK(get(router, "/healthz/store", "HEAD").status == 503);
+  CHECK(get(router, "/healthz").status == 200);
+}
+

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "admin/admin_server.hpp"
 #include "loop/event_loop.hpp"
@@ -36,6 +37,7 @@ class SwitchableReadiness : public admin::Readiness {
     std::lock_guard lock(mutex_);
     return reasons_;
   }
+  std::string store_problem() const override { return {}; }
 
  private:
   mutable std::mutex mutex_;
@@ -162,6 +164,38 @@ TEST_CASE("the admin server answers healthz, readyz and metrics on a real socket
   CHECK(fetch(admin.port(), "/nope").status == 404);
   CHECK(fetch(admin.port(), "/metrics", "POST").status == 405);
 
+  running.stop();
+}
+
+TEST_CASE("the admin server keeps answering past its connection cap, in a small fd table",
+          "[admin]") {
+  SwitchableReadiness readiness;
+  metrics::Registry registry;
+  admin::AdminServer admin;
+  loop::EventLoop loop;
+  // Just what the server may hold, plus the loop's own entries: were idle connections not
+  // capped, the table would fill and lws would stop accepting.
+  REQUIRE(loop.create(admin::AdminServer::kFdsNeeded + 8).is_ok());
+  REQUIRE(admin.start(loop, "127.0.0.1:0", readiness, registry).is_ok());
+  LoopThread running(loop);
+
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(static_cast<uint16_t>(admin.port()));
+  std::vector<int> idle;
+  for (size_t i = 0; i < 3 * admin::AdminServer::kMaxConnections; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0);
+    idle.push_back(fd);
+  }
+  for (int i = 0; i < 3; ++i) {
+    Reply health = fetch(admin.port(), "/healthz");
+    CHECK(health.status == 200);
+    CHECK(health.body == "ok\n");
+  }
+  for (int fd : idle) close(fd);
   running.stop();
 }
 

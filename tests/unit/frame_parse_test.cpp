@@ -169,3 +169,11 @@ TEST_CASE("a frame nested past json::kMaxDepth is refused, not parsed", "[frame]
     CHECK(parsed.status.is_ok());
   }
 }
+
+TEST_CASE("ack_status labels LATER, other code-200 ACKs and errors", "[frame]") {
+  CHECK(ack_status(ack_event("m", false, "webhook returned 503")) == "later");
+  CHECK(ack_status(ack_event("m", true)) == "ok");
+  CHECK(ack_status(ack_callback("m", "{\"status\":\"LATER\"}")) == "ok");  // a reply, not a status
+  CHECK(ack_status(Ack{"m", 200, "OK", std::nullopt}) == "ok");
+  CHECK(ack_status(ack_error("m", 404, "no route for topic")) == "error");
+}

@@ -454,7 +454,7 @@ TEST_CASE("the standard metrics are described and declared at zero", "[metrics]"
   INFO(parsed.error);
   REQUIRE(parsed.error.empty());
   for (const char* name : {"dsb_reconnects_total", "dsb_acks_dropped_total", "dsb_connections_up",
-                           "dsb_spool_depth", "dsb_dead_letters"}) {
+                           "dsb_spool_depth", "dsb_dead_letters", "dsb_last_frame_age_seconds"}) {
     INFO(name);
     CHECK(parsed.value(name) == 0);
     CHECK(parsed.families.at(name).help != "(undocumented)");
@@ -467,7 +467,8 @@ TEST_CASE("the standard metrics are described and declared at zero", "[metrics]"
   CHECK(parsed.value("dsb_delivery_duration_seconds_bucket", {{"route", "a"}, {"le", "10"}}) == 0);
   for (const char* name : {"dsb_frames_total", "dsb_frames_malformed_total", "dsb_acks_total",
                            "dsb_deliveries_total", "dsb_duplicates_total", "dsb_unrouted_total",
-                           "dsb_robot_replies_total", "dsb_delivery_duration_seconds"}) {
+                           "dsb_robot_replies_total", "dsb_delivery_duration_seconds",
+                           "dsb_ack_latency_seconds"}) {
     INFO(name);
     CHECK_FALSE(dsb::metrics::default_help(name).empty());
   }

@@ -47,3 +47,18 @@ TEST_CASE("clear empties both lanes", "[stream]") {
   CHECK(q.empty());
   CHECK(q.size() == 0);
 }
+
+TEST_CASE("each message keeps the frame it answers, whatever the order it leaves in", "[stream]") {
+  WriteQueue q(4);
+  q.push("event ack", WriteQueue::Priority::normal, {1000, FrameType::event});
+  q.push("pong", WriteQueue::Priority::urgent, {2000, FrameType::system});
+  q.push("untimed");
+  CHECK(front_text(q) == "pong");
+  CHECK(q.front_answers().arrived_us == 2000);
+  CHECK(q.front_answers().type == FrameType::system);
+  q.pop();
+  CHECK(q.front_answers().arrived_us == 1000);
+  CHECK(q.front_answers().type == FrameType::event);
+  q.pop();
+  CHECK(q.front_answers().arrived_us == 0);
+}
