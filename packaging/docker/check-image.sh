@@ -34,7 +34,8 @@ work=$(mktemp -d /var/tmp/dsb-image-check.XXXXXX)
 tag=dsb-check-$$
 net=$tag
 # A private storage: nothing cached from earlier runs or pulled from a registry is used.
-podman() { $SUDO podman --root "$work/storage" --runroot "$work/run" --runtime runc "$@"; }
+podman_binary=$(command -v podman)
+podman() { $SUDO "$podman_binary" --root "$work/storage" --runroot "$work/run" --runtime runc "$@"; }
 cleanup() {
   status=$?
   podman rm -f -t 0 "$tag-bridge" "$tag-emulator" >/dev/null 2>&1 || true
