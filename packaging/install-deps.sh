@@ -6,7 +6,7 @@ set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-PACKAGES="build-essential cmake pkg-config ca-certificates \
+PACKAGES="build-essential cmake pkg-config file ca-certificates \
   libwebsockets-dev libcurl4-openssl-dev rapidjson-dev libcli11-dev libyaml-cpp-dev \
   catch2 libsqlite3-dev libssl-dev libsystemd-dev python3 openssl \
   prometheus"

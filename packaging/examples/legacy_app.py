@@ -9,7 +9,7 @@ through the `openssl enc` command (openssl must be on PATH); the scheme's own 32
 is done here, and openssl runs with -nopad. Everything else (SHA-1, HMAC-SHA256, Base64)
 is hashlib / hmac / base64.
 
-Endpoints (all on 127.0.0.1):
+Endpoints (on 127.0.0.1 unless --host says otherwise):
   POST /dingtalk/robot    checks headers `timestamp` and `sign` (401 when wrong or more than
                           1 h off), answers a text message echoing the received text.
   POST /dingtalk/events   checks `msg_signature` (or `signature`), decrypts `encrypt`,
@@ -21,7 +21,9 @@ Endpoints (all on 127.0.0.1):
   POST /_control          {"event_reply": MODE} switches the event reply mode at run time.
 
 Configuration: arguments, or the environment variables named in --help. The port may be 0;
-the chosen one is printed as "legacy app listening on 127.0.0.1:PORT".
+the chosen one is printed as "legacy app listening on HOST:PORT". In a container of its own
+(packaging/docker-compose.example.yaml) it listens on --host 0.0.0.0, so the bridge's
+container reaches it by its service name.
 """
 
 import argparse
@@ -278,8 +280,10 @@ def parse_options(argv):
     env = os.environ.get
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default=env("LEGACY_APP_HOST", "127.0.0.1"),
+                   help="listen address (env LEGACY_APP_HOST, default 127.0.0.1)")
     p.add_argument("--port", type=int, default=int(env("LEGACY_APP_PORT", "8080")),
-                   help="listen port on 127.0.0.1, 0 = any (env LEGACY_APP_PORT, default 8080)")
+                   help="listen port, 0 = any (env LEGACY_APP_PORT, default 8080)")
     p.add_argument("--client-id", default=env("DINGTALK_CLIENT_ID", ""),
                    help="the app's Client ID / appKey: default owner key (env DINGTALK_CLIENT_ID)")
     p.add_argument("--client-secret", default=env("DINGTALK_CLIENT_SECRET", ""),
@@ -300,9 +304,9 @@ def parse_options(argv):
 def main(argv=None):
     options = parse_options(argv)
     Handler.app = App(options)
-    server = ThreadingHTTPServer(("127.0.0.1", options.port), Handler)
+    server = ThreadingHTTPServer((options.host, options.port), Handler)
     server.daemon_threads = True
-    print("legacy app listening on 127.0.0.1:%d" % server.server_address[1], flush=True)
+    print("legacy app listening on %s:%d" % server.server_address[:2], flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -176,7 +176,7 @@ TEST_CASE("the admin server keeps answering past its connection cap, in a small 
   // Just what the server may hold, plus the loop's own entries: were idle connections not
   // capped, the table would fill and lws would stop accepting.
   REQUIRE(loop.create(admin::AdminServer::kFdsNeeded + 8).is_ok());
-  REQUIRE(admin.start(loop, "127.0.0.1:0", readiness, registry).is_ok());
+  REQUIRE(admin.start(loop, listen_at("127.0.0.1", 0), readiness, registry).is_ok());
   LoopThread running(loop);
 
   sockaddr_in sin{};
