@@ -1,15 +1,23 @@
 #!/bin/sh
-# Installs the Debian 12 packages needed to build and test dingtalk-stream-bridge.
-# (prometheus: for promtool, which checks and unit-tests packaging/monitoring/alerts.yaml.)
-# Idempotent: apt-get skips what is already installed. Run as root or with sudo.
+# Installs the Debian 12 packages needed to build and test dingtalk-stream-bridge;
+# `--build-only` installs only what building the binary and its .deb needs (the Docker
+# image's build stage). Idempotent: apt-get skips what is already installed. Run as root
+# or with sudo.
 set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 PACKAGES="build-essential cmake pkg-config file ca-certificates \
   libwebsockets-dev libcurl4-openssl-dev rapidjson-dev libcli11-dev libyaml-cpp-dev \
-  catch2 libsqlite3-dev libssl-dev libsystemd-dev python3 openssl \
-  prometheus"
+  catch2 libsqlite3-dev libssl-dev libsystemd-dev python3 openssl"
+# Tests only. prometheus: for promtool, which checks and unit-tests
+# packaging/monitoring/alerts.yaml.
+TEST_PACKAGES="prometheus"
+case "${1:-}" in
+  --build-only) ;;
+  "") PACKAGES="$PACKAGES $TEST_PACKAGES" ;;
+  *) echo "usage: $0 [--build-only]" >&2; exit 2 ;;
+esac
 # shellcheck disable=SC2086
 if ! dpkg-query -W -f='${Status}\n' $PACKAGES 2>/dev/null | grep -qv 'install ok installed' \
    && [ "$(dpkg-query -W -f='${Status}\n' $PACKAGES 2>/dev/null | wc -l)" -eq "$(echo $PACKAGES | wc -w)" ]; then
