@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/curl_protocols.hpp"
 #include "common/log.hpp"
 #include "common/thread_name.hpp"
 
@@ -178,6 +179,12 @@ void HttpClient::Impl::start(std::unique_ptr<Transfer> transfer) {
   CURL* easy = transfer->easy;
   if (easy == nullptr) {
     complete(*transfer, Response{0, {}, "curl_easy_init failed", 0});
+    return;
+  }
+  // First, so that no other option can run on a handle that speaks more than http(s).
+  if (Status restricted = restrict_to_http(easy); !restricted) {
+    complete(*transfer, Response{0, {}, restricted.message(), 0});
+    return_handle(easy);
     return;
   }
   const Request& request = transfer->request;
