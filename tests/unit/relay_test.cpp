@@ -356,7 +356,7 @@ TEST_CASE("robot messages: ACK at once, POST, relay a robot reply to sessionWebh
           "[relay]") {
   Fixture f(event_routes({"http://w/a"}));
   const std::string data =
-      R"({"msgId":"msg1","msgtype":"text","text":{"content":"hi"},"sessionWebhook":"http://dt/robot/sendBySession?session=s1","sessionWebhookExpiredTime":1700000100000})";
+      R"({"msgId":"msg1","msgtype":"text","text":{"content":"hi"},"sessionWebhook":"https://dt/robot/sendBySession?session=s1","sessionWebhookExpiredTime":1700000100000})";
   f.push(callback("m1", "/v1.0/im/bot/messages/get", data));
   REQUIRE(f.acks.acks.size() == 1);
   CHECK(f.acks.acks[0].second.code == 200);
@@ -367,7 +367,7 @@ TEST_CASE("robot messages: ACK at once, POST, relay a robot reply to sessionWebh
 
   f.webhooks.answer(0, 200, R"({"msgtype":"text","text":{"content":"hello back"}})");
   REQUIRE(f.webhooks.calls.size() == 2);
-  CHECK(f.webhooks.calls[1].request.url == "http://dt/robot/sendBySession?session=s1");
+  CHECK(f.webhooks.calls[1].request.url == "https://dt/robot/sendBySession?session=s1");
   CHECK(f.webhooks.calls[1].request.body == R"({"msgtype":"text","text":{"content":"hello back"}})");
   f.webhooks.answer(1, 200, R"({"errcode":0})");
 
@@ -380,14 +380,35 @@ TEST_CASE("robot messages: ACK at once, POST, relay a robot reply to sessionWebh
 TEST_CASE("robot replies: empty msgtype and expired sessionWebhook send nothing", "[relay]") {
   Fixture f(event_routes({"http://w/a"}));
   f.push(callback("m1", "/v1.0/im/bot/messages/get",
-                  R"({"msgId":"a","sessionWebhook":"http://dt/s","sessionWebhookExpiredTime":1700000100000})"));
+                  R"({"msgId":"a","sessionWebhook":"https://dt/s","sessionWebhookExpiredTime":1700000100000})"));
   f.webhooks.answer(0, 200, R"({"msgtype":"empty"})");
   CHECK(f.webhooks.calls.size() == 1);
 
   f.push(callback("m2", "/v1.0/im/bot/messages/get",
-                  R"({"msgId":"b","sessionWebhook":"http://dt/s","sessionWebhookExpiredTime":1600000000000})"));
+                  R"({"msgId":"b","sessionWebhook":"https://dt/s","sessionWebhookExpiredTime":1600000000000})"));
   f.webhooks.answer(1, 200, R"({"msgtype":"text","text":{"content":"late"}})");
   CHECK(f.webhooks.calls.size() == 2);  // expired: not relayed
+}
+
+TEST_CASE("robot replies: a sessionWebhook neither https nor on api_base is refused and counted",
+          "[relay]") {
+  Fixture f(event_routes({"http://w/a"}));
+  auto& refused = metrics::global().counter(
+      "dsb_robot_replies_total", {{"route", "robot"}, {"via", "session_webhook"}, {"outcome", "refused"}});
+  const uint64_t before = refused.value();
+  int n = 0;
+  for (const char* target : {"gopher://127.0.0.1:7/_x", "dict://127.0.0.1:7/d:x",
+                             "telnet://127.0.0.1:7/", "http://127.0.0.1:7/s"}) {
+    const std::string id = "r" + std::to_string(n);
+    f.push(callback(("m" + id).c_str(), "/v1.0/im/bot/messages/get",
+                    R"({"msgId":")" + id + R"(","sessionWebhook":")" + target +
+                        R"(","sessionWebhookExpiredTime":1700000100000})"));
+    REQUIRE(f.webhooks.calls.size() == static_cast<size_t>(n + 1));
+    f.webhooks.answer(n, 200, R"({"msgtype":"text","text":{"content":"hi"}})");
+    CHECK(f.webhooks.calls.size() == static_cast<size_t>(n + 1));  // nothing sent to it
+    ++n;
+  }
+  CHECK(refused.value() == before + 4);
 }
 
 TEST_CASE("callbacks: the reply becomes {response}, failures 500, no route 404", "[relay]") {
@@ -557,7 +578,7 @@ TEST_CASE("spool: a robot message is ACKed after its journal, its reply relayed 
   Fixture f(spool_routes());
   f.relay.start();
   const std::string data =
-      R"({"msgId":"r1","sessionWebhook":"http://dt/s","sessionWebhookExpiredTime":1700000100000})";
+      R"({"msgId":"r1","sessionWebhook":"https://dt/s","sessionWebhookExpiredTime":1700000100000})";
   f.push(callback("m1", "/v1.0/im/bot/messages/get", data));
   CHECK(f.acks.acks.empty());
   const store::SpoolEntry entry = f.spool.appends.at(0).entry;
@@ -568,7 +589,7 @@ TEST_CASE("spool: a robot message is ACKed after its journal, its reply relayed 
   CHECK(*f.acks.acks[0].second.data == R"({"response":null})");
   f.webhooks.answer(0, 200, R"({"msgtype":"text","text":{"content":"ok"}})");
   REQUIRE(f.webhooks.calls.size() == 2);
-  CHECK(f.webhooks.calls[1].request.url == "http://dt/s");
+  CHECK(f.webhooks.calls[1].request.url == "https://dt/s");
   CHECK(f.spool.outcomes.at(0) == "success 31");
 }
 
