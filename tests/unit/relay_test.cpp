@@ -23,6 +23,7 @@ class FakeTimers : public Timers {
     return id;
   }
   void cancel(TimerId id) override { pending_.erase(id); }
+  int64_t now_ms() const override { return now; }
   // Fires every timer due within `ms` of its start (all timers here start at "now").
   void fire_due(int64_t ms) {
     std::vector<TimerId> due;
@@ -38,6 +39,7 @@ class FakeTimers : public Timers {
     }
   }
   size_t pending() const { return pending_.size(); }
+  int64_t now = 0;  // what now_ms() says; fire_due() leaves it alone
 
  private:
   TimerId next_ = 1;
@@ -344,6 +346,35 @@ TEST_CASE("a partial delivery is remembered under the frame's key with the URLs 
   CHECK(f.dedup.window.find("event:e1", f.clock.now)->complete);
 }
 
+TEST_CASE("rate: an event waiting for its route's token is ACKed LATER at the deadline",
+          "[relay]") {
+  auto routes = event_routes({"http://w/a"});
+  routes[2].rate = config::Rate{1, std::chrono::minutes(1)};
+  Fixture f(routes);
+  f.push(event("m1", "e1"));
+  f.push(event("m2", "e2"));
+  REQUIRE(f.webhooks.calls.size() == 1);  // e2 waits for the next token, a minute away
+  f.webhooks.answer(0, 200);
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(status_of(f.acks.acks[0].second) == "SUCCESS");
+
+  f.timers.fire_due(2500);  // e2's ACK deadline, long before its token
+  REQUIRE(f.acks.acks.size() == 2);
+  CHECK(f.acks.acks[1].second.message_id == "m2");
+  CHECK(status_of(f.acks.acks[1].second) == "LATER");
+  CHECK(f.webhooks.calls.size() == 1);
+
+  // Its turn comes: POSTed once, and the success is remembered for the redelivery.
+  f.timers.now = 60'000;
+  f.timers.fire_due(60'000);
+  REQUIRE(f.webhooks.calls.size() == 2);
+  f.webhooks.answer(1, 200);
+  f.push(event("m3", "e2"));
+  REQUIRE(f.acks.acks.size() == 3);
+  CHECK(status_of(f.acks.acks[2].second) == "SUCCESS");
+  CHECK(f.webhooks.calls.size() == 2);
+}
+
 TEST_CASE("unrouted events are ACKed SUCCESS and never posted", "[relay]") {
   Fixture f({route("approvals", "", "bpms_*", {"http://w/a"})});
   f.push(event("m1", "e1", "user_add_org"));
@@ -606,4 +637,23 @@ TEST_CASE("spool: shutdown hands deliveries still running back to the spool", "[
   CHECK(f.relay.in_flight() == 0);
   f.webhooks.answer(0, 200);  // answers after the release are ignored
   CHECK(f.spool.outcomes.size() == 1);
+}
+
+TEST_CASE("spool: rate paces spooled deliveries through the same route lane", "[relay]") {
+  auto routes = spool_routes();
+  routes[2].rate = config::Rate{1, std::chrono::seconds(1)};
+  Fixture f(routes);
+  f.relay.start();
+  f.push(event("m1", "e1"));
+  const store::SpoolEntry entry = f.spool.appends[0].entry;
+  f.spool.ready = {due_from(entry, 51, 0, 0), due_from(entry, 52, 1, 0)};
+  f.spool.appends[0].done(Status::ok());
+  REQUIRE(f.webhooks.calls.size() == 1);  // the second waits for the next token
+  CHECK(f.webhooks.calls[0].request.url == "http://w/a");
+  f.webhooks.answer(0, 200);
+  CHECK(f.webhooks.calls.size() == 1);
+  f.timers.now = 1000;
+  f.timers.fire_due(1000);
+  REQUIRE(f.webhooks.calls.size() == 2);
+  CHECK(f.webhooks.calls[1].request.url == "http://w/b");
 }
