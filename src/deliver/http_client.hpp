@@ -23,7 +23,8 @@ using RequestId = uint64_t;
 struct Response {
   int status = 0;     // HTTP status; 0 when the request failed below HTTP
   std::string body;   // at most Options::max_response_body bytes
-  std::string error;  // why it failed below HTTP ("" when status != 0)
+  // Why it failed below HTTP ("" when status != 0); the URL, if quoted, as redact_url shows it.
+  std::string error;
   int64_t elapsed_ms = 0;
 
   bool is_2xx() const { return status >= 200 && status < 300; }
