@@ -34,7 +34,7 @@ constexpr DefaultHelp kDefaultHelp[] = {
     {"dsb_deliveries_total", "Webhook deliveries, by route and outcome."},
     {"dsb_duplicates_total", "Frames suppressed as duplicates, by route."},
     {"dsb_unrouted_total", "Frames that matched no route, by frame type."},
-    {"dsb_robot_replies_total", "Robot replies relayed to session webhooks, by outcome."},
+    {"dsb_robot_replies_total", "Robot replies relayed to DingTalk, by route, via and outcome."},
     {"dsb_delivery_duration_seconds", "Time from frame receipt to the webhook's answer, by route."},
     {"dsb_spool_depth", "Deliveries waiting in the spool."},
     {"dsb_dead_letters", "Deliveries given up on and kept as dead letters."},

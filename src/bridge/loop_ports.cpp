@@ -4,6 +4,8 @@
 
 namespace dsb::bridge {
 
+int64_t LoopTimers::now_ms() const { return dsb::steady_ms(); }
+
 int64_t SystemWallClock::now_ms() const { return dsb::wall_ms(); }
 
 HttpWebhooks::HttpWebhooks(loop::EventLoop& loop, deliver::HttpClient::Options options)

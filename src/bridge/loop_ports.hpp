@@ -19,6 +19,7 @@ class LoopTimers : public Timers {
     return loop_.after(delay, std::move(fire));
   }
   void cancel(TimerId timer) override { loop_.cancel(timer); }
+  int64_t now_ms() const override;
 
  private:
   loop::EventLoop& loop_;

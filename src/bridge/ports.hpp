@@ -25,6 +25,8 @@ class Timers {
   virtual TimerId after(std::chrono::milliseconds delay, std::function<void()> fire) = 0;
   // Cancelling a timer that fired or was cancelled already is a no-op.
   virtual void cancel(TimerId timer) = 0;
+  // The clock these timers run on: steady milliseconds, for pacing (rate limits).
+  virtual int64_t now_ms() const = 0;
 };
 
 class Webhooks {

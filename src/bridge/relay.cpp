@@ -68,7 +68,7 @@ struct Relay::Delivery {
 Relay::Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webhooks& webhooks,
              WallClock& clock, DedupStore& dedup, Spool& spool)
     : config_(std::move(config)), timers_(timers), clock_(clock), dedup_(dedup), spool_(spool),
-      caller_(webhooks, clock), replies_(webhooks, clock),
+      lanes_(timers), caller_(webhooks, clock), replies_(webhooks, clock),
       spooler_(config_, spool, timers, clock, lanes_, caller_, replies_, route_metrics_) {
   route_metrics_.declare(config_->routes);
 }
@@ -242,7 +242,7 @@ void Relay::start_delivery(std::shared_ptr<Delivery> delivery) {
     return;
   }
   for (size_t index : targets) {
-    lanes_.run(route.name, route.max_in_flight, [this, delivery, index] {
+    lanes_.run(route, [this, delivery, index] {
       const config::Route& r = *delivery->route;
       caller_.call(delivery->config, r, r.urls[index], delivery->frame, delivery->idempotency_key,
                    [this, delivery, index](Answer answer) {

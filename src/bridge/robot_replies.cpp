@@ -5,8 +5,10 @@
 #include <cstdlib>
 
 #include "admin/metrics.hpp"
+#include "bridge/session_webhook.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
+#include "config/checks.hpp"
 
 namespace dsb::bridge {
 namespace {
@@ -21,8 +23,11 @@ std::string dingtalk_proxy(const config::Config& config) {
   return "";
 }
 
-void count(const char* outcome) {
-  metrics::global().counter("dsb_robot_replies_total", {{"outcome", outcome}}).inc();
+void count(const std::string& route, const char* outcome) {
+  metrics::global()
+      .counter("dsb_robot_replies_total",
+               {{"route", route}, {"via", "session_webhook"}, {"outcome", outcome}})
+      .inc();
 }
 
 }  // namespace
@@ -30,14 +35,24 @@ void count(const char* outcome) {
 void RobotReplies::send(const RobotMessage& robot, const config::Route& route,
                         const config::Config& config, const std::string& reply) {
   if (robot.session_webhook.empty()) {
-    count("no_session_webhook");
+    count(route.name, "no_session_webhook");
     log::warn("bridge", "robot reply dropped: the message has no sessionWebhook",
               {{"route", route.name}});
     return;
   }
   if (robot.session_webhook_expires_ms != 0 && clock_.now_ms() >= robot.session_webhook_expires_ms) {
-    count("expired");
+    count(route.name, "expired");
     log::warn("bridge", "robot reply dropped: sessionWebhook expired", {{"route", route.name}});
+    return;
+  }
+  // The URL came with the frame: a forged one must not make the bridge a proxy into the
+  // network it sits in.
+  if (Status allowed = check_session_webhook(robot.session_webhook, config.dingtalk.api_base);
+      !allowed) {
+    count(route.name, "refused");
+    log::warn("bridge", "robot reply refused",
+              {{"route", route.name}, {"url", config::redact_url(robot.session_webhook)},
+               {"reason", allowed.message()}});
     return;
   }
   deliver::Request request;
@@ -60,7 +75,7 @@ void RobotReplies::send(const RobotMessage& robot, const config::Route& route,
         detail = "sessionWebhook answered errcode " + std::to_string(doc["errcode"].GetInt());
       }
     }
-    count(ok ? "sent" : "failed");
+    count(name, ok ? "sent" : "failed");
     if (ok) {
       log::debug("bridge", "robot reply sent", {{"route", name}});
     } else {

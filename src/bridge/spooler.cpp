@@ -103,7 +103,7 @@ void Spooler::on_due(std::vector<store::DueDelivery> due) {
 
 void Spooler::deliver(std::shared_ptr<store::DueDelivery> delivery, const config::Route& route) {
   auto config = config_;  // keeps `route` alive while the delivery waits in its lane
-  lanes_.run(route.name, route.max_in_flight, [this, delivery, config, &route] {
+  lanes_.run(route, [this, delivery, config, &route] {
     if (in_flight_.count(delivery->id) == 0) {  // released by stop() while it waited
       lanes_.finish(route.name);
       return;

@@ -58,8 +58,13 @@ class WebhookFormat {
 const WebhookFormat& format_for(config::Format format);
 
 // For implementations: appends the route's static headers (never replacing one already
-// set, compared case-insensitively), then X-Bridge-Timestamp / X-Bridge-Signature over the
-// final body when the route has a signing_secret.
-void finish_request(const config::Route& route, int64_t now_ms, Request& request);
+// set, compared case-insensitively), then, when the route has a signing_secret, the
+// signature headers of its `signing` over the final body:
+//   bridge-v1          X-Bridge-Timestamp (ms), X-Bridge-Signature (section 5)
+//   standard-webhooks  webhook-id (= `message_id`), webhook-timestamp (s), webhook-signature
+//                      (section 11)
+// `message_id` is the Idempotency-Key value (DeliveryInput::idempotency_key).
+void finish_request(const config::Route& route, std::string_view message_id, int64_t now_ms,
+                    Request& request);
 
 }  // namespace dsb::deliver

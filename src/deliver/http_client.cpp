@@ -4,13 +4,16 @@
 
 #include <atomic>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/curl_protocols.hpp"
 #include "common/log.hpp"
 #include "common/thread_name.hpp"
+#include "config/checks.hpp"
 
 namespace dsb::deliver {
 namespace {
@@ -36,6 +39,31 @@ struct Transfer {
     if (header_list) curl_slist_free_all(header_list);
   }
 };
+
+void replace_all(std::string& text, std::string_view from, std::string_view to) {
+  if (from.empty() || from == to) return;
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+}
+
+// curl's error texts may quote a URL ("Unsupported proxy syntax in 'http://user:pass@...'"),
+// and a webhook's or sessionWebhook's query carries tokens (?access_token=, ?session=): the
+// error goes into logs and dead letters, so a URL in it is shown the way every log line
+// shows one (config::redact_url).
+std::string without_url_secrets(std::string error, const std::string& url) {
+  if (url.empty()) return error;
+  const std::string redacted = config::redact_url(url);
+  replace_all(error, url, redacted);
+  const size_t query = url.find('?');
+  const size_t redacted_query = redacted.find('?');
+  if (query != std::string::npos && redacted_query != std::string::npos) {
+    // The query alone, as "Bad query" style messages quote it.
+    replace_all(error, std::string_view(url).substr(query + 1),
+                std::string_view(redacted).substr(redacted_query + 1));
+  }
+  return error;
+}
 
 extern "C" size_t collect_body(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
@@ -180,6 +208,12 @@ void HttpClient::Impl::start(std::unique_ptr<Transfer> transfer) {
     complete(*transfer, Response{0, {}, "curl_easy_init failed", 0});
     return;
   }
+  // First, so that no other option can run on a handle that speaks more than http(s).
+  if (Status restricted = restrict_to_http(easy); !restricted) {
+    complete(*transfer, Response{0, {}, restricted.message(), 0});
+    return_handle(easy);
+    return;
+  }
   const Request& request = transfer->request;
   for (const auto& [name, value] : request.headers) {
     transfer->header_list =
@@ -233,7 +267,10 @@ void HttpClient::Impl::finish(CURL* easy, CURLcode code) {
   } else if (transfer->body_too_large) {
     response.error = "response body larger than " + std::to_string(transfer->max_body) + " bytes";
   } else {
-    response.error = transfer->error[0] != '\0' ? transfer->error : curl_easy_strerror(code);
+    response.error = without_url_secrets(
+        without_url_secrets(transfer->error[0] != '\0' ? transfer->error : curl_easy_strerror(code),
+                            transfer->request.url),
+        transfer->request.proxy);
   }
   complete(*transfer, std::move(response));
   return_handle(easy);

@@ -23,7 +23,8 @@ using RequestId = uint64_t;
 struct Response {
   int status = 0;     // HTTP status; 0 when the request failed below HTTP
   std::string body;   // at most Options::max_response_body bytes
-  std::string error;  // why it failed below HTTP ("" when status != 0)
+  // Why it failed below HTTP ("" when status != 0); the URL, if quoted, as redact_url shows it.
+  std::string error;
   int64_t elapsed_ms = 0;
   // The Retry-After header as sent ("" when absent): spooled retries of a 429 or 503 wait
   // at least that long (product.md section 11; deliver/retry_after.hpp reads it).

@@ -19,7 +19,7 @@ Result<Request> LegacyCardFormat::build(const DeliveryInput& input) const {
     request.headers.emplace_back("x-ddpaas-signature-timestamp", timestamp);
     request.headers.emplace_back("x-ddpaas-signature", card_signature(api_secret, timestamp));
   }
-  finish_request(input.route, input.now_ms, request);
+  finish_request(input.route, input.idempotency_key, input.now_ms, request);
   return request;
 }
 

@@ -99,17 +99,21 @@ std::string signed_event_url(std::string_view url, std::string_view signature,
 Result<Request> LegacyEventFormat::build(const DeliveryInput& input) const {
   Result<std::string> plaintext = event_plaintext(input.frame);
   if (!plaintext) return plaintext.status();
-  return build_for(input.route, input.url, input.now_ms, input.client_id, plaintext.value());
+  return build_for(input.route, input.url, input.now_ms, input.client_id, input.idempotency_key,
+                   plaintext.value());
 }
 
 Result<Request> LegacyEventFormat::build_check_url(const config::Route& route,
                                                    const std::string& url, int64_t now_ms,
                                                    std::string_view client_id) const {
-  return build_for(route, url, now_ms, client_id, R"({"EventType":"check_url"})");
+  // No frame, so no Idempotency-Key: the push is told apart by its time.
+  return build_for(route, url, now_ms, client_id, "check_url_" + std::to_string(now_ms),
+                   R"({"EventType":"check_url"})");
 }
 
 Result<Request> LegacyEventFormat::build_for(const config::Route& route, const std::string& url,
                                              int64_t now_ms, std::string_view client_id,
+                                             std::string_view message_id,
                                              std::string_view plaintext) const {
   Result<CallbackCrypto> crypto = CallbackCrypto::create(
       route.legacy.token, route.legacy.aes_key, std::string(event_owner_key(route, client_id)));
@@ -125,7 +129,7 @@ Result<Request> LegacyEventFormat::build_for(const config::Route& route, const s
   request.timeout = route.timeout;
   request.body = "{\"encrypt\":" + json::quote(encrypt) + "}";
   request.headers.emplace_back("Content-Type", "application/json");
-  finish_request(route, now_ms, request);
+  finish_request(route, message_id, now_ms, request);
   return request;
 }
 

@@ -50,8 +50,10 @@ class LegacyEventFormat : public WebhookFormat {
                                   int64_t now_ms, std::string_view client_id) const;
 
  private:
+  // `message_id`: the webhook-id of a standard-webhooks route (finish_request).
   Result<Request> build_for(const config::Route& route, const std::string& url, int64_t now_ms,
-                            std::string_view client_id, std::string_view plaintext) const;
+                            std::string_view client_id, std::string_view message_id,
+                            std::string_view plaintext) const;
 
   RandomSource& random_;
 };

@@ -35,7 +35,7 @@ Result<Request> LegacyRobotFormat::build(const DeliveryInput& input) const {
   request.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
   request.headers.emplace_back("timestamp", timestamp);
   request.headers.emplace_back("sign", robot_signature(input.client_secret, timestamp));
-  finish_request(input.route, input.now_ms, request);
+  finish_request(input.route, input.idempotency_key, input.now_ms, request);
   return request;
 }
 

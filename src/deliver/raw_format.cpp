@@ -28,7 +28,7 @@ Request build_raw_request(const config::Route& route, const std::string& url,
   }
   add_if_present(request, "Idempotency-Key", idempotency_key);
   // The X-DingTalk-* set always says what the frame said: static headers cannot forge it.
-  finish_request(route, now_ms, request);
+  finish_request(route, idempotency_key, now_ms, request);
   return request;
 }
 

@@ -34,6 +34,14 @@ std::string bridge_signature(std::string_view secret, std::string_view timestamp
   return "v1=" + hex_lower(hmac_sha256(secret, message));
 }
 
+std::string standard_webhooks_signature(std::string_view key, std::string_view msg_id,
+                                        std::string_view timestamp_s, std::string_view body) {
+  std::string message;
+  message.reserve(msg_id.size() + 1 + timestamp_s.size() + 1 + body.size());
+  message.append(msg_id).append(".").append(timestamp_s).append(".").append(body);
+  return "v1," + base64_encode(hmac_sha256(key, message));
+}
+
 std::string robot_signature(std::string_view client_secret, std::string_view timestamp_ms) {
   std::string message;
   message.reserve(timestamp_ms.size() + 1 + client_secret.size());

@@ -16,6 +16,12 @@ std::string hex_lower(std::string_view bytes);
 std::string bridge_signature(std::string_view secret, std::string_view timestamp_ms,
                              std::string_view body);
 
+// `webhook-signature` of a Standard Webhooks request (product.md section 11), one v1 entry:
+// "v1," + Base64(HMAC-SHA256(key, msg_id + "." + timestamp_s + "." + body)). `key` is the
+// decoded whsec_ secret, `timestamp_s` Unix seconds as sent in `webhook-timestamp`.
+std::string standard_webhooks_signature(std::string_view key, std::string_view msg_id,
+                                        std::string_view timestamp_s, std::string_view body);
+
 // Header `sign` of a legacy-robot push (reference/legacy-http.md 2.1):
 // Base64(HMAC-SHA256(key = client_secret, timestamp_ms + "\n" + client_secret)).
 std::string robot_signature(std::string_view client_secret, std::string_view timestamp_ms);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <openssl/ssl.h>
 
+#include "common/curl_protocols.hpp"
 #include "common/log.hpp"
 #include "common/thread_name.hpp"
 #include "stream/endpoint.hpp"
@@ -153,6 +154,11 @@ OpenResponse OpenCallWorker::perform(const Job& job) {
     failed.error = "curl_easy_init failed";
     return failed;
   }
+  if (Status restricted = restrict_to_http(curl); !restricted) {
+    curl_easy_cleanup(curl);
+    failed.error = restricted.message();
+    return failed;
+  }
   Transfer transfer;
   transfer.stopping = &stopping_;
   transfer.ca_file = &settings_.ca_file;
@@ -170,7 +176,6 @@ OpenResponse OpenCallWorker::perform(const Job& job) {
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(job.body.size()));
   curl_easy_setopt(curl, CURLOPT_USERAGENT, ua.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(settings_.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(settings_.total_timeout.count()));

@@ -163,3 +163,39 @@ TEST_CASE("legacy-card judge: a JSON object is the callback response", "[legacy]
   CHECK_FALSE(deep.delivered);
   CHECK(deep.reason == "card reply nests too deep");
 }
+
+TEST_CASE("signing standard-webhooks signs every format's final body with the frame's id",
+          "[legacy][format]") {
+  const std::string key = "decoded-whsec-key";
+  for (Format format : {Format::raw, Format::legacy_robot, Format::legacy_card,
+                        Format::legacy_event}) {
+    Route route;
+    route.name = "signed";
+    route.urls = {"http://h/signed"};
+    route.signing = dsb::config::Signing::standard_webhooks;
+    route.signing_secret = key;
+    route.legacy.token = "bridgeToken123";
+    route.legacy.aes_key = "Wq3mZ8vK2pT7rX9yB4nC6dF1hJ5gL0sA2eR8tY3uI7o";
+    Frame f = format == Format::legacy_event ? Frame{} : callback_frame("/t", R"({"a":1})");
+    if (format == Format::legacy_event) {
+      f.type = FrameType::event;
+      f.headers = {{"messageId", "m-7"}, {"eventType", "e"}, {"eventId", "ev-7"}};
+      f.data = R"({"a":1})";
+    }
+    auto request = format_for(format).build(
+        {route, route.urls[0], f, "ev-7", 1700000001500, "id", "client-secret"});
+    REQUIRE(request.is_ok());
+    Headers signing;
+    for (const auto& header : request->headers) {
+      if (header.first.rfind("webhook-", 0) == 0 || header.first.rfind("X-Bridge-", 0) == 0) {
+        signing.push_back(header);
+      }
+    }
+    INFO(dsb::config::format_name(format));
+    CHECK(signing ==
+          Headers{{"webhook-id", "ev-7"},
+                  {"webhook-timestamp", "1700000001"},
+                  {"webhook-signature",
+                   standard_webhooks_signature(key, "ev-7", "1700000001", request->body)}});
+  }
+}

@@ -244,3 +244,30 @@ TEST_CASE("completions run on a thread named dsb-webhooks", "[http]") {
   REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return !name.empty(); }));
   CHECK(name == "dsb-webhooks");
 }
+
+TEST_CASE("a webhook URL of another scheme fails without a connection", "[http]") {
+  StubHttpServer listener;
+  Completions completions;
+  HttpClient client({}, completions.handler());
+  Response r = completions.wait(
+      client.submit(post("gopher://127.0.0.1:" + std::to_string(listener.port()) + "/_x")));
+  CHECK(r.status == 0);
+  CHECK_THAT(r.error, Catch::Matchers::Contains("gopher"));
+  CHECK(listener.connections_accepted() == 0);
+  // The handle goes back to the pool reset: the next transfer is restricted again.
+  Response again = completions.wait(
+      client.submit(post("dict://127.0.0.1:" + std::to_string(listener.port()) + "/d:x")));
+  CHECK(again.status == 0);
+  CHECK(listener.connections_accepted() == 0);
+}
+
+TEST_CASE("an error that quotes the URL or the proxy shows them redacted", "[http]") {
+  Completions completions;
+  HttpClient client({}, completions.handler());
+  Request request = post("http://127.0.0.1:1/hook");
+  request.proxy = "http://user:PROXYPASS@[::1";  // curl quotes a proxy it cannot parse
+  Response r = completions.wait(client.submit(request));
+  CHECK(r.status == 0);
+  CHECK_THAT(r.error, Catch::Matchers::Contains("http://***@[::1"));
+  CHECK_THAT(r.error, !Catch::Matchers::Contains("PROXYPASS"));
+}

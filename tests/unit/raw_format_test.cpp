@@ -81,3 +81,27 @@ TEST_CASE("signing_secret adds timestamp and v1 signature over timestamp.body", 
   CHECK(h["X-Bridge-Signature"] ==
         "v1=8a6f992378d0d47b6fcdf1cc8d72e46ba5c789b2c9d3a538be31fe07d598ba6d");
 }
+
+TEST_CASE("signing standard-webhooks: webhook-id is the Idempotency-Key, timestamp in seconds",
+          "[raw]") {
+  Route route;
+  route.signing = dsb::config::Signing::standard_webhooks;
+  route.signing_secret = "decoded-key-bytes";
+  Frame f = event_frame();
+  auto h = header_map(build_raw_request(route, "http://h/", f, "e-1", 1700000000999));
+  CHECK(h["webhook-id"] == "e-1");
+  CHECK(h["webhook-id"] == h["Idempotency-Key"]);
+  CHECK(h["webhook-timestamp"] == "1700000000");
+  CHECK(h["webhook-signature"] ==
+        standard_webhooks_signature("decoded-key-bytes", "e-1", "1700000000", f.data));
+  CHECK(h.count("X-Bridge-Signature") == 0);
+  CHECK(h.count("X-Bridge-Timestamp") == 0);
+}
+
+TEST_CASE("no signing headers without a signing_secret, whatever `signing` says", "[raw]") {
+  Route route;
+  route.signing = dsb::config::Signing::standard_webhooks;
+  auto h = header_map(build_raw_request(route, "http://h/", event_frame(), "e-1", 1700000000000));
+  CHECK(h.count("webhook-signature") == 0);
+  CHECK(h.count("webhook-id") == 0);
+}

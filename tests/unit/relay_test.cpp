@@ -23,6 +23,7 @@ class FakeTimers : public Timers {
     return id;
   }
   void cancel(TimerId id) override { pending_.erase(id); }
+  int64_t now_ms() const override { return now; }
   // Fires every timer due within `ms` of its start (all timers here start at "now").
   void fire_due(int64_t ms) {
     std::vector<TimerId> due;
@@ -38,6 +39,7 @@ class FakeTimers : public Timers {
     }
   }
   size_t pending() const { return pending_.size(); }
+  int64_t now = 0;  // what now_ms() says; fire_due() leaves it alone
 
  private:
   TimerId next_ = 1;
@@ -353,6 +355,35 @@ TEST_CASE("a partial delivery is remembered under the frame's key with the URLs 
   CHECK(f.dedup.window.find("event:e1", f.clock.now)->complete);
 }
 
+TEST_CASE("rate: an event waiting for its route's token is ACKed LATER at the deadline",
+          "[relay]") {
+  auto routes = event_routes({"http://w/a"});
+  routes[2].rate = config::Rate{1, std::chrono::minutes(1)};
+  Fixture f(routes);
+  f.push(event("m1", "e1"));
+  f.push(event("m2", "e2"));
+  REQUIRE(f.webhooks.calls.size() == 1);  // e2 waits for the next token, a minute away
+  f.webhooks.answer(0, 200);
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(status_of(f.acks.acks[0].second) == "SUCCESS");
+
+  f.timers.fire_due(2500);  // e2's ACK deadline, long before its token
+  REQUIRE(f.acks.acks.size() == 2);
+  CHECK(f.acks.acks[1].second.message_id == "m2");
+  CHECK(status_of(f.acks.acks[1].second) == "LATER");
+  CHECK(f.webhooks.calls.size() == 1);
+
+  // Its turn comes: POSTed once, and the success is remembered for the redelivery.
+  f.timers.now = 60'000;
+  f.timers.fire_due(60'000);
+  REQUIRE(f.webhooks.calls.size() == 2);
+  f.webhooks.answer(1, 200);
+  f.push(event("m3", "e2"));
+  REQUIRE(f.acks.acks.size() == 3);
+  CHECK(status_of(f.acks.acks[2].second) == "SUCCESS");
+  CHECK(f.webhooks.calls.size() == 2);
+}
+
 TEST_CASE("unrouted events are ACKed SUCCESS and never posted", "[relay]") {
   Fixture f({route("approvals", "", "bpms_*", {"http://w/a"})});
   f.push(event("m1", "e1", "user_add_org"));
@@ -365,7 +396,7 @@ TEST_CASE("robot messages: ACK at once, POST, relay a robot reply to sessionWebh
           "[relay]") {
   Fixture f(event_routes({"http://w/a"}));
   const std::string data =
-      R"({"msgId":"msg1","msgtype":"text","text":{"content":"hi"},"sessionWebhook":"http://dt/robot/sendBySession?session=s1","sessionWebhookExpiredTime":1700000100000})";
+      R"({"msgId":"msg1","msgtype":"text","text":{"content":"hi"},"sessionWebhook":"https://dt/robot/sendBySession?session=s1","sessionWebhookExpiredTime":1700000100000})";
   f.push(callback("m1", "/v1.0/im/bot/messages/get", data));
   REQUIRE(f.acks.acks.size() == 1);
   CHECK(f.acks.acks[0].second.code == 200);
@@ -376,7 +407,7 @@ TEST_CASE("robot messages: ACK at once, POST, relay a robot reply to sessionWebh
 
   f.webhooks.answer(0, 200, R"({"msgtype":"text","text":{"content":"hello back"}})");
   REQUIRE(f.webhooks.calls.size() == 2);
-  CHECK(f.webhooks.calls[1].request.url == "http://dt/robot/sendBySession?session=s1");
+  CHECK(f.webhooks.calls[1].request.url == "https://dt/robot/sendBySession?session=s1");
   CHECK(f.webhooks.calls[1].request.body == R"({"msgtype":"text","text":{"content":"hello back"}})");
   f.webhooks.answer(1, 200, R"({"errcode":0})");
 
@@ -389,14 +420,35 @@ TEST_CASE("robot messages: ACK at once, POST, relay a robot reply to sessionWebh
 TEST_CASE("robot replies: empty msgtype and expired sessionWebhook send nothing", "[relay]") {
   Fixture f(event_routes({"http://w/a"}));
   f.push(callback("m1", "/v1.0/im/bot/messages/get",
-                  R"({"msgId":"a","sessionWebhook":"http://dt/s","sessionWebhookExpiredTime":1700000100000})"));
+                  R"({"msgId":"a","sessionWebhook":"https://dt/s","sessionWebhookExpiredTime":1700000100000})"));
   f.webhooks.answer(0, 200, R"({"msgtype":"empty"})");
   CHECK(f.webhooks.calls.size() == 1);
 
   f.push(callback("m2", "/v1.0/im/bot/messages/get",
-                  R"({"msgId":"b","sessionWebhook":"http://dt/s","sessionWebhookExpiredTime":1600000000000})"));
+                  R"({"msgId":"b","sessionWebhook":"https://dt/s","sessionWebhookExpiredTime":1600000000000})"));
   f.webhooks.answer(1, 200, R"({"msgtype":"text","text":{"content":"late"}})");
   CHECK(f.webhooks.calls.size() == 2);  // expired: not relayed
+}
+
+TEST_CASE("robot replies: a sessionWebhook neither https nor on api_base is refused and counted",
+          "[relay]") {
+  Fixture f(event_routes({"http://w/a"}));
+  auto& refused = metrics::global().counter(
+      "dsb_robot_replies_total", {{"route", "robot"}, {"via", "session_webhook"}, {"outcome", "refused"}});
+  const uint64_t before = refused.value();
+  int n = 0;
+  for (const char* target : {"gopher://127.0.0.1:7/_x", "dict://127.0.0.1:7/d:x",
+                             "telnet://127.0.0.1:7/", "http://127.0.0.1:7/s"}) {
+    const std::string id = "r" + std::to_string(n);
+    f.push(callback(("m" + id).c_str(), "/v1.0/im/bot/messages/get",
+                    R"({"msgId":")" + id + R"(","sessionWebhook":")" + target +
+                        R"(","sessionWebhookExpiredTime":1700000100000})"));
+    REQUIRE(f.webhooks.calls.size() == static_cast<size_t>(n + 1));
+    f.webhooks.answer(n, 200, R"({"msgtype":"text","text":{"content":"hi"}})");
+    CHECK(f.webhooks.calls.size() == static_cast<size_t>(n + 1));  // nothing sent to it
+    ++n;
+  }
+  CHECK(refused.value() == before + 4);
 }
 
 TEST_CASE("callbacks: the reply becomes {response}, failures 500, no route 404", "[relay]") {
@@ -637,7 +689,7 @@ TEST_CASE("spool: a robot message is ACKed after its journal, its reply relayed 
   Fixture f(spool_routes());
   f.relay.start();
   const std::string data =
-      R"({"msgId":"r1","sessionWebhook":"http://dt/s","sessionWebhookExpiredTime":1700000100000})";
+      R"({"msgId":"r1","sessionWebhook":"https://dt/s","sessionWebhookExpiredTime":1700000100000})";
   f.push(callback("m1", "/v1.0/im/bot/messages/get", data));
   CHECK(f.acks.acks.empty());
   const store::SpoolEntry entry = f.spool.appends.at(0).entry;
@@ -648,7 +700,7 @@ TEST_CASE("spool: a robot message is ACKed after its journal, its reply relayed 
   CHECK(*f.acks.acks[0].second.data == R"({"response":null})");
   f.webhooks.answer(0, 200, R"({"msgtype":"text","text":{"content":"ok"}})");
   REQUIRE(f.webhooks.calls.size() == 2);
-  CHECK(f.webhooks.calls[1].request.url == "http://dt/s");
+  CHECK(f.webhooks.calls[1].request.url == "https://dt/s");
   CHECK(f.spool.outcomes.at(0) == "success 31");
 }
 
@@ -684,4 +736,23 @@ TEST_CASE("spool: no delivery is taken while the store cannot record outcomes", 
   REQUIRE(f.webhooks.calls.size() == 1);
   f.webhooks.answer(0, 200);
   CHECK(f.spool.outcomes == std::vector<std::string>{"success 51"});
+}
+
+TEST_CASE("spool: rate paces spooled deliveries through the same route lane", "[relay]") {
+  auto routes = spool_routes();
+  routes[2].rate = config::Rate{1, std::chrono::seconds(1)};
+  Fixture f(routes);
+  f.relay.start();
+  f.push(event("m1", "e1"));
+  const store::SpoolEntry entry = f.spool.appends[0].entry;
+  f.spool.ready = {due_from(entry, 51, 0, 0), due_from(entry, 52, 1, 0)};
+  f.spool.appends[0].done(Status::ok());
+  REQUIRE(f.webhooks.calls.size() == 1);  // the second waits for the next token
+  CHECK(f.webhooks.calls[0].request.url == "http://w/a");
+  f.webhooks.answer(0, 200);
+  CHECK(f.webhooks.calls.size() == 1);
+  f.timers.now = 1000;
+  f.timers.fire_due(1000);
+  REQUIRE(f.webhooks.calls.size() == 2);
+  CHECK(f.webhooks.calls[1].request.url == "http://w/b");
 }
