@@ -98,6 +98,7 @@ MapReader::MapReader(Context& ctx, const YAML::Node& map, const YAML::Mark& mark
       duplicates_.push_back({std::move(key), first->key_mark.line + 1, key_mark});
       continue;
     }
+    index_.emplace(key, entries_.size());
     entries_.push_back({std::move(key), it->second, key_mark});
   }
 }
@@ -146,10 +147,8 @@ void MapReader::reject_unknown(const std::vector<std::string_view>& known) {
 }
 
 const MapReader::Entry* MapReader::find(std::string_view key) const {
-  for (const Entry& entry : entries_) {
-    if (entry.key == key) return &entry;
-  }
-  return nullptr;
+  auto it = index_.find(std::string(key));
+  return it == index_.end() ? nullptr : &entries_[it->second];
 }
 
 YAML::Mark MapReader::value_mark(std::string_view key) const {

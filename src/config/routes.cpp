@@ -16,6 +16,9 @@ constexpr long long kMaxInFlight = 10'000;
 // event's work and connections; a few targets per route is what deployments use. The cap
 // turns a generated or runaway list into an error instead of a daemon that cannot keep up.
 constexpr std::size_t kMaxUrlsPerRoute = 64;
+// Static headers go into every request of the route; real ones are a handful (a token, a
+// tenant). Past this it is a generated or broken file, and every request would carry it.
+constexpr std::size_t kMaxHeadersPerRoute = 64;
 
 const std::vector<std::string_view> kRouteKeys = {
     "name",    "topic",         "event",  "url",    "format",
@@ -103,6 +106,12 @@ void read_urls(Context& ctx, MapReader& r, Route& route) {
 void read_headers(Context& ctx, MapReader& r, Route& route) {
   std::optional<MapReader> headers = r.map("headers");
   if (!headers) return;
+  if (headers->entries().size() > kMaxHeadersPerRoute) {
+    r.error("headers", "sets " + std::to_string(headers->entries().size()) +
+                           " headers; a route may set at most " +
+                           std::to_string(kMaxHeadersPerRoute));
+    return;
+  }
   headers->report_duplicates();
   for (const MapReader::Entry& entry : headers->entries()) {
     if (Problem problem = check_header_name(entry.key)) {

@@ -1,6 +1,6 @@
 // Route keys of product.md section 11: signing (bridge-v1 | standard-webhooks), rate, and
 // retry.retry_4xx. Valid forms parse into their typed values; bad ones are file:line:col
-// errors that never quote a secret.
+// errors that never quote a secret. Also the cap on a route's static headers.
 #include <catch2/catch.hpp>
 
 #include "config/loader.hpp"
@@ -125,4 +125,14 @@ TEST_CASE("retry.retry_4xx is a boolean, false by default", "[config]") {
         std::vector<std::string>{
             "bridge.yaml:8:24: retry.retry_4xx in route \"r\": expected true or false, got "
             "\"yes\""});
+}
+
+TEST_CASE("a route sets at most 64 static headers", "[config]") {
+  std::string headers = "    headers:\n";
+  for (int i = 0; i < 64; ++i) headers += "      X-H" + std::to_string(i) + ": v\n";
+  CHECK(route_of(headers).headers.size() == 64);
+  headers += "      X-H64: v\n";
+  CHECK(load(headers).errors ==
+        std::vector<std::string>{
+            "bridge.yaml:9:7: headers in route \"r\": sets 65 headers; a route may set at most 64"});
 }
