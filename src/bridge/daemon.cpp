@@ -216,6 +216,9 @@ class Daemon : public admin::Readiness {
     }
     config_ = next;
     relay_.reload(next);
+    // Series of an added spool route exist before the reload is announced (as the relay's
+    // route series do), not from the next tick.
+    spool_age_.update(*config_, store_.oldest_pending(), clock_.now_ms());
     stream_.reconfigure(next);
     log::info("bridge", "config reloaded", {{"routes", std::to_string(next->routes.size())}});
   }

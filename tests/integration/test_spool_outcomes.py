@@ -183,6 +183,7 @@ class SchemaUpgradeTest(unittest.TestCase):
         self.assertEqual(status, 503)
         self.assertIn(f"store not writable: {self.db_path}: schema version 99 is newer than "
                       f"this binary knows (3); refusing to touch it", body)
+        self.emulator.wait_for_connections(1)  # readyz is 503 for the store: wait on the gateway
         sent = self.emulator.send_event(eventId="future-1")
         self.assertEqual(status_of(self.emulator.wait_for_ack(sent["messageId"])), "LATER")
         db = sqlite3.connect(self.db_path)
