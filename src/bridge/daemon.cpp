@@ -216,6 +216,9 @@ class Daemon : public admin::Readiness {
     }
     config_ = next;
     relay_.reload(next);
+    // At once, as relay_.reload() declares the per-route series: a scrape right after the
+    // reload sees an added spool route's age at zero, not absent until the next tick.
+    spool_age_.update(*config_, store_.oldest_pending(), clock_.now_ms());
     stream_.reconfigure(next);
     log::info("bridge", "config reloaded", {{"routes", std::to_string(next->routes.size())}});
   }
