@@ -17,10 +17,6 @@ namespace dsb::admin {
 
 namespace {
 
-std::string join_host_port(const std::string& host, bool ipv6, int port) {
-  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
 // lws_create_vhost() only says "no": bind a throwaway socket the way lws will (SO_REUSEADDR)
 // to learn why, so the operator reads "address in use" rather than a bare failure.
 std::string bind_problem(const config::ListenAddress& a) {
@@ -103,7 +99,7 @@ AdminServer::AdminServer() { std::memset(protocols_, 0, sizeof protocols_); }
 AdminServer::~AdminServer() = default;
 
 std::string AdminServer::address() const {
-  return vhost_ ? join_host_port(host_, ipv6_, port_) : std::string();
+  return vhost_ ? bound_.to_string() : std::string();
 }
 
 int AdminServer::lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
@@ -176,14 +172,14 @@ Status AdminServer::start(loop::EventLoop& loop, const config::ListenAddress& a,
   protocols_[0].callback = &AdminServer::lws_callback;
   protocols_[0].user = this;
   std::memset(&protocols_[1], 0, sizeof protocols_[1]);
-  host_ = a.host;
-  ipv6_ = a.ipv6;
+  bound_.host = a.host;
+  bound_.ipv6 = a.ipv6;
 
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);
   info.vhost_name = "dsb-admin";
   info.port = a.port;
-  info.iface = host_.c_str();
+  info.iface = bound_.host.c_str();
   info.protocols = protocols_;
   // An IPv4 address on an IPv6 socket would also accept v4-mapped peers on other
   // addresses' families; bind exactly the family the config names.
@@ -197,7 +193,7 @@ Status AdminServer::start(loop::EventLoop& loop, const config::ListenAddress& a,
     server_.reset();
     return Status::error("cannot listen on " + where + " (see the lws error above)");
   }
-  port_ = lws_get_vhost_listen_port(vhost_);
+  bound_.port = lws_get_vhost_listen_port(vhost_);
   log::info("admin", "listening", {{"address", address()}});
   return Status::ok();
 }

@@ -79,7 +79,7 @@ class AdminServer {
                const metrics::Registry& registry = metrics::global());
 
   // The bound port (the real one when the config said 0); 0 before a successful start().
-  int port() const { return port_; }
+  int port() const { return bound_.port; }
   // "HOST:PORT" as bound, "[::1]:PORT" for IPv6; "" before start().
   std::string address() const;
 
@@ -93,10 +93,9 @@ class AdminServer {
   httpd::ConnectionLimit limit_{kMaxConnections};
   // lws keeps pointers to these (not copies) for the vhost's lifetime.
   lws_protocols protocols_[2];
-  std::string host_;
-  bool ipv6_ = false;
+  // Where the vhost listens (lws keeps a pointer to its host); port 0 until start() succeeded.
+  config::ListenAddress bound_{"", 0, false};
   lws_vhost* vhost_ = nullptr;
-  int port_ = 0;
 };
 
 }  // namespace dsb::admin

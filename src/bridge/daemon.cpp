@@ -216,8 +216,8 @@ class Daemon : public admin::Readiness {
     }
     config_ = next;
     relay_.reload(next);
-    // Series of an added spool route exist before the reload is announced (as the relay's
-    // route series do), not from the next tick.
+    // At once, as relay_.reload() declares the per-route series: a scrape right after the
+    // reload sees an added spool route's age at zero, not absent until the next tick.
     spool_age_.update(*config_, store_.oldest_pending(), clock_.now_ms());
     stream_.reconfigure(next);
     log::info("bridge", "config reloaded", {{"routes", std::to_string(next->routes.size())}});

@@ -8,7 +8,7 @@
 #include "bridge/session_webhook.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
-#include "config/checks.hpp"
+#include "config/url.hpp"
 
 namespace dsb::bridge {
 namespace {

@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <cstdio>
-#include <ctime>
 #include <mutex>
 
 #include "common/clock.hpp"

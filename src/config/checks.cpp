@@ -6,9 +6,10 @@
 #include <cstring>
 
 namespace dsb::config {
-namespace {
 
 std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
+namespace {
 
 bool is_alnum(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');

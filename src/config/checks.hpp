@@ -14,6 +14,9 @@ namespace dsb::config {
 
 using Problem = std::optional<std::string>;
 
+// `text` in double quotes, as messages show a value: got "abc".
+std::string quoted(std::string_view text);
+
 // admin.listen: HOST:PORT with HOST a dotted-quad IPv4 address, "[IPv6]" or "localhost"
 // (read as 127.0.0.1), PORT 0..65535 (0: any free port, for tests). Host names are
 // refused: the admin endpoint binds exactly where the config says, with no DNS lookup.

@@ -20,8 +20,6 @@ constexpr long long kMaxConnections = 8;
 // What yaml-cpp's DepthGuard (2000 recursive calls, about four per level) allows.
 constexpr int kYamlNestingLimit = 500;
 
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
-
 // Known keys are listed most-used first: "did you mean" prefers earlier ones on ties.
 const std::vector<std::string_view> kTopKeys = {"dingtalk", "routes", "admin",   "state_dir",
                                                 "log",      "limits", "defaults"};

@@ -3,14 +3,13 @@
 #include <charconv>
 #include <limits>
 
+#include "config/checks.hpp"
 #include "config/substitution.hpp"
 #include "config/suggest.hpp"
 #include "config/units.hpp"
 
 namespace dsb::config {
 namespace {
-
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
 std::string join(const std::vector<std::string_view>& items) {
   std::string out;

@@ -210,8 +210,7 @@ void read_rate(MapReader& r, Rate& rate) {
   auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), value);
   bool whole = ec == std::errc() && end == count.data() + count.size() && !count.empty();
   if (!whole || (unit != "s" && unit != "m")) {
-    r.error("rate", std::string("expected N/s or N/m (POSTs started per second or minute), got ") +
-                        "\"" + *text + "\"");
+    r.error("rate", "expected N/s or N/m (POSTs started per second or minute), got " + quoted(*text));
     return;
   }
   if (value < 1 || value > kMaxRate) {

@@ -13,7 +13,7 @@
 #include "common/curl_protocols.hpp"
 #include "common/log.hpp"
 #include "common/thread_name.hpp"
-#include "config/checks.hpp"
+#include "config/url.hpp"
 
 namespace dsb::deliver {
 namespace {

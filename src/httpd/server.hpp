@@ -53,7 +53,6 @@ class Server {
   // True for the HTTP-server reasons callback() deals with.
   static bool handles(lws_callback_reasons reason);
 
-
   // The lws callback body for those reasons. Never throws.
   int callback(lws* wsi, lws_callback_reasons reason, SessionSlot* slot, void* in, size_t len);
 

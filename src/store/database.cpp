@@ -74,9 +74,13 @@ constexpr int kLatest = static_cast<int>(std::size(kMigrations));
 
 int latest_schema_version() { return kLatest; }
 
+std::string state_file(const std::string& state_dir, const char* name) {
+  if (!state_dir.empty() && state_dir.back() == '/') return state_dir + name;
+  return state_dir + "/" + name;
+}
+
 std::string database_path(const std::string& state_dir) {
-  if (!state_dir.empty() && state_dir.back() == '/') return state_dir + "bridge.db";
-  return state_dir + "/bridge.db";
+  return state_file(state_dir, "bridge.db");
 }
 
 Status ensure_state_dir(const std::string& dir) {

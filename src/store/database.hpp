@@ -17,6 +17,8 @@
 
 namespace dsb::store {
 
+// {state_dir}/{name}, with or without a trailing "/" on state_dir.
+std::string state_file(const std::string& state_dir, const char* name);
 // {state_dir}/bridge.db
 std::string database_path(const std::string& state_dir);
 

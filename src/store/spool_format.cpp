@@ -7,7 +7,7 @@
 #include <ostream>
 
 #include "common/clock.hpp"
-#include "config/checks.hpp"
+#include "config/url.hpp"
 #include "store/store.hpp"
 
 namespace dsb::store {

@@ -25,8 +25,7 @@ std::string holder_pid(int fd) {
 }  // namespace
 
 std::string lock_path(const std::string& state_dir) {
-  if (!state_dir.empty() && state_dir.back() == '/') return state_dir + "bridge.lock";
-  return state_dir + "/bridge.lock";
+  return state_file(state_dir, "bridge.lock");
 }
 
 Result<StateLock> StateLock::acquire(const std::string& state_dir, bool* held_elsewhere) {

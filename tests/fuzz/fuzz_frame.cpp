@@ -54,7 +54,7 @@ void check_parse(std::string_view text) {
   FUZZ_CHECK(!frame.topic().empty());
   FUZZ_CHECK(!frame_type_name(frame.type).empty());
   if (frame.type == FrameType::system) {
-    check_ack(ack_ping(frame), false);
+    check_ack(ack_system(frame), false);
     return;
   }
   // EVENT/CALLBACK data was checked to be JSON, so the callback ACK's data stays JSON.

@@ -2,35 +2,20 @@
 // delivery carries, one delivery in full with its bounded attempt history, replay and purge
 // by id, route and time, and the upgrade of a file made by schema version 2.
 #include <catch2/catch.hpp>
-#include <unistd.h>
 
-#include <filesystem>
-#include <future>
 #include <string>
 #include <vector>
 
 #include "store/database.hpp"
 #include "store/spool_queries.hpp"
 #include "store/store.hpp"
+#include "support/store_helpers.hpp"
 
 using namespace dsb::store;
 using dsb::Status;
+using dsb::test::TempDir;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "queries-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string state() const { return (path / "state").string(); }
-};
 
 SpoolEntry event_entry(const std::string& route, const std::string& event_id,
                        const std::string& event_type, std::vector<std::string> urls) {
@@ -59,15 +44,7 @@ SpoolEntry robot_entry(const std::string& msg_id) {
 }
 
 void wait(const std::function<void(std::function<void(Status)>)>& call) {
-  std::promise<Status> p;
-  call([&p](Status s) { p.set_value(std::move(s)); });
-  REQUIRE(p.get_future().get());
-}
-
-std::vector<DueDelivery> claim(Store& store, int64_t now) {
-  std::promise<std::vector<DueDelivery>> p;
-  store.due(now, 100, [&p](std::vector<DueDelivery> d) { p.set_value(std::move(d)); });
-  return p.get_future().get();
+  REQUIRE(dsb::test::wait_status(call));
 }
 
 std::unique_ptr<Database> open_db(const TempDir& dir) {
@@ -89,7 +66,7 @@ struct Spool {
   }
   std::vector<DueDelivery> add(std::vector<SpoolEntry> entries) {
     for (auto& e : entries) wait([&](auto done) { store->append(std::move(e), done); });
-    return claim(*store, clock);
+    return dsb::test::due_sync(*store, clock);
   }
   void kill(int64_t id, int status, const std::string& error) {
     wait([&](auto done) { store->dead_letter(id, {clock, status, error}, done); });
@@ -130,7 +107,7 @@ TEST_CASE("spool queries: a delivery in full, with its attempts", "[store][spool
   REQUIRE(due.size() == 1);
   const int64_t id = due[0].id;
   wait([&](auto done) { spool.store->record_failure(id, {11'000, 0, "refused"}, 0, done); });
-  REQUIRE(claim(*spool.store, spool.clock).size() == 1);
+  REQUIRE(dsb::test::due_sync(*spool.store, spool.clock).size() == 1);
   wait([&](auto done) { spool.store->record_success(id, {12'000, 204, ""}, done); });
 
   auto db = open_db(spool.dir);
@@ -168,7 +145,7 @@ TEST_CASE("spool queries: the history keeps the first and the last attempts", "[
     wait([&](auto done) {
       spool.store->record_failure(id, {i * 1'000, 503, "try " + std::to_string(i)}, 0, done);
     });
-    REQUIRE(claim(*spool.store, spool.clock).size() == 1);
+    REQUIRE(dsb::test::due_sync(*spool.store, spool.clock).size() == 1);
   }
   spool.kill(id, 503, "last");
 

@@ -21,27 +21,13 @@
 #include "common/log.hpp"
 #include "store/database.hpp"
 #include "store/store.hpp"
+#include "support/store_helpers.hpp"
 
 using namespace dsb::store;
+using namespace dsb::test;
 using dsb::Status;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "store-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::permissions(path, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::add, ec);
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string state() const { return (path / "state").string(); }
-};
 
 StoreOptions options_for(const std::string& state_dir) {
   StoreOptions o;
@@ -63,25 +49,7 @@ SpoolEntry entry(const std::string& id, std::vector<std::string> urls,
   return e;
 }
 
-// Synchronous wrappers: the completions run on the store thread.
-Status append_sync(Store& store, SpoolEntry e) {
-  std::promise<Status> p;
-  store.append(std::move(e), [&p](Status s) { p.set_value(std::move(s)); });
-  return p.get_future().get();
-}
-
-std::vector<DueDelivery> due_sync(Store& store, int64_t now, size_t limit = 100) {
-  std::promise<std::vector<DueDelivery>> p;
-  store.due(now, limit, [&p](std::vector<DueDelivery> d) { p.set_value(std::move(d)); });
-  return p.get_future().get();
-}
-
-Status sync(const std::function<void(std::function<void(Status)>)>& call) {
-  std::promise<Status> p;
-  call([&p](Status s) { p.set_value(std::move(s)); });
-  return p.get_future().get();
-}
-
+// Synchronous wrapper: the completions run on the store thread.
 SpoolCounts counts_sync(Store& store) {
   std::promise<SpoolCounts> p;
   store.refresh_counts([&p](SpoolCounts c) { p.set_value(c); });
@@ -99,16 +67,6 @@ size_t count_lines(const std::string& needle) {
   size_t n = 0;
   for (const auto& l : g_lines) n += l.find(needle) != std::string::npos;
   return n;
-}
-
-template <typename Pred>
-bool eventually(Pred pred, int timeout_ms = 5'000) {
-  const int64_t end = dsb::steady_ms() + timeout_ms;
-  while (dsb::steady_ms() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return pred();
 }
 
 }  // namespace
@@ -172,11 +130,11 @@ TEST_CASE("store: due claims, success / failure / dead move a delivery on", "[st
   CHECK(rest[0].url == "http://c");
   CHECK(due_sync(store, 1'000).empty());
 
-  REQUIRE(sync([&](auto done) { store.record_success(first[0].id, {1'100, 200, ""}, done); }));
-  REQUIRE(sync([&](auto done) {
+  REQUIRE(wait_status([&](auto done) { store.record_success(first[0].id, {1'100, 200, ""}, done); }));
+  REQUIRE(wait_status([&](auto done) {
     store.record_failure(first[1].id, {1'100, 503, "HTTP 503"}, 3'000, done);
   }));
-  REQUIRE(sync([&](auto done) { store.dead_letter(rest[0].id, {1'100, 410, "HTTP 410"}, done); }));
+  REQUIRE(wait_status([&](auto done) { store.dead_letter(rest[0].id, {1'100, 410, "HTTP 410"}, done); }));
   CHECK(store.counts().pending == 1);
   CHECK(store.counts().dead == 1);
 
@@ -193,7 +151,7 @@ TEST_CASE("store: due claims, success / failure / dead move a delivery on", "[st
   CHECK(again[0].attempts == 1);
 
   // A delivered or dead delivery ignores further outcomes.
-  REQUIRE(sync([&](auto done) { store.record_failure(first[0].id, {1'200, 0, "late"}, 0, done); }));
+  REQUIRE(wait_status([&](auto done) { store.record_failure(first[0].id, {1'200, 0, "late"}, 0, done); }));
   CHECK(due_sync(store, 10'000).empty());
   auto counts = counts_sync(store);
   CHECK(counts.pending == 1);
@@ -222,7 +180,7 @@ TEST_CASE("store: maintenance drops frames whose every delivery is delivered", "
   REQUIRE(due.size() == 3);
   for (const auto& d : due) {
     if (d.dedup_key == "event:e1" || d.url == "http://a")
-      REQUIRE(sync([&](auto done) { store.record_success(d.id, {1'100, 200, ""}, done); }));
+      REQUIRE(wait_status([&](auto done) { store.record_success(d.id, {1'100, 200, ""}, done); }));
   }
   std::promise<void> p;
   store.run_maintenance([&p] { p.set_value(); });

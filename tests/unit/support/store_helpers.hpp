@@ -27,6 +27,9 @@ struct TempDir {
   }
   ~TempDir() {
     std::error_code ec;
+    // A test may have taken the write bit away (a read-only state_dir).
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::add, ec);
     std::filesystem::remove_all(path, ec);
   }
   std::string state() const { return (path / "state").string(); }
@@ -55,9 +58,10 @@ inline Status append_sync(store::Store& store, store::SpoolEntry e) {
   return wait_status([&](auto done) { store.append(std::move(e), std::move(done)); });
 }
 
-inline std::vector<store::DueDelivery> due_sync(store::Store& store, int64_t now = 10'000) {
+inline std::vector<store::DueDelivery> due_sync(store::Store& store, int64_t now = 10'000,
+                                               size_t limit = 100) {
   std::promise<std::vector<store::DueDelivery>> p;
-  store.due(now, 100, [&p](std::vector<store::DueDelivery> d) { p.set_value(std::move(d)); });
+  store.due(now, limit, [&p](std::vector<store::DueDelivery> d) { p.set_value(std::move(d)); });
   return p.get_future().get();
 }
 
