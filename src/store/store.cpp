@@ -493,9 +493,11 @@ void Store::hold_unrecorded(int64_t delivery_id, std::function<Status(Database*)
 void Store::retry_unrecorded(std::vector<Request>& batch) {
   std::vector<Request> retries;
   retries.reserve(unrecorded_.size());
-  for (auto& [id, apply] : unrecorded_) {
+  for (const auto& held : unrecorded_) {
+    const int64_t id = held.first;  // not a structured binding: clang 14 cannot capture one
+    const std::function<Status(Database*)>& apply = held.second;
     retries.push_back({apply,
-                       [this, id = id, apply](const Status& status) {
+                       [this, id, apply](const Status& status) {
                          --unrecorded_retrying_;
                          if (!status) hold_unrecorded(id, apply);
                          unrecorded_count_ = unrecorded_.size() + unrecorded_retrying_;
