@@ -474,14 +474,56 @@ Status add_to_history(Database& db, int64_t id, const Attempt& attempt, const ch
 
 }  // namespace
 
-void Store::enqueue_outcome(int64_t delivery_id, std::function<Status(Database*)> apply,
-                            std::function<void(Status)> done, bool deferrable) {
+// How an attempt's outcome moves a pending delivery on. Every `update` takes ?1 the id,
+// ?2 the error, ?3 the next attempt's time and ?4 now (a statement may leave some unused),
+// and changes nothing once the delivery is no longer pending.
+struct Store::Outcome {
+  const char* name;  // spool_attempts.outcome
+  const char* update;
+  int pending_delta;
+  int dead_delta;
+  bool deferrable;  // a success: its claim keeps it from being handed out again meanwhile
+};
+
+const Store::Outcome Store::kDelivered{
+    "delivered",
+    "UPDATE spool_deliveries SET state = 'delivered', attempts = attempts + 1, "
+    "last_error = '', updated_at = ?4 WHERE id = ?1 AND state = 'pending'",
+    -1, 0, true};
+const Store::Outcome Store::kRetry{
+    "retry",
+    "UPDATE spool_deliveries SET attempts = attempts + 1, last_error = ?2, "
+    "next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'pending'",
+    0, 0, false};
+const Store::Outcome Store::kDead{
+    "dead",
+    "UPDATE spool_deliveries SET state = 'dead', attempts = attempts + 1, "
+    "last_error = ?2, updated_at = ?4 WHERE id = ?1 AND state = 'pending'",
+    -1, 1, false};
+
+void Store::enqueue_outcome(int64_t delivery_id, const Outcome& outcome, Attempt attempt,
+                            int64_t next_attempt_at_ms, std::function<void(Status)> done) {
+  auto apply = [this, delivery_id, &outcome, attempt = std::move(attempt),
+                next_attempt_at_ms](Database* db) {
+    claimed_.erase(delivery_id);
+    Status status = Status::ok();
+    Statement* stmt = db->cached(outcome.update, status);
+    if (!stmt) return status;
+    stmt->bind(1, delivery_id)
+        .bind(2, attempt.error)
+        .bind(3, next_attempt_at_ms)
+        .bind(4, now());
+    if (status = stmt->run(); !status || db->changes() == 0) return status;
+    batch_pending_delta_ += outcome.pending_delta;
+    batch_dead_delta_ += outcome.dead_delta;
+    return add_to_history(*db, delivery_id, attempt, outcome.name);
+  };
   enqueue({apply,
            [this, delivery_id, apply, done = std::move(done)](const Status& status) {
              if (!status) hold_unrecorded(delivery_id, apply);
              if (done) done(status);
            },
-           true, deferrable});
+           true, outcome.deferrable});
 }
 
 void Store::hold_unrecorded(int64_t delivery_id, std::function<Status(Database*)> apply) {
@@ -512,64 +554,16 @@ void Store::retry_unrecorded(std::vector<Request>& batch) {
 
 void Store::record_success(int64_t delivery_id, Attempt attempt,
                            std::function<void(Status)> done) {
-  enqueue_outcome(
-      delivery_id,
-      [this, delivery_id, attempt = std::move(attempt)](Database* db) {
-        claimed_.erase(delivery_id);
-        Status status = Status::ok();
-        Statement* stmt = db->cached(
-            "UPDATE spool_deliveries SET state = 'delivered', attempts = attempts + 1, "
-            "last_error = '', updated_at = ?2 WHERE id = ?1 AND state = 'pending'",
-            status);
-        if (!stmt) return status;
-        stmt->bind(1, delivery_id).bind(2, now());
-        if (status = stmt->run(); !status || db->changes() == 0) return status;
-        --batch_pending_delta_;
-        return add_to_history(*db, delivery_id, attempt, "delivered");
-      },
-      std::move(done), true);
+  enqueue_outcome(delivery_id, kDelivered, std::move(attempt), 0, std::move(done));
 }
 
 void Store::record_failure(int64_t delivery_id, Attempt attempt, int64_t next_attempt_at_ms,
                            std::function<void(Status)> done) {
-  enqueue_outcome(
-      delivery_id,
-      [this, delivery_id, attempt = std::move(attempt), next_attempt_at_ms](Database* db) {
-        claimed_.erase(delivery_id);
-        Status status = Status::ok();
-        Statement* stmt = db->cached(
-            "UPDATE spool_deliveries SET attempts = attempts + 1, last_error = ?2, "
-            "next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'pending'",
-            status);
-        if (!stmt) return status;
-        stmt->bind(1, delivery_id)
-            .bind(2, attempt.error)
-            .bind(3, next_attempt_at_ms)
-            .bind(4, now());
-        if (status = stmt->run(); !status || db->changes() == 0) return status;
-        return add_to_history(*db, delivery_id, attempt, "retry");
-      },
-      std::move(done), false);
+  enqueue_outcome(delivery_id, kRetry, std::move(attempt), next_attempt_at_ms, std::move(done));
 }
 
 void Store::dead_letter(int64_t delivery_id, Attempt attempt, std::function<void(Status)> done) {
-  enqueue_outcome(
-      delivery_id,
-      [this, delivery_id, attempt = std::move(attempt)](Database* db) {
-        claimed_.erase(delivery_id);
-        Status status = Status::ok();
-        Statement* stmt = db->cached(
-            "UPDATE spool_deliveries SET state = 'dead', attempts = attempts + 1, "
-            "last_error = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'pending'",
-            status);
-        if (!stmt) return status;
-        stmt->bind(1, delivery_id).bind(2, attempt.error).bind(3, now());
-        if (status = stmt->run(); !status || db->changes() == 0) return status;
-        --batch_pending_delta_;
-        ++batch_dead_delta_;
-        return add_to_history(*db, delivery_id, attempt, "dead");
-      },
-      std::move(done), false);
+  enqueue_outcome(delivery_id, kDead, std::move(attempt), 0, std::move(done));
 }
 
 void Store::release(int64_t delivery_id) {

@@ -216,10 +216,13 @@ class Store {
   };
 
   void enqueue(Request request);
-  // For record_success / record_failure / dead_letter: `apply` ends the claim and writes
-  // the outcome; a failed commit keeps both (hold_unrecorded).
-  void enqueue_outcome(int64_t delivery_id, std::function<Status(Database*)> apply,
-                       std::function<void(Status)> done, bool deferrable);
+  // What record_success / record_failure / dead_letter each write (store.cpp).
+  struct Outcome;
+  static const Outcome kDelivered, kRetry, kDead;
+  // Ends the claim and writes `outcome` with `attempt` in its history; a failed commit
+  // keeps both (hold_unrecorded).
+  void enqueue_outcome(int64_t delivery_id, const Outcome& outcome, Attempt attempt,
+                       int64_t next_attempt_at_ms, std::function<void(Status)> done);
   void hold_unrecorded(int64_t delivery_id, std::function<Status(Database*)> apply);
   // Moves the unrecorded outcomes into `batch`, ahead of its requests.
   void retry_unrecorded(std::vector<Request>& batch);
