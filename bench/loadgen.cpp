@@ -64,6 +64,9 @@ using dsb::steady_us;
 constexpr size_t kMaxMessage = 1 << 20;  // bytes; ACKs are ~150
 constexpr int64_t kConnectWaitUs = 60'000'000;
 constexpr int64_t kGapUs = 200'000;  // between phases, so the previous one's tail settles
+// Every event names one of this many conversations (data.conversationId) and one robot
+// (data.robotCode), so the benchmark can run a route with `match` and `order_by` on them.
+constexpr int64_t kConversations = 200;
 
 volatile std::sig_atomic_t g_stop = 0;
 lws_context* volatile g_context = nullptr;
@@ -261,7 +264,8 @@ class LoadGen {
  public:
   LoadGen(PhaseQueue& phases, size_t payload_bytes)
       : phases_(phases), server_(make_router()), run_id_(random_hex(6)) {
-    payload_ = ",\"userId\":[\"u1\"],\"pad\":\"" + std::string(payload_bytes, 'x') + "\"}";
+    payload_ = ",\"robotCode\":\"dingbenchrobot\",\"userId\":[\"u1\"],\"pad\":\"" +
+             std::string(payload_bytes, 'x') + "\"}";
   }
 
   // Binds and returns the port, or -1.
@@ -428,7 +432,8 @@ int LoadGen::writeable(WsConn& c) {
   dsb::emulator::FrameSpec spec;
   spec.event_type = "bench_event";
   // The stamp dsb-stubhook subtracts from the arrival: delivery latency (same clock).
-  spec.data = "{\"sentUs\":" + std::to_string(steady_us()) + payload_;
+  spec.data = "{\"sentUs\":" + std::to_string(steady_us()) + ",\"conversationId\":\"cid" +
+              std::to_string(i % kConversations) + "\"" + payload_;
   dsb::emulator::FrameIds ids;
   ids.message_id = p->prefix + std::to_string(i);
   ids.event_id = "ev-" + ids.message_id;
