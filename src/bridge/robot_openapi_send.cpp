@@ -105,7 +105,8 @@ Result<OpenApiTemplate> action_card(const rapidjson::Value& card) {
 
 Result<OpenApiTemplate> map_reply_template(std::string_view reply) {
   rapidjson::Document doc;
-  if (!json::parse(doc, reply) || !doc.IsObject()) return Status::error("reply is not a JSON object");
+  if (!json::parse(doc, reply) || !doc.IsObject())
+    return Status::error("reply is not a JSON object");
   auto type = json::string_member(doc, "msgtype");
   if (!type) return Status::error("reply has no string msgtype");
   const std::string msgtype(*type);
@@ -139,11 +140,13 @@ Result<OpenApiSend> build_openapi_send(const RobotMessage& robot, std::string_vi
                                        const std::string& default_robot_code) {
   const bool one_to_one = robot.conversation_type == "1";
   if (!one_to_one && robot.conversation_type != "2")
-    return Status::error(robot.conversation_type.empty()
-                             ? "the message has no conversationType"
-                             : "conversationType " + robot.conversation_type + " is neither 1 nor 2");
+    return Status::error(robot.conversation_type.empty() ? "the message has no conversationType"
+                                                         : "conversationType " +
+                                                               robot.conversation_type +
+                                                               " is neither 1 nor 2");
   if (one_to_one && robot.sender_staff_id.empty())
-    return Status::error("a 1:1 message without senderStaffId (external user?) has no OpenAPI recipient");
+    return Status::error(
+        "a 1:1 message without senderStaffId (external user?) has no OpenAPI recipient");
   if (!one_to_one && robot.conversation_id.empty())
     return Status::error("a group message without conversationId has no OpenAPI recipient");
   const std::string& robot_code = robot.robot_code.empty() ? default_robot_code : robot.robot_code;

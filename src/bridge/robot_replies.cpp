@@ -61,7 +61,11 @@ RobotReplies::RobotReplies(Webhooks& webhooks, Timers& timers, WallClock& clock)
 
 RobotReplies::~RobotReplies() {
   *self_ = nullptr;
-  for (const auto& [timer, fallback] : waiting_) timers_.cancel(timer);
+  // Shutdown: a reply waiting out a rate limit is not kept anywhere; say so.
+  for (const auto& [timer, fallback] : waiting_) {
+    timers_.cancel(timer);
+    fail(*fallback, "shutting down while waiting out a rate limit");
+  }
 }
 
 void RobotReplies::send(const RobotMessage& robot, const config::Route& route,
@@ -220,7 +224,8 @@ void RobotReplies::retry_later(const std::shared_ptr<Fallback>& fallback,
     delay = std::clamp<int64_t>(*asked, delay, kMaxRetryAfter.count());
   log::warn("bridge", "OpenAPI rate-limited a robot reply; sending again later",
             {{"route", fallback->route}, {"reason", reason},
-             {"attempt", std::to_string(fallback->attempts)}, {"retry_in_ms", std::to_string(delay)}});
+             {"attempt", std::to_string(fallback->attempts)},
+             {"retry_in_ms", std::to_string(delay)}});
   // The timer is cancelled by our destructor, so `this` is alive when it fires.
   auto timer = std::make_shared<TimerId>(0);
   *timer = timers_.after(std::chrono::milliseconds(delay), [this, timer] {

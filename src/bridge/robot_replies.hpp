@@ -16,7 +16,8 @@
 // Every reply's outcome is counted, dsb_robot_replies_total{route, via, outcome}:
 //   via="session_webhook": sent | failed | expired | no_session_webhook | refused
 //   via="openapi":         sent | failed | unmappable | rate_limited (an answer that is
-//                          retried later; the reply then ends sent or failed)
+//                          retried later; the reply then ends sent or failed, failed
+//                          also when the bridge stops while it waits)
 // and every one but a plain success is logged.
 //
 // Loop thread only. Timers and HTTP through ports.hpp, so the unit tests use fakes.

@@ -206,7 +206,8 @@ Gateway::OpenResult Gateway::robot_message(const std::string& api, const std::st
     --rate_limited_left_;
     record.outcome = "rate_limited";
     result = rate_limit_form_ == RateLimitForm::http_429
-                 ? OpenResult{429, error_body("Throttling.Api", "request was denied due to api flow control")}
+                 ? OpenResult{429, error_body("Throttling.Api",
+                                              "request was denied due to api flow control")}
                  : OpenResult{200, R"({"errcode":130101,"errmsg":"send too fast"})"};
   } else {
     record.outcome = "sent";

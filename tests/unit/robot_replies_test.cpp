@@ -215,7 +215,7 @@ TEST_CASE("robot replies: unmappable replies and token failures are counted", "[
   CHECK(f.count("openapi", "failed") == 1);
 }
 
-TEST_CASE("robot replies: pending retries end with the object", "[robot_replies]") {
+TEST_CASE("robot replies: pending retries end with the object, counted as failed", "[robot_replies]") {
   ManualTimers timers;
   ManualWebhooks http;
   ManualWallClock clock;
@@ -224,6 +224,7 @@ TEST_CASE("robot replies: pending retries end with the object", "[robot_replies]
   config.dingtalk.client_id = "client";
   config::Route route;
   route.name = "rr-gone";
+  const uint64_t failed_before = outcome("rr-gone", "openapi", "failed");
   RobotMessage robot;
   robot.conversation_type = "2";
   robot.conversation_id = "cid";
@@ -235,4 +236,5 @@ TEST_CASE("robot replies: pending retries end with the object", "[robot_replies]
     CHECK(timers.pending() == 1);
   }
   CHECK(timers.pending() == 0);
+  CHECK(outcome("rr-gone", "openapi", "failed") == failed_before + 1);  // not silently dropped
 }
