@@ -7,7 +7,7 @@ Covered: an expired sessionWebhook in a group -> groupMessages/send; 1:1 ->
 oToMessages/batchSend with userIds; a sessionWebhook that refuses (errcode != 0) -> the
 OpenAPI; a revoked token -> one refetch and the reply sent; rate-limited twice -> sent on
 the third send and counted; markdown and actionCard templates; 20 replies -> one token
-fetch; the client secret in no log line."""
+fetch; the client secret and the token in no log line; a spooled route's reply too."""
 import json
 import re
 import threading
@@ -59,13 +59,16 @@ def text(content):
 
 
 class RobotFallbackTest(unittest.TestCase):
+    DELIVERY = "direct"
+
     def setUp(self):
         self.emulator = Emulator()
         self.addCleanup(self.emulator.stop)
         self.robot = EchoRobot()
         self.addCleanup(self.robot.close)
         self.bridge = Bridge(bridge_config(self.emulator,
-                                           [{"name": "robot", "topic": ROBOT, "url": self.robot.url}],
+                                           [{"name": "robot", "topic": ROBOT, "url": self.robot.url,
+                                             "delivery": self.DELIVERY}],
                                            **{"admin.listen": "127.0.0.1:0"}))
         self.addCleanup(self.bridge.stop)
         self.admin = "http://" + re.search(
@@ -199,6 +202,20 @@ class RobotFallbackTest(unittest.TestCase):
         for line in self.bridge.output():
             self.assertNotIn(CLIENT_SECRET, line)
             self.assertNotIn(answer["accessToken"], line)
+
+
+class SpooledRobotFallbackTest(RobotFallbackTest):
+    """A spooled robot route's replies take the same way (the Spooler calls RobotReplies)."""
+    DELIVERY = "spool"
+
+    def test_expired_group_reply_goes_to_group_send(self):
+        super().test_expired_group_reply_goes_to_group_send()
+
+
+# Only the one case above runs for the spooled route: the rest is the same code.
+for _name in [n for n in dir(RobotFallbackTest) if n.startswith("test_")]:
+    if _name != "test_expired_group_reply_goes_to_group_send":
+        setattr(SpooledRobotFallbackTest, _name, None)
 
 
 if __name__ == "__main__":
