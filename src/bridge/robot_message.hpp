@@ -14,6 +14,11 @@ struct RobotMessage {
   std::string msg_id;            // dedup key; "" when absent
   std::string session_webhook;   // where replies go; "" when absent
   int64_t session_webhook_expires_ms = 0;  // 0 when absent
+  // Where an OpenAPI fallback reply goes (robot_openapi_send.hpp); "" when absent.
+  std::string conversation_type;  // "1" = 1:1, "2" = group
+  std::string conversation_id;    // a group's openConversationId
+  std::string sender_staff_id;    // the 1:1 recipient's userId
+  std::string robot_code;
 };
 
 // Reads what it can from the frame's data; missing fields stay empty.

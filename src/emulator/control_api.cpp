@@ -22,8 +22,8 @@
 //   stays open; close: normal close frame. -> {"connections":["c1",...]}
 // POST /emulator/redeliver  {}  re-sends, unchanged, every EVENT/CALLBACK frame without an ACK
 //   and every EVENT ACKed LATER. -> {"redelivered":N}
-// POST /emulator/reset  {}  clears frames, ACKs, opens, replies; keeps connections and ACK
-//   violations. -> {"ok":true}
+// POST /emulator/reset  {}  clears frames, ACKs, opens, replies, robot messages; keeps
+//   connections, ACK violations and token counts. -> {"ok":true}
 // GET /emulator/connections  [{"id","state":"open"|"closed","ua","localIp","subscriptions":
 //   [{"type","topic"}],"openedAt","closedAt"|null,"closeReason","draining","silenced",
 //   "wsPingsReceived":null}]   (lws 4.1 answers websocket pings itself and does not report them)
@@ -37,6 +37,22 @@
 // GET /emulator/opens  [{"at","clientId","ua","localIp","subscriptions","accept","contentType",
 //   "status","error"}]
 // GET /emulator/replies  [{"at","session","contentType","body":"raw text","json":<parsed>|null}]
+//   (a robot message whose sessionWebhook has expired: send its data with
+//   "sessionWebhookExpiredTime" in the past; it is kept as given)
+// POST /emulator/session-webhook  {"errcode":N}  the sessionWebhook sink answers
+//   200 {"errcode":N,...} from now on (0, the default, accepts). -> {"errcode":N}
+// GET /emulator/robot-messages  [{"at","api":"groupMessages/send"|"oToMessages/batchSend",
+//   "status","outcome":"sent"|"invalid_token"|"rate_limited"|"invalid_parameter",
+//   "body":"raw text","json":<parsed>|null}]: every robot-message OpenAPI call
+// POST /emulator/robot-messages/rate-limit  {"count":N, "form":"http429"|"errcode"}
+//   the next N robot-message calls with a valid token answer DingTalk's rate limit:
+//   http429 (default) HTTP 429 {"code":"Throttling.Api"}, errcode HTTP 200
+//   {"errcode":130101,"errmsg":"send too fast"}. -> {"count":N,"form":"..."}
+// POST /emulator/tokens/revoke  {}  every access token issued so far stops working (the
+//   robot-message APIs answer InvalidAuthentication); the next fetch issues a new one.
+//   -> {"revoked":N}
+// GET /emulator/tokens  {"fetches":N,"issued":N,"revoked":N}: access-token calls (any
+//   answer), tokens issued, tokens revoked
 #include "emulator/routes.hpp"
 
 #include "common/json.hpp"
@@ -422,6 +438,55 @@ Response get_replies(const Gateway& gw) {
   return done(buffer);
 }
 
+Response get_robot_messages(const Gateway& gw) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartArray();
+  for (const auto& m : gw.robot_messages()) {
+    w.StartObject();
+    num(w, "at", m.at);
+    str(w, "api", m.api);
+    num(w, "status", m.status);
+    str(w, "outcome", m.outcome);
+    str(w, "body", m.body);
+    raw_json(w, "json", m.body);
+    w.EndObject();
+  }
+  w.EndArray();
+  return done(buffer);
+}
+
+Response post_rate_limit(Gateway& gw, const Request& req) {
+  rapidjson::Document doc;
+  if (Status s = parse_body(req, doc); !s) return Response::error(400, s.message());
+  auto count = doc.FindMember("count");
+  if (count == doc.MemberEnd() || !count->value.IsInt() || count->value.GetInt() < 0)
+    return Response::error(400, "count must be an integer >= 0");
+  const std::string form = string_or(doc, "form", "http429");
+  if (form != "http429" && form != "errcode")
+    return Response::error(400, "form must be http429 or errcode");
+  gw.rate_limit_robot_messages(count->value.GetInt(),
+                               form == "errcode" ? RateLimitForm::errcode : RateLimitForm::http_429);
+  return Response::json(200, "{\"count\":" + std::to_string(count->value.GetInt()) +
+                                 ",\"form\":" + json::quote(form) + "}");
+}
+
+Response post_session_webhook(Gateway& gw, const Request& req) {
+  rapidjson::Document doc;
+  if (Status s = parse_body(req, doc); !s) return Response::error(400, s.message());
+  auto errcode = doc.FindMember("errcode");
+  if (errcode == doc.MemberEnd() || !errcode->value.IsInt64())
+    return Response::error(400, "errcode must be an integer");
+  gw.set_session_webhook_errcode(errcode->value.GetInt64());
+  return Response::json(200, "{\"errcode\":" + std::to_string(errcode->value.GetInt64()) + "}");
+}
+
+Response get_tokens(const Gateway& gw) {
+  return Response::json(200, "{\"fetches\":" + std::to_string(gw.token_fetches()) +
+                                 ",\"issued\":" + std::to_string(gw.tokens_issued()) +
+                                 ",\"revoked\":" + std::to_string(gw.tokens_revoked()) + "}");
+}
+
 }  // namespace
 
 void add_control_routes(Gateway& gw, httpd::Router& router) {
@@ -445,6 +510,16 @@ void add_control_routes(Gateway& gw, httpd::Router& router) {
   router.add("GET", "/emulator/frames", [&gw](const Request&) { return get_frames(gw); });
   router.add("GET", "/emulator/opens", [&gw](const Request&) { return get_opens(gw); });
   router.add("GET", "/emulator/replies", [&gw](const Request&) { return get_replies(gw); });
+  router.add("POST", "/emulator/session-webhook",
+             [&gw](const Request& r) { return post_session_webhook(gw, r); });
+  router.add("GET", "/emulator/robot-messages",
+             [&gw](const Request&) { return get_robot_messages(gw); });
+  router.add("POST", "/emulator/robot-messages/rate-limit",
+             [&gw](const Request& r) { return post_rate_limit(gw, r); });
+  router.add("POST", "/emulator/tokens/revoke", [&gw](const Request&) {
+    return Response::json(200, "{\"revoked\":" + std::to_string(gw.revoke_tokens()) + "}");
+  });
+  router.add("GET", "/emulator/tokens", [&gw](const Request&) { return get_tokens(gw); });
 }
 
 }  // namespace dsb::emulator

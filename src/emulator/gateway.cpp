@@ -111,6 +111,7 @@ Gateway::OpenResult Gateway::open_connection(std::string_view body, const std::s
 }
 
 Gateway::OpenResult Gateway::access_token(std::string_view body) {
+  ++token_fetches_;
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
   auto key = doc.HasParseError() ? std::nullopt : json::string_member(doc, "appKey");
@@ -123,17 +124,106 @@ Gateway::OpenResult Gateway::access_token(std::string_view body) {
   if (token_.empty() || now >= token_expiry_) {
     token_ = random_hex(32);
     token_expiry_ = now + kTokenLifetimeS * 1000;
+    ++tokens_issued_;
   }
   const int64_t left = std::max<int64_t>(1, (token_expiry_ - now) / 1000);
   return {200, "{\"accessToken\":" + json::quote(token_) +
                    ",\"expireIn\":" + std::to_string(left) + "}"};
 }
 
-void Gateway::record_reply(std::string session, std::string content_type, std::string body) {
+Gateway::OpenResult Gateway::session_reply(std::string session, std::string content_type,
+                                           std::string body) {
   log::info("emulator", "session webhook reply",
-            {{"session", session}, {"bytes", std::to_string(body.size())}});
+            {{"session", session}, {"bytes", std::to_string(body.size())},
+             {"errcode", std::to_string(session_errcode_)}});
   replies_.push_back({clock_.wall_ms(), std::move(session), std::move(content_type),
                       std::move(body)});
+  if (session_errcode_ == 0) return {200, R"({"errcode":0,"errmsg":"ok"})"};
+  return {200, "{\"errcode\":" + std::to_string(session_errcode_) +
+                   ",\"errmsg\":\"refused by the emulator\"}"};
+}
+
+int Gateway::revoke_tokens() {
+  const int revoked = token_.empty() ? 0 : 1;
+  tokens_revoked_ += static_cast<uint64_t>(revoked);
+  token_.clear();
+  return revoked;
+}
+
+namespace {
+
+// Why `body` is not a valid robot-message request for `api`, or "" when it is.
+std::string robot_message_problem(const std::string& api, std::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject()) return "body is not a JSON object";
+  for (const char* name : {"robotCode", "msgKey", "msgParam"}) {
+    auto value = json::string_member(doc, name);
+    if (!value || value->empty()) return std::string(name) + " must be a non-empty string";
+  }
+  auto param = json::string_member(doc, "msgParam");
+  if (param->size() > 15000) return "msgParam is longer than 15000 bytes";
+  rapidjson::Document inner;
+  inner.Parse(param->data(), param->size());
+  if (inner.HasParseError() || !inner.IsObject()) return "msgParam is not a JSON object text";
+  if (api == "groupMessages/send") {
+    auto cid = json::string_member(doc, "openConversationId");
+    if (!cid || cid->empty()) return "openConversationId must be a non-empty string";
+  } else {
+    auto ids = doc.FindMember("userIds");
+    if (ids == doc.MemberEnd() || !ids->value.IsArray() || ids->value.Empty() ||
+        ids->value.Size() > 20)
+      return "userIds must be an array of 1 to 20 strings";
+    for (const auto& id : ids->value.GetArray()) {
+      if (!id.IsString() || id.GetStringLength() == 0)
+        return "userIds must be an array of 1 to 20 strings";
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Gateway::OpenResult Gateway::robot_message(const std::string& api, const std::string& token,
+                                           std::string body) {
+  RobotMessageRecord record;
+  record.at = clock_.wall_ms();
+  record.api = api;
+  OpenResult result;
+  const bool token_valid =
+      !token.empty() && token == token_ && clock_.steady_ms() < token_expiry_;
+  std::string problem;
+  if (!token_valid) {
+    // What api.dingtalk.com answers for a stale or unknown token: HTTP 400, not 401, with
+    // the code (as seen in SDK issue reports); the bridge must read the code.
+    record.outcome = "invalid_token";
+    result = {400, "{\"requestid\":" + json::quote(uuid()) +
+                       ",\"code\":\"InvalidAuthentication\",\"message\":\"不合法的access_token\"}"};
+  } else if (problem = robot_message_problem(api, body); !problem.empty()) {
+    record.outcome = "invalid_parameter";
+    result = {400, error_body("InvalidParameter", problem)};
+  } else if (rate_limited_left_ > 0) {
+    --rate_limited_left_;
+    record.outcome = "rate_limited";
+    result = rate_limit_form_ == RateLimitForm::http_429
+                 ? OpenResult{429, error_body("Throttling.Api",
+                                              "request was denied due to api flow control")}
+                 : OpenResult{200, R"({"errcode":130101,"errmsg":"send too fast"})"};
+  } else {
+    record.outcome = "sent";
+    std::string key = json::quote(random_hex(32));
+    result = api == "groupMessages/send"
+                 ? OpenResult{200, "{\"processQueryKey\":" + key + "}"}
+                 : OpenResult{200, "{\"processQueryKey\":" + key +
+                                       ",\"invalidStaffIdList\":[],\"flowControlledStaffIdList\":[]}"};
+  }
+  record.status = result.status;
+  record.body = std::move(body);
+  log::info("emulator", "robot message",
+            {{"api", api}, {"status", std::to_string(result.status)}, {"outcome", record.outcome},
+             {"reason", problem}});
+  robot_messages_.push_back(std::move(record));
+  return result;
 }
 
 Result<ClientInfo> Gateway::spend_ticket(std::string_view ticket) {
@@ -358,6 +448,7 @@ void Gateway::reset_logs() {
   acks_.clear();
   opens_.clear();
   replies_.clear();
+  robot_messages_.clear();
 }
 
 void Gateway::tick() {

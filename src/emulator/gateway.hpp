@@ -101,6 +101,21 @@ struct ReplyRecord {
   std::string body;
 };
 
+// A call to one of the robot-message OpenAPIs, whatever its answer.
+struct RobotMessageRecord {
+  int64_t at = 0;       // wall ms
+  std::string api;      // "groupMessages/send" or "oToMessages/batchSend"
+  int status = 0;       // what the emulator answered
+  std::string outcome;  // "sent", "invalid_token", "rate_limited", "invalid_parameter"
+  std::string body;     // the request body as received
+};
+
+// How the next robot-message calls answer DingTalk's rate limit.
+enum class RateLimitForm {
+  http_429,  // HTTP 429 {"code":"Throttling.Api",...} (api.dingtalk.com's gateway)
+  errcode,   // HTTP 200 {"errcode":130101,"errmsg":"send too fast"} (robot quota)
+};
+
 struct GatewayOptions {
   std::string client_id;
   std::string client_secret;
@@ -132,7 +147,23 @@ class Gateway {
   OpenResult open_connection(std::string_view body, const std::string& accept,
                              const std::string& content_type);
   OpenResult access_token(std::string_view body);
-  void record_reply(std::string session, std::string content_type, std::string body);
+  // The sessionWebhook sink: records the reply; answers errcode 0 unless a test set
+  // another with set_session_webhook_errcode().
+  OpenResult session_reply(std::string session, std::string content_type, std::string body);
+  // POST /v1.0/robot/{groupMessages/send, oToMessages/batchSend}: `api` is the part after
+  // /v1.0/robot/. Checks the token (400 InvalidAuthentication unless one this emulator
+  // issued and did not revoke), the body's fields, then the rate-limit control.
+  OpenResult robot_message(const std::string& api, const std::string& token, std::string body);
+
+  // --- test controls for the OpenAPI side --------------------------------------------
+  // The next `count` robot-message calls with a valid token answer the rate limit.
+  void rate_limit_robot_messages(int count, RateLimitForm form) {
+    rate_limited_left_ = count;
+    rate_limit_form_ = form;
+  }
+  // Every token issued so far stops working; the next fetch issues a new one.
+  int revoke_tokens();
+  void set_session_webhook_errcode(int64_t errcode) { session_errcode_ = errcode; }
 
   // --- websocket lifecycle (called by the lws glue) -------------------------------------
   Result<ClientInfo> spend_ticket(std::string_view ticket);
@@ -178,6 +209,10 @@ class Gateway {
   const std::vector<AckViolation>& ack_violations() const { return ack_violations_; }
   const std::vector<OpenRecord>& opens() const { return opens_; }
   const std::vector<ReplyRecord>& replies() const { return replies_; }
+  const std::vector<RobotMessageRecord>& robot_messages() const { return robot_messages_; }
+  uint64_t token_fetches() const { return token_fetches_; }
+  uint64_t tokens_issued() const { return tokens_issued_; }
+  uint64_t tokens_revoked() const { return tokens_revoked_; }
 
   std::string random_hex(size_t chars);
   std::string uuid();
@@ -209,8 +244,15 @@ class Gateway {
   std::vector<AckViolation> ack_violations_;
   std::vector<OpenRecord> opens_;
   std::vector<ReplyRecord> replies_;
-  std::string token_;
+  std::string token_;          // the one valid token; "" when none (expired or revoked)
   int64_t token_expiry_ = 0;  // steady ms
+  uint64_t token_fetches_ = 0;  // access-token calls, whatever their answer
+  uint64_t tokens_issued_ = 0;
+  uint64_t tokens_revoked_ = 0;
+  std::vector<RobotMessageRecord> robot_messages_;
+  int rate_limited_left_ = 0;
+  RateLimitForm rate_limit_form_ = RateLimitForm::http_429;
+  int64_t session_errcode_ = 0;
   int64_t next_ping_ = 0;     // steady ms
   int64_t next_demo_ = 0;     // steady ms
 };

@@ -51,6 +51,21 @@ constexpr CapturedHeader kHeaders[] = {
     {WSI_TOKEN_HTTP_AUTHORIZATION, "authorization"},
 };
 
+// Headers lws has no token for, captured by name (lower case, as Request::headers keeps
+// them): the emulator checks the OpenAPI token the bridge sends.
+constexpr const char* kCustomHeaders[] = {"x-acs-dingtalk-access-token"};
+
+std::string custom_header_value(lws* wsi, const char* name) {
+  const std::string key = std::string(name) + ":";
+  const int nlen = static_cast<int>(key.size());
+  const int n = lws_hdr_custom_length(wsi, key.c_str(), nlen);
+  if (n <= 0) return {};
+  std::string value(static_cast<size_t>(n) + 1, '\0');
+  const int got = lws_hdr_custom_copy(wsi, value.data(), n + 1, key.c_str(), nlen);
+  value.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  return value;
+}
+
 }  // namespace
 
 std::string header_value(lws* wsi, lws_token_indexes token) {
@@ -190,6 +205,10 @@ int Server::begin(lws* wsi, Session& s, const char* uri) {
   for (const auto& h : kHeaders) {
     std::string value = header_value(wsi, h.token);
     if (!value.empty()) s.request.headers.emplace(h.name, std::move(value));
+  }
+  for (const char* name : kCustomHeaders) {
+    std::string value = custom_header_value(wsi, name);
+    if (!value.empty()) s.request.headers.emplace(name, std::move(value));
   }
   char peer[64] = {0};
   lws_get_peer_simple(wsi, peer, sizeof peer);

@@ -1,0 +1,240 @@
+// RobotReplies with fake HTTP and time: sessionWebhook first, the OpenAPI when it cannot
+// take the reply; invalid tokens renewed once, rate limits retried with backoff, every
+// outcome counted.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "admin/metrics.hpp"
+#include "bridge/robot_replies.hpp"
+#include "support/fake_ports.hpp"
+
+using namespace dsb;
+using namespace dsb::bridge;
+using dsb::testing::ManualTimers;
+using dsb::testing::ManualWallClock;
+using dsb::testing::ManualWebhooks;
+
+namespace {
+
+const char* kText = R"({"msgtype":"text","text":{"content":"hi"}})";
+const char* kToken = R"({"accessToken":"tok1","expireIn":7200})";
+const char* kGroupSend = "https://api.dt/v1.0/robot/groupMessages/send";
+const char* kTokenUrl = "https://api.dt/v1.0/oauth2/accessToken";
+
+uint64_t outcome(const std::string& route, const char* via, const char* name) {
+  return metrics::global()
+      .counter("dsb_robot_replies_total", {{"route", route}, {"via", via}, {"outcome", name}})
+      .value();
+}
+
+struct Fixture {
+  explicit Fixture(std::string route_name) {
+    config.dingtalk.api_base = "https://api.dt";
+    config.dingtalk.client_id = "client";
+    config.dingtalk.client_secret = "secret";
+    // Counters are global and a SECTION reruns its test case: each fixture counts alone.
+    static int instances = 0;
+    route.name = route_name + "-" + std::to_string(++instances);
+    route.topic = std::string(kRobotTopic);
+    robot.msg_id = "m1";
+    robot.session_webhook = "https://oapi.dt/robot/sendBySession?session=s";
+    robot.session_webhook_expires_ms = clock.now + 60'000;
+    robot.conversation_type = "2";
+    robot.conversation_id = "cidG";
+    robot.sender_staff_id = "u1";
+    robot.robot_code = "dingbot";
+  }
+  void send(const std::string& reply = kText) { replies.send(robot, route, config, reply); }
+  uint64_t count(const char* via, const char* name) const { return outcome(route.name, via, name); }
+
+  ManualTimers timers;
+  ManualWebhooks http;
+  ManualWallClock clock;
+  RobotReplies replies{http, timers, clock};
+  config::Config config;
+  config::Route route;
+  RobotMessage robot;
+};
+
+}  // namespace
+
+TEST_CASE("robot replies: a live sessionWebhook takes the reply, no token fetched", "[robot_replies]") {
+  Fixture f("rr-live");
+  f.send();
+  REQUIRE(f.http.calls.size() == 1);
+  CHECK(f.http.calls[0].request.url == f.robot.session_webhook);
+  f.http.answer(0, 200, R"({"errcode":0})");
+  CHECK(f.http.calls.size() == 1);
+  CHECK(f.count("session_webhook", "sent") == 1);
+  CHECK(f.replies.token_fetches() == 0);
+}
+
+TEST_CASE("robot replies: an expired sessionWebhook -> groupMessages/send with a token",
+          "[robot_replies]") {
+  Fixture f("rr-expired");
+  f.robot.session_webhook_expires_ms = f.clock.now - 1;
+  f.send();
+  REQUIRE(f.http.calls.size() == 1);
+  CHECK(f.http.calls[0].request.url == kTokenUrl);
+  f.http.answer(0, 200, kToken);
+  REQUIRE(f.http.calls.size() == 2);
+  const auto& send = f.http.calls[1];
+  CHECK(send.request.url == kGroupSend);
+  CHECK(send.header("x-acs-dingtalk-access-token") == "tok1");
+  CHECK(send.header("Content-Type") == "application/json");
+  CHECK(send.request.body ==
+        R"({"robotCode":"dingbot","openConversationId":"cidG","msgKey":"sampleText","msgParam":"{\"content\":\"hi\"}"})");
+  f.http.answer(1, 200, R"({"processQueryKey":"q"})");
+  CHECK(f.count("session_webhook", "expired") == 1);
+  CHECK(f.count("openapi", "sent") == 1);
+}
+
+TEST_CASE("robot replies: missing, refused and failing sessionWebhooks fall back", "[robot_replies]") {
+  Fixture f("rr-fallbacks");
+  f.robot.conversation_type = "1";  // 1:1 -> batchSend
+  f.robot.session_webhook.clear();
+  f.send();
+  f.http.answer(0, 200, kToken);
+  REQUIRE(f.http.calls.size() == 2);
+  CHECK(f.http.calls[1].request.url == "https://api.dt/v1.0/robot/oToMessages/batchSend");
+  CHECK(f.http.calls[1].request.body.find(R"("userIds":["u1"])") != std::string::npos);
+  f.http.answer(1, 200, "{}");
+
+  f.robot.session_webhook = "http://10.0.0.1/internal";  // refused by the origin check
+  f.send();
+  REQUIRE(f.http.calls.size() == 3);  // the token is cached
+  CHECK(f.http.calls[2].request.url == "https://api.dt/v1.0/robot/oToMessages/batchSend");
+  f.http.answer(2, 200, "{}");
+
+  f.robot.session_webhook = "https://oapi.dt/robot/sendBySession?session=s";
+  f.send();
+  f.http.answer(3, 200, R"({"errcode":310000,"errmsg":"sessionWebhook expired"})");
+  REQUIRE(f.http.calls.size() == 5);
+  CHECK(f.http.calls[4].request.url == "https://api.dt/v1.0/robot/oToMessages/batchSend");
+  f.http.answer(4, 200, "{}");
+
+  f.send();
+  f.http.answer(5, 502, "bad gateway");
+  REQUIRE(f.http.calls.size() == 7);
+  f.http.answer(6, 200, "{}");
+
+  f.send();  // no answer at all: it may have arrived, so no second copy
+  f.http.answer(7, 0);
+  CHECK(f.http.calls.size() == 8);
+
+  CHECK(f.count("session_webhook", "no_session_webhook") == 1);
+  CHECK(f.count("session_webhook", "refused") == 1);
+  CHECK(f.count("session_webhook", "failed") == 3);
+  CHECK(f.count("openapi", "sent") == 4);
+  CHECK(f.replies.token_fetches() == 1);
+}
+
+TEST_CASE("robot replies: an invalid token is renewed once and the reply resent once",
+          "[robot_replies]") {
+  Fixture f("rr-token");
+  f.robot.session_webhook.clear();
+  f.send();
+  f.http.answer(0, 200, kToken);
+  f.http.answer(1, 400, R"({"code":"InvalidAuthentication","message":"不合法的access_token"})");
+  REQUIRE(f.http.calls.size() == 3);
+  CHECK(f.http.calls[2].request.url == kTokenUrl);
+  f.http.answer(2, 200, R"({"accessToken":"tok2","expireIn":7200})");
+  REQUIRE(f.http.calls.size() == 4);
+  CHECK(f.http.calls[3].header("x-acs-dingtalk-access-token") == "tok2");
+  f.http.answer(3, 200, "{}");
+  CHECK(f.count("openapi", "sent") == 1);
+
+  SECTION("a second refusal fails the reply, without a third token") {
+    f.send();
+    REQUIRE(f.http.calls.size() == 5);
+    f.http.answer(4, 401, "");
+    f.http.answer(5, 200, R"({"accessToken":"tok3","expireIn":7200})");
+    f.http.answer(6, 401, "");
+    CHECK(f.http.calls.size() == 7);
+    CHECK(f.count("openapi", "failed") == 1);
+    CHECK(f.replies.token_fetches() == 3);
+  }
+}
+
+TEST_CASE("robot replies: rate limits are retried with backoff, then counted as failed",
+          "[robot_replies]") {
+  Fixture f("rr-rate");
+  f.robot.session_webhook.clear();
+  f.send();
+  f.http.answer(0, 200, kToken);
+  f.http.answer(1, 429, "");
+  CHECK(f.replies.waiting() == 1);
+  CHECK(f.timers.next_in() == RobotReplies::kRateLimitBackoff[0].count());
+  f.timers.advance(RobotReplies::kRateLimitBackoff[0].count());
+  REQUIRE(f.http.calls.size() == 3);
+  f.http.answer(2, 200, R"({"errcode":130101,"errmsg":"send too fast"})");
+  CHECK(f.timers.next_in() == RobotReplies::kRateLimitBackoff[1].count());
+  f.timers.advance(RobotReplies::kRateLimitBackoff[1].count());
+  REQUIRE(f.http.calls.size() == 4);
+  CHECK(f.http.calls[3].request.url == kGroupSend);
+
+  SECTION("sent on the third try") {
+    f.http.answer(3, 200, "{}");
+    CHECK(f.count("openapi", "rate_limited") == 2);
+    CHECK(f.count("openapi", "sent") == 1);
+    CHECK(f.replies.waiting() == 0);
+  }
+  SECTION("a longer Retry-After is honoured, capped") {
+    f.http.answer(3, 429, "", "600");
+    CHECK(f.timers.next_in() == RobotReplies::kMaxRetryAfter.count());
+  }
+  SECTION("given up after kMaxAttempts sends") {
+    for (int n = 3; n < RobotReplies::kMaxAttempts; ++n) {
+      f.http.answer(static_cast<size_t>(n), 429, "");
+      f.timers.advance(RobotReplies::kMaxRetryAfter.count());
+    }
+    REQUIRE(f.http.calls.size() == 1 + RobotReplies::kMaxAttempts);
+    f.http.answer(RobotReplies::kMaxAttempts, 429, "");
+    CHECK(f.http.calls.size() == 1 + RobotReplies::kMaxAttempts);
+    CHECK(f.replies.waiting() == 0);
+    CHECK(f.count("openapi", "failed") == 1);
+    CHECK(f.count("openapi", "rate_limited") == RobotReplies::kMaxAttempts);
+  }
+}
+
+TEST_CASE("robot replies: unmappable replies and token failures are counted", "[robot_replies]") {
+  Fixture f("rr-unmappable");
+  f.robot.session_webhook.clear();
+  f.send(R"({"msgtype":"feedCard","feedCard":{"links":[]}})");
+  f.robot.conversation_type = "1";
+  f.robot.sender_staff_id.clear();
+  f.send();
+  CHECK(f.http.calls.empty());
+  CHECK(f.count("openapi", "unmappable") == 2);
+
+  f.robot.sender_staff_id = "u1";
+  f.send();
+  f.http.answer(0, 401, R"({"code":"InvalidAuthentication"})");  // the token API refuses
+  CHECK(f.http.calls.size() == 1);
+  CHECK(f.count("openapi", "failed") == 1);
+}
+
+TEST_CASE("robot replies: pending retries end with the object, counted as failed", "[robot_replies]") {
+  ManualTimers timers;
+  ManualWebhooks http;
+  ManualWallClock clock;
+  config::Config config;
+  config.dingtalk.api_base = "https://api.dt";
+  config.dingtalk.client_id = "client";
+  config::Route route;
+  route.name = "rr-gone";
+  const uint64_t failed_before = outcome("rr-gone", "openapi", "failed");
+  RobotMessage robot;
+  robot.conversation_type = "2";
+  robot.conversation_id = "cid";
+  {
+    RobotReplies replies(http, timers, clock);
+    replies.send(robot, route, config, kText);
+    http.answer(0, 200, kToken);
+    http.answer(1, 429, "");
+    CHECK(timers.pending() == 1);
+  }
+  CHECK(timers.pending() == 0);
+  CHECK(outcome("rr-gone", "openapi", "failed") == failed_before + 1);  // not silently dropped
+}
