@@ -68,7 +68,7 @@ TEST_CASE("ordered queues: a start may queue more of its own or other keys", "[o
   CHECK(queues.keys() == 0);
 }
 
-TEST_CASE("ordered queues: clear drops the waiting starts; late finishes are no-ops", "[order]") {
+TEST_CASE("ordered queues: clear drops the waiting starts, late finishes are no-ops", "[order]") {
   OrderedQueues queues;
   int ran = 0;
   queues.run("a", [&] { ++ran; });

@@ -413,7 +413,7 @@ std::string posted_message(const FakeWebhooks& webhooks, size_t i) {
 
 }  // namespace
 
-TEST_CASE("order_by: one POST per key at a time, in arrival order; other keys run beside it",
+TEST_CASE("order_by: one POST per key at a time, in arrival order, other keys beside it",
           "[relay][order]") {
   Fixture f(ordered_routes());
   f.push(chat_event("a1", "A"));
