@@ -268,10 +268,10 @@ const std::vector<Golden> kGolden = {
     {"order_by paths", kDingtalk + "routes:\n  - {name: a, event: x, url: http://h/1, order_by: a..b}\n"
                                "  - {name: b, event: y, url: http://h/1, order_by: \"\"}\n"
                                "  - {name: c, event: z, url: http://h/1, order_by: [x]}\n",
-     {"bridge.yaml:5:58: order_by in route \"a\": \"a..b\" has an empty segment: write a dotted "
+     {"bridge.yaml:5:52: order_by in route \"a\": \"a..b\" has an empty segment: write a dotted "
       "path like text.content",
-      "bridge.yaml:6:58: order_by in route \"b\": a field name may not be empty",
-      "bridge.yaml:7:58: order_by in route \"c\": expected a string, got a list"}},
+      "bridge.yaml:6:52: order_by in route \"b\": a field name may not be empty",
+      "bridge.yaml:7:52: order_by in route \"c\": expected a string, got a list"}},
     {"duplicate key", kDingtalk + "routes:\n  - name: a\n    event: x\n    url: http://h/1\n"
                                   "    url: http://h/2\n",
      {"bridge.yaml:8:5: duplicate key \"url\" in route \"a\" (first at line 7)"}},
