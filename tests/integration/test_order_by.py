@@ -39,15 +39,16 @@ def interleaved(seed):
 
 
 class FlakyConversations:
-    """The webhook's answers: a random delay up to 30 ms, and a failure (500, or the
-    connection closed) for a message's first `fail_times` attempts with probability
-    `fail_rate`. Seeded; the decisions are drawn per message, so they do not depend on the
+    """The webhook's answers: a random delay up to 30 ms, and a failure for a message's
+    first `fail_times` attempts with probability `fail_rate`: a 500, or for `close_share` of
+    them the connection closed with no answer (libcurl resends a request whose reused
+    connection closes before any answer, so those may arrive twice: spool test only). Seeded; the decisions are drawn per message, so they do not depend on the
     order the requests arrive in."""
 
-    def __init__(self, seed, fail_rate, fail_times=1):
+    def __init__(self, seed, fail_rate, fail_times=1, close_share=0.0):
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
-        self.fail_rate, self.fail_times = fail_rate, fail_times
+        self.fail_rate, self.fail_times, self.close_share = fail_rate, fail_times, close_share
         self.failures_left = {}
         self.refuse_all = False  # every request fails while set (the restart test)
 
@@ -64,7 +65,7 @@ class FlakyConversations:
                 return 503, delay
             if self.failures_left[key] > 0:
                 self.failures_left[key] -= 1
-                return (500 if self.rng.random() < 0.7 else None), delay
+                return (None if self.rng.random() < self.close_share else 500), delay
             return 200, delay
 
 
@@ -151,7 +152,7 @@ class OrderByTest(unittest.TestCase):
         self.assert_one_at_a_time(hook.requests)
 
     def test_spool_keeps_each_conversation_in_order_across_retries_and_a_restart(self):
-        answers = FlakyConversations(seed=21, fail_rate=0.25, fail_times=2)
+        answers = FlakyConversations(seed=21, fail_rate=0.25, fail_times=2, close_share=0.3)
         hook = StubWebhook(answer=answers)
         self.addCleanup(hook.close)
         state = tempfile.TemporaryDirectory(prefix="order-by-state-")
