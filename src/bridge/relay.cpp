@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "bridge/frame_data.hpp"
 #include "bridge/robot_message.hpp"
 #include "bridge/router.hpp"
 #include "common/json.hpp"
@@ -28,6 +29,13 @@ metrics::Counter& counter(const std::string& name, const metrics::Labels& labels
 bool is_json(std::string_view text) {
   rapidjson::Document doc;
   return json::parse(doc, text);
+}
+
+// The value of the route's order_by field in `frame`; none when the route has no order_by
+// or the frame lacks the field (then it is not ordered).
+std::optional<std::string> order_value(const config::Route& route, const Frame& frame) {
+  if (!route.order_by) return std::nullopt;
+  return FrameData(frame.data).field(*route.order_by);
 }
 
 }  // namespace
@@ -59,6 +67,8 @@ struct Relay::Delivery {
   std::optional<DeliveredOutcome> replayed;  // a duplicate: ACKed as the first time
   bool reply_remembered = false;  // callbacks: remembered once, however many waiters
   bool abandoned = false;         // shutdown ACKed its waiters
+  // Its OrderedQueues key while it waits for its turn or runs (direct, order_by routes).
+  std::optional<std::string> order_key;
 
   bool has_taken(const std::string& url) const {
     return std::find(delivered_urls.begin(), delivered_urls.end(), url) != delivered_urls.end();
@@ -178,13 +188,33 @@ void Relay::on_dedup_answer(const std::shared_ptr<Delivery>& delivery,
   if (delivery->spooled) {
     journal(delivery);
   } else {
-    start_delivery(delivery);
+    start_in_order(delivery);
   }
+}
+
+void Relay::start_in_order(const std::shared_ptr<Delivery>& delivery) {
+  const config::Route& route = *delivery->route;
+  std::optional<std::string> value = order_value(route, delivery->frame);
+  if (!value) {
+    start_delivery(delivery);
+    return;
+  }
+  // The path is part of the key: a reload that changes a route's order_by starts fresh keys.
+  delivery->order_key = route.name + '\x1f' + route.order_by->text + '\x1f' + *value;
+  ordered_.run(*delivery->order_key, [this, delivery] {
+    if (delivery->abandoned) {  // cannot happen after clear(); kept so a start never leaks
+      finish(delivery);
+      return;
+    }
+    start_delivery(delivery);
+  });
 }
 
 void Relay::journal(const std::shared_ptr<Delivery>& delivery) {
   store::SpoolEntry entry{delivery->route->name, delivery->key, delivery->frame,
                           delivery->route->urls, clock_.now_ms()};
+  // The store keeps the order per (route, URL, value) across retries and restarts.
+  entry.order_key = order_value(*delivery->route, delivery->frame);
   spool_.append(std::move(entry),
                 [this, delivery](Status status) { on_journaled(delivery, status); });
 }
@@ -362,10 +392,16 @@ void Relay::finish(const std::shared_ptr<Delivery>& delivery) {
   }
   auto it = deliveries_.find(delivery->key);
   if (it != deliveries_.end() && it->second == delivery) deliveries_.erase(it);
+  if (delivery->order_key) {  // its key's next delivery may start now
+    const std::string key = std::move(*delivery->order_key);
+    delivery->order_key.reset();
+    ordered_.finish(key);
+  }
 }
 
 void Relay::abandon_in_flight() {
   spooler_.stop();
+  ordered_.clear();  // waiting starts never run; their deliveries are ACKed below
   auto deliveries = std::move(deliveries_);
   deliveries_.clear();
   for (auto& [key, delivery] : deliveries) {

@@ -12,9 +12,13 @@
 //   other CALLBACK     POST, wait up to the route timeout; 200 {"response": reply}, or 500
 //                      on failure or timeout; unrouted -> 404. (Always direct: the reply
 //                      is the ACK.)
+//   order_by           a route's frames with the same value at that data field are POSTed one
+//                      at a time, in arrival order (OrderedQueues before the route's lane;
+//                      spooled ones by the store). The ACK rules above hold meanwhile.
 //   duplicates         a frame already delivered or journaled (by eventId / msgId /
 //                      messageId) is ACKed as before and not POSTed again; one still in
-//                      flight is not POSTed twice either: the redelivery waits for it.
+//                      flight (or waiting for its turn) is not POSTed twice either: the
+//                      redelivery waits for it.
 //
 // Single-threaded: every entry point and every callback runs on the stream thread. The
 // core touches no socket: Timers, Webhooks and Spool are interfaces (ports.hpp).
@@ -29,6 +33,7 @@
 
 #include "admin/metrics.hpp"
 #include "bridge/dedup.hpp"
+#include "bridge/ordered_queues.hpp"
 #include "bridge/ports.hpp"
 #include "bridge/robot_replies.hpp"
 #include "bridge/route_lanes.hpp"
@@ -59,6 +64,8 @@ class Relay : public stream::FrameSink {
   void stop_taking_frames();
   // Frames whose ACK or delivery is still pending, spooled deliveries included.
   size_t in_flight() const { return deliveries_.size() + spooler_.in_flight(); }
+  // order_by keys with a direct delivery running or waiting (tests: idle keys are released).
+  size_t ordered_keys() const { return ordered_.keys(); }
   // Shutdown grace is over: ACK every waiting event LATER and every waiting callback 500,
   // and hand spooled deliveries back to the spool. Requests still running complete into
   // the void.
@@ -76,6 +83,8 @@ class Relay : public stream::FrameSink {
   void journal(const std::shared_ptr<Delivery>& delivery);
   void on_journaled(const std::shared_ptr<Delivery>& delivery, const Status& status);
 
+  // Starts the delivery now, or after the earlier ones of its order_by key.
+  void start_in_order(const std::shared_ptr<Delivery>& delivery);
   // Starts one POST per URL that has not had this frame yet.
   void start_delivery(std::shared_ptr<Delivery> delivery);
   void on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_index, Answer answer);
@@ -100,6 +109,7 @@ class Relay : public stream::FrameSink {
   stream::AckWriter* acks_ = nullptr;  // set by the first frame; outlives us (FrameSink contract)
   RouteMetrics route_metrics_;
   RouteLanes lanes_;
+  OrderedQueues ordered_;  // direct deliveries of order_by routes, before their lane
   WebhookCaller caller_;
   RobotReplies replies_;
   Spooler spooler_;

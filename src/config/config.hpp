@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "config/field_path.hpp"
 
 namespace dsb::config {
 
@@ -132,6 +133,9 @@ struct Route {
   Rate rate;
   Retry retry;
   Legacy legacy;
+  // Frames with the same value at this data field are delivered one at a time, in arrival
+  // order (per URL when spooled); frames without it are not ordered. None: no order.
+  std::optional<FieldPath> order_by;
   SourceLocation location;  // of the route's mapping in the file
 
   bool is_callback() const { return !topic.empty(); }

@@ -35,6 +35,7 @@ std::string describe(const Config& config) {
     if (route.rate.limited()) {
       out << ", rate " << route.rate.count << (route.rate.per.count() == 1'000 ? "/s" : "/m");
     }
+    if (route.order_by) out << ", ordered by " << route.order_by->text;
     if (!route.signing_secret.empty()) out << ", signed " << signing_name(route.signing);
     if (!route.headers.empty()) {
       out << ", headers";

@@ -6,6 +6,7 @@
 
 #include "common/base64.hpp"
 #include "config/checks.hpp"
+#include "config/field_path.hpp"
 #include "config/units.hpp"
 
 namespace dsb::config {
@@ -23,7 +24,8 @@ constexpr std::size_t kMaxHeadersPerRoute = 64;
 const std::vector<std::string_view> kRouteKeys = {
     "name",    "topic",         "event",  "url",    "format",
     "timeout", "delivery",      "max_in_flight",    "headers",
-    "signing", "signing_secret", "signing_secret_file", "rate", "retry", "legacy"};
+    "signing", "signing_secret", "signing_secret_file", "rate", "retry", "legacy",
+    "order_by"};
 const std::vector<std::string_view> kFormats = {"raw", "legacy-robot", "legacy-event", "legacy-card"};
 const std::vector<std::string_view> kDeliveries = {"direct", "spool"};
 const std::vector<std::string_view> kSignings = {"bridge-v1", "standard-webhooks"};
@@ -222,6 +224,18 @@ void read_rate(MapReader& r, Rate& rate) {
   rate.per = Millis{unit == "s" ? 1'000 : 60'000};
 }
 
+// `order_by: conversationId`: a dotted path into the frame's data (product.md section 10).
+void read_order_by(MapReader& r, Route& route) {
+  std::optional<std::string> text = r.text("order_by");
+  if (!text) return;
+  Result<FieldPath> path = parse_field_path(*text);
+  if (!path) {
+    r.error("order_by", path.status().message());
+    return;
+  }
+  route.order_by = std::move(path.value());
+}
+
 // `signing` picks the scheme; `signing_secret` holds its key. A standard-webhooks secret is
 // "whsec_" + base64 of the key bytes, as the specification's libraries take it.
 void read_signing(MapReader& r, Route& route) {
@@ -297,6 +311,7 @@ void read_route(Context& ctx, std::size_t index, const YAML::Node& node, const Y
   read_rate(r, route.rate);
   read_retry(r, route.retry);
   read_legacy(r, format, route);
+  read_order_by(r, route);
   out.push_back(std::move(route));
 }
 

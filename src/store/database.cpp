@@ -66,6 +66,16 @@ CREATE TABLE spool_attempts (
 );
 CREATE INDEX spool_attempts_by_delivery ON spool_attempts(delivery_id, id);
 )sql",
+    // 4: order_by (product.md section 10). order_key is the route's name, a U+001F and the
+    // frame's order_by value, copied on every delivery row of the frame; NULL: not ordered
+    // (every row spooled before this version). due() holds a row back while an earlier
+    // pending row has the same order_key and url; the partial index answers that with one
+    // seek and stays as small as the ordered backlog.
+    R"sql(
+ALTER TABLE spool_deliveries ADD COLUMN order_key TEXT;
+CREATE INDEX spool_deliveries_order ON spool_deliveries(order_key, url, id)
+  WHERE state = 'pending' AND order_key IS NOT NULL;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -46,6 +46,12 @@ stream::FrameType parse_frame_type(const std::string& name) {
   return stream::FrameType::event;
 }
 
+// spool_deliveries.order_key (database.cpp, version 4): the route scopes the value.
+std::optional<std::string> spool_order_key(const SpoolEntry& entry) {
+  if (!entry.order_key) return std::nullopt;
+  return entry.route + '\x1f' + *entry.order_key;
+}
+
 // A row of "SELECT key, code, data, remembered_at FROM dedup ...".
 DedupRecord dedup_row(Statement& stmt) {
   return {stmt.text(0), static_cast<int>(stmt.int64(1)), stmt.text(2), stmt.int64(3)};
@@ -377,12 +383,14 @@ void Store::append(SpoolEntry entry, std::function<void(Status)> done) {
              const int64_t frame_id = db->last_insert_id();
              Statement* delivery = db->cached(
                  "INSERT INTO spool_deliveries (frame_id, url, queued_at, next_attempt_at, "
-                 "updated_at) VALUES (?1, ?2, ?3, ?3, ?3)",
+                 "updated_at, order_key) VALUES (?1, ?2, ?3, ?3, ?3, ?4)",
                  status);
              if (!delivery) return status;
+             const std::optional<std::string> order_key = spool_order_key(*shared);
              for (const auto& url : shared->urls) {
                delivery->reset();
                delivery->bind(1, frame_id).bind(2, url).bind(3, shared->created_at_ms);
+               if (order_key) delivery->bind(4, *order_key);  // else NULL: reset() unbinds
                if (status = delivery->run(); !status) return status;
                ++batch_pending_delta_;
              }
@@ -404,6 +412,9 @@ void Store::due(int64_t now_ms, size_t limit,
                  "f.data, d.url, d.attempts, d.queued_at, f.created_at "
                  "FROM spool_deliveries d JOIN spool_frames f ON f.id = d.frame_id "
                  "WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 "
+                 "AND (d.order_key IS NULL OR NOT EXISTS (SELECT 1 FROM spool_deliveries e "
+                 "WHERE e.order_key = d.order_key AND e.url = d.url AND e.id < d.id "
+                 "AND e.state = 'pending')) "
                  "ORDER BY d.next_attempt_at, d.id LIMIT ?2",
                  status);
              if (!stmt) return status;

@@ -64,6 +64,9 @@ struct SpoolEntry {
   stream::Frame frame;
   std::vector<std::string> urls;  // one delivery row each
   int64_t created_at_ms = 0;      // wall clock
+  // The route's order_by value for this frame; none: not ordered. Deliveries with one are
+  // handed out per (route, URL, order_key) one at a time, in append order (see due()).
+  std::optional<std::string> order_key;
 };
 
 // One (frame, URL) delivery handed out by due(): claimed until record_*() or release().
@@ -153,6 +156,9 @@ class Store {
   // none that is already claimed; each one returned is claimed (not handed out again)
   // until record_success/record_failure/dead_letter/release for its id. Claims are in
   // memory: after a restart every pending delivery is due again. On error: empty list.
+  // Order: a delivery with an order_key is not handed out while an earlier one (lower id)
+  // of the same route, URL and order_key is still pending (claimed, or waiting for a
+  // retry): a failing head holds back its own key only, and the order survives restarts.
   void due(int64_t now_ms, size_t limit, std::function<void(std::vector<DueDelivery>)> done);
 
   // The outcome of an attempt on a claimed delivery; each ends the claim once committed,

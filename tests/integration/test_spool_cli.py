@@ -335,7 +335,7 @@ class SpoolCliTest(unittest.TestCase):
         self.seed()
         self.assertEqual(self.rows("PRAGMA user_version"), [(2,)])
         self.assertEqual(len(self.list_json()), 3)
-        self.assertEqual(self.rows("PRAGMA user_version"), [(3,)])
+        self.assertEqual(self.rows("PRAGMA user_version"), [(4,)])
         self.assertEqual(self.rows("SELECT count(*) FROM spool_attempts"), [(0,)])
 
     def test_a_store_from_a_newer_binary_is_refused_untouched(self):
@@ -347,7 +347,7 @@ class SpoolCliTest(unittest.TestCase):
         for args in (("list",), ("show", "1"), ("replay",), ("purge", "--yes")):
             result = run("spool", *args, "-c", self.config)
             self.assertEqual(result.returncode, 1, args)
-            self.assertIn("schema version 99 is newer than this binary knows (3); refusing to "
+            self.assertIn("schema version 99 is newer than this binary knows (4); refusing to "
                           "touch it", result.stderr)
         self.assertEqual(self.rows("PRAGMA user_version"), [(99,)])
         self.assertEqual(self.rows("SELECT count(*) FROM spool_deliveries WHERE state = 'dead'"),

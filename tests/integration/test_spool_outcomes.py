@@ -167,7 +167,7 @@ class SchemaUpgradeTest(unittest.TestCase):
         self.assertEqual(self.hook.requests[0]["headers"]["Idempotency-Key"], "old-1")
         db = sqlite3.connect(self.db_path)
         try:
-            self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 3)
+            self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 4)
             wait_until(lambda: db.execute("SELECT outcome, status FROM spool_attempts")
                        .fetchall() == [("delivered", 200)], timeout=10, what="its attempt kept")
         finally:
@@ -182,7 +182,7 @@ class SchemaUpgradeTest(unittest.TestCase):
         status, body = http("GET", base + "/readyz")
         self.assertEqual(status, 503)
         self.assertIn(f"store not writable: {self.db_path}: schema version 99 is newer than "
-                      f"this binary knows (3); refusing to touch it", body)
+                      f"this binary knows (4); refusing to touch it", body)
         self.emulator.wait_for_connections(1)  # readyz is 503 for the store: wait on the gateway
         sent = self.emulator.send_event(eventId="future-1")
         self.assertEqual(status_of(self.emulator.wait_for_ack(sent["messageId"])), "LATER")

@@ -265,6 +265,13 @@ const std::vector<Golden> kGolden = {
      {"bridge.yaml:2:14: dingtalk.client_id: must not contain a NUL byte",
       "bridge.yaml:5:22: event in route \"a\": must be valid UTF-8",
       "bridge.yaml:6:22: topic in route \"b\": must not contain control characters or NUL bytes"}},
+    {"order_by paths", kDingtalk + "routes:\n  - {name: a, event: x, url: http://h/1, order_by: a..b}\n"
+                               "  - {name: b, event: y, url: http://h/1, order_by: \"\"}\n"
+                               "  - {name: c, event: z, url: http://h/1, order_by: [x]}\n",
+     {"bridge.yaml:5:52: order_by in route \"a\": \"a..b\" has an empty segment: write a dotted "
+      "path like text.content",
+      "bridge.yaml:6:52: order_by in route \"b\": a field name may not be empty",
+      "bridge.yaml:7:52: order_by in route \"c\": expected a string, got a list"}},
     {"duplicate key", kDingtalk + "routes:\n  - name: a\n    event: x\n    url: http://h/1\n"
                                   "    url: http://h/2\n",
      {"bridge.yaml:8:5: duplicate key \"url\" in route \"a\" (first at line 7)"}},

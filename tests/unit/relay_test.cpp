@@ -384,6 +384,170 @@ TEST_CASE("rate: an event waiting for its route's token is ACKed LATER at the de
   CHECK(f.webhooks.calls.size() == 2);
 }
 
+// --- order_by (product.md section 10) -----------------------------------------------------
+
+namespace {
+
+Frame chat_event(const std::string& message_id, const std::string& conversation) {
+  Frame f = event(message_id.c_str(), ("e-" + message_id).c_str());
+  f.data = conversation.empty() ? R"({"text":"no conversation"})"
+                                : R"({"conversation":{"id":")" + conversation + R"("}})";
+  return f;
+}
+
+std::vector<config::Route> ordered_routes(const char* order_by = "conversation.id") {
+  auto routes = event_routes({"http://w/a"});
+  for (auto& r : routes) {
+    if (r.name == "events" || r.name == "robot") r.order_by = config::parse_field_path(order_by).value();
+  }
+  return routes;
+}
+
+// The value of the X-DingTalk-Message-Id header of the i-th POST.
+std::string posted_message(const FakeWebhooks& webhooks, size_t i) {
+  for (const auto& [name, value] : webhooks.calls.at(i).request.headers) {
+    if (name == "X-DingTalk-Message-Id") return value;
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("order_by: one POST per key at a time, in arrival order, other keys beside it",
+          "[relay][order]") {
+  Fixture f(ordered_routes());
+  f.push(chat_event("a1", "A"));
+  f.push(chat_event("b1", "B"));
+  f.push(chat_event("a2", "A"));
+  f.push(chat_event("n1", ""));  // no conversation: not ordered
+  f.push(chat_event("a3", "A"));
+  REQUIRE(f.webhooks.calls.size() == 3);
+  CHECK(posted_message(f.webhooks, 0) == "a1");
+  CHECK(posted_message(f.webhooks, 1) == "b1");
+  CHECK(posted_message(f.webhooks, 2) == "n1");
+  CHECK(f.relay.ordered_keys() == 2);
+
+  f.webhooks.answer(0, 200);  // a1 done: a2 starts, not a3
+  REQUIRE(f.webhooks.calls.size() == 4);
+  CHECK(posted_message(f.webhooks, 3) == "a2");
+  f.webhooks.answer(3, 500);  // a failure ends a2's delivery too (LATER): a3 starts
+  REQUIRE(f.webhooks.calls.size() == 5);
+  CHECK(posted_message(f.webhooks, 4) == "a3");
+  f.webhooks.answer(4, 200);
+  f.webhooks.answer(1, 200);
+  f.webhooks.answer(2, 200);
+  CHECK(f.acks.acks.size() == 5);
+  CHECK(f.relay.in_flight() == 0);
+  CHECK(f.relay.ordered_keys() == 0);  // idle keys are released
+}
+
+TEST_CASE("order_by: a waiting event is ACKed LATER at ack_deadline and POSTed in its turn",
+          "[relay][order]") {
+  Fixture f(ordered_routes());
+  f.push(chat_event("a1", "A"));
+  f.push(chat_event("a2", "A"));
+  REQUIRE(f.webhooks.calls.size() == 1);
+  f.timers.fire_due(2500);
+  REQUIRE(f.acks.acks.size() == 2);
+  CHECK(status_of(f.acks.acks[0].second) == "LATER");
+  CHECK(status_of(f.acks.acks[1].second) == "LATER");
+  f.webhooks.answer(0, 200);
+  REQUIRE(f.webhooks.calls.size() == 2);
+  CHECK(posted_message(f.webhooks, 1) == "a2");
+  f.webhooks.answer(1, 200);
+  // Both successes are remembered: the redeliveries are ACKed SUCCESS without a POST.
+  f.push(chat_event("a2", "A"));
+  CHECK(f.webhooks.calls.size() == 2);
+  CHECK(status_of(f.acks.acks.back().second) == "SUCCESS");
+}
+
+TEST_CASE("order_by: a redelivery of a frame waiting for its turn joins it, no second POST",
+          "[relay][order]") {
+  Fixture f(ordered_routes());
+  f.push(chat_event("a1", "A"), 1);
+  Frame waiting = chat_event("a2", "A");
+  f.push(waiting, 1);
+  f.timers.fire_due(2500);  // both ACKed LATER; DingTalk redelivers a2 while it still waits
+  Frame again = waiting;
+  again.headers[0].second = "a2-again";  // new messageId, same eventId
+  f.push(again, 2);
+  CHECK(f.webhooks.calls.size() == 1);
+  f.webhooks.answer(0, 200);
+  REQUIRE(f.webhooks.calls.size() == 2);
+  f.webhooks.answer(1, 200);
+  CHECK(f.webhooks.calls.size() == 2);  // a2 POSTed once
+  REQUIRE(f.acks.acks.size() == 3);
+  CHECK(f.acks.acks[2].first == 2);
+  CHECK(f.acks.acks[2].second.message_id == "a2-again");
+  CHECK(status_of(f.acks.acks[2].second) == "SUCCESS");
+  CHECK(f.relay.ordered_keys() == 0);
+}
+
+TEST_CASE("order_by: robot messages are ACKed at once and POSTed one at a time per key",
+          "[relay][order]") {
+  Fixture f(ordered_routes("conversationId"));
+  auto robot = [](const std::string& msg, const std::string& conversation) {
+    return callback(("m-" + msg).c_str(), "/v1.0/im/bot/messages/get",
+                    R"({"msgId":")" + msg + R"(","conversationId":")" + conversation +
+                        R"(","msgtype":"text","text":{"content":"hi"}})");
+  };
+  f.push(robot("r1", "c1"));
+  f.push(robot("r2", "c1"));
+  f.push(robot("r3", "c2"));
+  CHECK(f.acks.acks.size() == 3);  // every robot message ACKed on arrival
+  REQUIRE(f.webhooks.calls.size() == 2);
+  CHECK(f.webhooks.calls[0].request.body.find("r1") != std::string::npos);
+  CHECK(f.webhooks.calls[1].request.body.find("r3") != std::string::npos);
+  f.webhooks.answer(0, 0);  // refused: r1 failed for good (direct), r2's turn
+  REQUIRE(f.webhooks.calls.size() == 3);
+  CHECK(f.webhooks.calls[2].request.body.find("r2") != std::string::npos);
+  // A redelivery of r2 while it runs joins it: single flight across the order queue.
+  f.push(robot("r2", "c1"));
+  CHECK(f.webhooks.calls.size() == 3);
+}
+
+TEST_CASE("order_by: shutdown drops the waiting starts, nothing is POSTed afterwards",
+          "[relay][order]") {
+  Fixture f(ordered_routes());
+  f.push(chat_event("a1", "A"));
+  f.push(chat_event("a2", "A"));
+  f.relay.stop_taking_frames();
+  f.relay.abandon_in_flight();
+  REQUIRE(f.acks.acks.size() == 2);
+  CHECK(status_of(f.acks.acks[1].second) == "LATER");
+  f.webhooks.answer(0, 200);  // a1's request completes into the void
+  CHECK(f.webhooks.calls.size() == 1);
+  CHECK(f.relay.ordered_keys() == 0);
+}
+
+TEST_CASE("order_by: a reload that changes the field starts fresh keys", "[relay][order]") {
+  Fixture f(ordered_routes("conversation.id"));
+  f.push(chat_event("a1", "A"));
+  f.push(chat_event("a2", "A"));  // waits behind a1 under the old order_by
+  CHECK(f.webhooks.calls.size() == 1);
+  f.relay.reload(Fixture::make_config(ordered_routes("conversation")));
+  Frame other = chat_event("a3", "A");
+  other.data = R"({"conversation":"A"})";
+  f.push(other);  // the new field's key "A" is not the old one's
+  REQUIRE(f.webhooks.calls.size() == 2);
+  CHECK(posted_message(f.webhooks, 1) == "a3");
+  f.webhooks.answer(0, 200);  // the old key goes on as it started
+  REQUIRE(f.webhooks.calls.size() == 3);
+  CHECK(posted_message(f.webhooks, 2) == "a2");
+}
+
+TEST_CASE("order_by: a spooled frame is journaled with its order key", "[relay][order]") {
+  auto routes = ordered_routes();
+  routes[2].delivery = config::Delivery::spool;
+  Fixture f(routes);
+  f.push(chat_event("a1", "A"));
+  f.push(chat_event("n1", ""));
+  REQUIRE(f.spool.appends.size() == 2);
+  CHECK(f.spool.appends[0].entry.order_key == std::optional<std::string>("A"));
+  CHECK_FALSE(f.spool.appends[1].entry.order_key);
+  CHECK(f.webhooks.calls.empty());
+}
+
 TEST_CASE("unrouted events are ACKed SUCCESS and never posted", "[relay]") {
   Fixture f({route("approvals", "", "bpms_*", {"http://w/a"})});
   f.push(event("m1", "e1", "user_add_org"));
