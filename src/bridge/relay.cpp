@@ -110,7 +110,8 @@ void Relay::handle(ConnectionId conn, Frame frame) {
                     : frame.topic() == kRobotTopic         ? Kind::robot
                                                            : Kind::callback;
   const std::string message_id(frame.message_id());
-  const config::Route* route = Router(config_->routes).match(frame);
+  FrameData data(frame.data);  // only read by routes with `match`, and then parsed once
+  const config::Route* route = Router(config_->routes).match(frame, data);
   if (route == nullptr) {
     counter("dsb_unrouted_total", {{"type", std::string(stream::frame_type_name(frame.type))}}).inc();
     if (kind == Kind::event) {
@@ -132,7 +133,7 @@ void Relay::handle(ConnectionId conn, Frame frame) {
   if (acked_on_arrival) send_ack(conn, stream::ack_callback(message_id, "null"));
 
   RobotMessage robot = kind == Kind::robot ? read_robot_message(frame.data) : RobotMessage{};
-  const std::string key = dedup_key(frame, robot.msg_id);
+  const std::string key = dedup_key(frame, RobotMessageKey{robot.robot_code, robot.msg_id});
   if (auto running = deliveries_.find(key); running != deliveries_.end()) {
     route_metrics_.of(route->name).duplicates.inc();
     log::info("bridge", "redelivery joins the delivery under way",

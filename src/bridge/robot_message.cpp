@@ -11,6 +11,7 @@ RobotMessage read_robot_message(std::string_view data) {
   rapidjson::Document doc;
   if (!json::parse(doc, data) || !doc.IsObject()) return message;
   if (auto id = json::string_member(doc, "msgId")) message.msg_id = *id;
+  if (auto code = json::string_member(doc, "robotCode")) message.robot_code = *code;
   if (auto url = json::string_member(doc, "sessionWebhook")) message.session_webhook = *url;
   auto expires = doc.FindMember("sessionWebhookExpiredTime");
   if (expires != doc.MemberEnd()) {

@@ -12,6 +12,7 @@ inline constexpr std::string_view kRobotTopic = "/v1.0/im/bot/messages/get";
 
 struct RobotMessage {
   std::string msg_id;            // dedup key; "" when absent
+  std::string robot_code;        // which robot it was for (dedup key); "" when absent
   std::string session_webhook;   // where replies go; "" when absent
   int64_t session_webhook_expires_ms = 0;  // 0 when absent
 };

@@ -265,6 +265,59 @@ const std::vector<Golden> kGolden = {
      {"bridge.yaml:2:14: dingtalk.client_id: must not contain a NUL byte",
       "bridge.yaml:5:22: event in route \"a\": must be valid UTF-8",
       "bridge.yaml:6:22: topic in route \"b\": must not contain control characters or NUL bytes"}},
+    {"match that is no mapping, or empty",
+     kDingtalk + "routes:\n  - {name: a, topic: /t, url: \"http://h/1\", match: [robotCode]}\n"
+                 "  - {name: b, topic: /t, url: \"http://h/1\", match: {}}\n"
+                 "  - {name: c, topic: /t, url: \"http://h/1\", match: ding}\n",
+     {"bridge.yaml:5:58: match in route \"a\": expected a mapping of data fields to globs "
+      "(robotCode: \"ding*\"), got a list",
+      "bridge.yaml:6:58: match in route \"b\": must name at least one data field (FIELD: GLOB); "
+      "leave match out to take every frame",
+      "bridge.yaml:7:58: match in route \"c\": expected a mapping of data fields to globs "
+      "(robotCode: \"ding*\"), got a string"}},
+    {"match field names and glob values",
+     kDingtalk + "routes:\n  - name: a\n    topic: /t\n    url: http://h/1\n    match:\n"
+                 "      \"\": x\n      text..content: x\n      robotCode: [ding]\n"
+                 "      conversationId:\n      senderId: {a: 1}\n",
+     {"bridge.yaml:9:7: match in route \"a\": a field name may not be empty",
+      "bridge.yaml:10:7: match in route \"a\": \"text..content\" has an empty segment: write a "
+      "dotted path like text.content",
+      "bridge.yaml:11:18: match.robotCode in route \"a\": expected a glob (\"*\" for any value), "
+      "got a list",
+      "bridge.yaml:12:22: match.conversationId in route \"a\": expected a glob (\"*\" for any "
+      "value), got nothing",
+      "bridge.yaml:13:17: match.senderId in route \"a\": expected a glob (\"*\" for any value), got "
+      "a mapping"}},
+    {"bad globs in match and event",
+     kDingtalk + "routes:\n  - name: a\n    topic: /t\n    url: http://h/1\n    match:\n"
+                 "      robotCode: 'ding[abc'\n      conversationId: 'cid[]x'\n"
+                 "      senderNick: '[z-a]*'\n      text.content: 'ends\\'\n"
+                 "      chatbotUserId: '[\xc3\xa9]'\n"
+                 "  - {name: b, event: \"bpms_[\", url: \"http://h/1\"}\n",
+     {"bridge.yaml:9:18: match.robotCode in route \"a\": bad glob \"ding[abc\": unterminated \"[\" "
+      "(write \\[ for the character itself) at character 5",
+      "bridge.yaml:10:23: match.conversationId in route \"a\": bad glob \"cid[]x\": empty "
+      "character class \"[]\" at character 4",
+      "bridge.yaml:11:19: match.senderNick in route \"a\": bad glob \"[z-a]*\": reversed range "
+      "\"z-a\" (write the lower character first) at character 2",
+      "bridge.yaml:12:21: match.text.content in route \"a\": bad glob \"ends\\\": trailing \"\\\" "
+      "(write \\\\ for a backslash) at character 5",
+      "bridge.yaml:13:22: match.chatbotUserId in route \"a\": bad glob \"[\xc3\xa9]\": a character "
+      "class may list only ASCII characters at character 2",
+      "bridge.yaml:14:22: event in route \"b\": bad glob \"bpms_[\": unterminated \"[\" (write \\[ "
+      "for the character itself) at character 6"}},
+    {"timeout caps: 10m for callback routes, 1m for event routes",
+     kDingtalk + "defaults: {timeout: 2m}\nroutes:\n"
+                 "  - {name: ai, topic: /t, url: \"http://h/1\", timeout: 11m}\n"
+                 "  - {name: ok, topic: /t, url: \"http://h/1\", timeout: 10m}\n"
+                 "  - {name: ev, event: x, url: \"http://h/1\", timeout: 90s}\n"
+                 "  - {name: inherits, event: x, url: \"http://h/1\"}\n",
+     {"bridge.yaml:6:58: timeout in route \"ai\": 11m is longer than 10m, the most a callback "
+      "route may wait",
+      "bridge.yaml:8:57: timeout in route \"ev\": 1m30s is longer than 1m, the most an event route "
+      "may wait (up to 10m is for callback routes)",
+      "bridge.yaml:9:5: timeout in route \"inherits\": 2m (from defaults.timeout) is longer than "
+      "1m, the most an event route may wait (up to 10m is for callback routes)"}},
     {"duplicate key", kDingtalk + "routes:\n  - name: a\n    event: x\n    url: http://h/1\n"
                                   "    url: http://h/2\n",
      {"bridge.yaml:8:5: duplicate key \"url\" in route \"a\" (first at line 7)"}},
