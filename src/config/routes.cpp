@@ -121,7 +121,12 @@ void read_match(Context& ctx, MapReader& r, Route& route) {
       ctx.diag.error(condition.key_mark, r.scope().name("match") + ": " + field.status().message());
       continue;
     }
-    if (condition.value.IsNull() || !condition.value.IsScalar()) {
+    if (condition.value.IsNull()) {  // a null value's mark is the next token: point at the key
+      ctx.diag.error(condition.key_mark, m->scope().name(condition.key) +
+                                             ": expected a glob (\"*\" for any value), got nothing");
+      continue;
+    }
+    if (!condition.value.IsScalar()) {
       m->error(condition.key, "expected a glob (\"*\" for any value), got " + kind_of(condition.value));
       continue;
     }

@@ -269,11 +269,11 @@ const std::vector<Golden> kGolden = {
      kDingtalk + "routes:\n  - {name: a, topic: /t, url: \"http://h/1\", match: [robotCode]}\n"
                  "  - {name: b, topic: /t, url: \"http://h/1\", match: {}}\n"
                  "  - {name: c, topic: /t, url: \"http://h/1\", match: ding}\n",
-     {"bridge.yaml:5:58: match in route \"a\": expected a mapping of data fields to globs "
+     {"bridge.yaml:5:52: match in route \"a\": expected a mapping of data fields to globs "
       "(robotCode: \"ding*\"), got a list",
-      "bridge.yaml:6:58: match in route \"b\": must name at least one data field (FIELD: GLOB); "
+      "bridge.yaml:6:52: match in route \"b\": must name at least one data field (FIELD: GLOB); "
       "leave match out to take every frame",
-      "bridge.yaml:7:58: match in route \"c\": expected a mapping of data fields to globs "
+      "bridge.yaml:7:52: match in route \"c\": expected a mapping of data fields to globs "
       "(robotCode: \"ding*\"), got a string"}},
     {"match field names and glob values",
      kDingtalk + "routes:\n  - name: a\n    topic: /t\n    url: http://h/1\n    match:\n"
@@ -284,7 +284,7 @@ const std::vector<Golden> kGolden = {
       "dotted path like text.content",
       "bridge.yaml:11:18: match.robotCode in route \"a\": expected a glob (\"*\" for any value), "
       "got a list",
-      "bridge.yaml:12:22: match.conversationId in route \"a\": expected a glob (\"*\" for any "
+      "bridge.yaml:12:7: match.conversationId in route \"a\": expected a glob (\"*\" for any "
       "value), got nothing",
       "bridge.yaml:13:17: match.senderId in route \"a\": expected a glob (\"*\" for any value), got "
       "a mapping"}},
@@ -312,9 +312,9 @@ const std::vector<Golden> kGolden = {
                  "  - {name: ok, topic: /t, url: \"http://h/1\", timeout: 10m}\n"
                  "  - {name: ev, event: x, url: \"http://h/1\", timeout: 90s}\n"
                  "  - {name: inherits, event: x, url: \"http://h/1\"}\n",
-     {"bridge.yaml:6:58: timeout in route \"ai\": 11m is longer than 10m, the most a callback "
+     {"bridge.yaml:6:55: timeout in route \"ai\": 11m is longer than 10m, the most a callback "
       "route may wait",
-      "bridge.yaml:8:57: timeout in route \"ev\": 1m30s is longer than 1m, the most an event route "
+      "bridge.yaml:8:54: timeout in route \"ev\": 1m30s is longer than 1m, the most an event route "
       "may wait (up to 10m is for callback routes)",
       "bridge.yaml:9:5: timeout in route \"inherits\": 2m (from defaults.timeout) is longer than "
       "1m, the most an event route may wait (up to 10m is for callback routes)"}},

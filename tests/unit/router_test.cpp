@@ -116,7 +116,7 @@ TEST_CASE("match: numbers and booleans match their JSON text", "[router]") {
   CHECK(routed(router, robot_frame(R"({"isInAtList":"true","count":"41"})")) == "at-me");
 }
 
-TEST_CASE("match: every field must be present and match; null, objects, lists never match",
+TEST_CASE("match: every field must be present and match, and null, objects, lists never match",
           "[router]") {
   const std::vector<Route> routes = {
       robot_route("both", {{"robotCode", "dingA"}, {"conversationType", "2"}})};
