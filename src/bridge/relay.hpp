@@ -12,9 +12,10 @@
 //   other CALLBACK     POST, wait up to the route timeout; 200 {"response": reply}, or 500
 //                      on failure or timeout; unrouted -> 404. (Always direct: the reply
 //                      is the ACK.)
-//   duplicates         a frame already delivered or journaled (by eventId / msgId /
-//                      messageId) is ACKed as before and not POSTed again; one still in
-//                      flight is not POSTed twice either: the redelivery waits for it.
+//   duplicates         a frame already delivered or journaled (by eventId / robotCode +
+//                      msgId / messageId: dedup_key) is ACKed as before and not POSTed
+//                      again; one still in flight is not POSTed twice either: the
+//                      redelivery waits for it (a robot message's is ACKed at once).
 //
 // Single-threaded: every entry point and every callback runs on the stream thread. The
 // core touches no socket: Timers, Webhooks and Spool are interfaces (ports.hpp).
