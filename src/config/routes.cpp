@@ -61,8 +61,8 @@ std::string route_label(std::size_t index, const std::optional<std::string>& nam
 
 // Why `pattern` is refused, naming the character check_glob stopped at.
 std::string glob_problem(std::string_view pattern, const GlobError& error) {
-  return "bad glob " + quoted(pattern) + ": " + error.message + " at character " +
-         std::to_string(error.position);
+  return "bad glob " + quoted(pattern) + " at character " + std::to_string(error.position) +
+         ": " + error.message;
 }
 
 // What fires the route: `topic` (a CALLBACK topic, exact) or `event` (an eventType glob).

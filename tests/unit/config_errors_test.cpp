@@ -294,18 +294,18 @@ const std::vector<Golden> kGolden = {
                  "      senderNick: '[z-a]*'\n      text.content: 'ends\\'\n"
                  "      chatbotUserId: '[\xc3\xa9]'\n"
                  "  - {name: b, event: \"bpms_[\", url: \"http://h/1\"}\n",
-     {"bridge.yaml:9:18: match.robotCode in route \"a\": bad glob \"ding[abc\": unterminated \"[\" "
-      "(write \\[ for the character itself) at character 5",
-      "bridge.yaml:10:23: match.conversationId in route \"a\": bad glob \"cid[]x\": empty "
-      "character class \"[]\" at character 4",
-      "bridge.yaml:11:19: match.senderNick in route \"a\": bad glob \"[z-a]*\": reversed range "
-      "\"z-a\" (write the lower character first) at character 2",
-      "bridge.yaml:12:21: match.text.content in route \"a\": bad glob \"ends\\\": trailing \"\\\" "
-      "(write \\\\ for a backslash) at character 5",
-      "bridge.yaml:13:22: match.chatbotUserId in route \"a\": bad glob \"[\xc3\xa9]\": a character "
-      "class may list only ASCII characters at character 2",
-      "bridge.yaml:14:22: event in route \"b\": bad glob \"bpms_[\": unterminated \"[\" (write \\[ "
-      "for the character itself) at character 6"}},
+     {"bridge.yaml:9:18: match.robotCode in route \"a\": bad glob \"ding[abc\" at character 5: "
+      "unterminated \"[\" (write \\[ for the character itself)",
+      "bridge.yaml:10:23: match.conversationId in route \"a\": bad glob \"cid[]x\" at character 4: "
+      "empty character class \"[]\"",
+      "bridge.yaml:11:19: match.senderNick in route \"a\": bad glob \"[z-a]*\" at character 2: "
+      "reversed range \"z-a\" (write the lower character first)",
+      "bridge.yaml:12:21: match.text.content in route \"a\": bad glob \"ends\\\" at character 5: "
+      "trailing \"\\\" (write \\\\ for a backslash)",
+      "bridge.yaml:13:22: match.chatbotUserId in route \"a\": bad glob \"[\xc3\xa9]\" at character "
+      "2: a character class may list only ASCII characters",
+      "bridge.yaml:14:22: event in route \"b\": bad glob \"bpms_[\" at character 6: unterminated "
+      "\"[\" (write \\[ for the character itself)"}},
     {"timeout caps: 10m for callback routes, 1m for event routes",
      kDingtalk + "defaults: {timeout: 2m}\nroutes:\n"
                  "  - {name: ai, topic: /t, url: \"http://h/1\", timeout: 11m}\n"
