@@ -2,12 +2,38 @@
 
 namespace dsb::bridge {
 
-std::string dedup_key(const stream::Frame& frame, std::string_view data_msg_id) {
+namespace {
+
+// A part of a key that another part follows: "/" separates them, so it and the escape
+// character are percent-encoded; so are control characters, the key being a header value.
+void append_part(std::string& key, std::string_view part) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char c : part) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '/' || c == '%' || byte < 0x20 || byte == 0x7f) {
+      key += '%';
+      key += kHex[byte >> 4];
+      key += kHex[byte & 0xf];
+    } else {
+      key += c;
+    }
+  }
+  key += '/';
+}
+
+}  // namespace
+
+std::string dedup_key(const stream::Frame& frame, const RobotMessageKey& robot) {
   if (frame.type == stream::FrameType::event) {
     std::string_view event_id = frame.header("eventId");
     if (!event_id.empty()) return "event:" + std::string(event_id);
   }
-  if (!data_msg_id.empty()) return "msg:" + std::string(data_msg_id);
+  if (!robot.msg_id.empty()) {
+    std::string key = "msg:";
+    if (!robot.robot_code.empty()) append_part(key, robot.robot_code);
+    key += robot.msg_id;
+    return key;
+  }
   return "frame:" + std::string(frame.message_id());
 }
 

@@ -17,10 +17,23 @@
 
 namespace dsb::bridge {
 
-// The id a redelivery keeps: eventId for events, msgId (inside data) for robot messages,
-// else the transport messageId. Prefixed by kind so the id spaces never collide.
-// `data_msg_id` is the robot message's data.msgId when the caller has parsed it, else "".
-std::string dedup_key(const stream::Frame& frame, std::string_view data_msg_id);
+// Which robot message a frame carries, as far as dedup cares. One message that @-mentions
+// two robots of an app arrives as two frames with one msgId, one per robotCode, and each
+// must reach its own route (product.md section 10). The app joins when a bridge serves
+// several (the apps issue): a third part here, before the robot code.
+struct RobotMessageKey {
+  std::string_view robot_code;  // data.robotCode; "" when absent
+  std::string_view msg_id;      // data.msgId; "" when absent or not a robot message
+};
+
+// The id a redelivery keeps, prefixed by kind so the id spaces never collide:
+//   "event:<eventId>"               events
+//   "msg:<robotCode>/<msgId>"       robot messages ("/" and "%" in the robot code
+//                                   percent-encoded, so the split is unambiguous)
+//   "msg:<msgId>"                   robot messages without a robotCode (as before it was scoped)
+//   "frame:<messageId>"             everything else (the transport id)
+// What follows the first ':' is the Idempotency-Key the webhook sees.
+std::string dedup_key(const stream::Frame& frame, const RobotMessageKey& robot);
 
 // What became of the first arrival of a frame identity.
 struct DeliveredOutcome {

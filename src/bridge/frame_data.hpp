@@ -23,6 +23,8 @@ class FrameData {
   // ("2", "1.5", "true"). nullopt when the data is not a JSON object, or the value is
   // absent, null, an object or an array.
   std::optional<std::string> field(const config::FieldPath& path);
+  // Whether a question has made it parse the data (tests: routing parses only for `match`).
+  bool parsed() const { return parsed_; }
 
  private:
   std::string_view data_;

@@ -31,13 +31,6 @@ bool is_json(std::string_view text) {
   return json::parse(doc, text);
 }
 
-// The value of the route's order_by field in `frame`; none when the route has no order_by
-// or the frame lacks the field (then it is not ordered).
-std::optional<std::string> order_value(const config::Route& route, const Frame& frame) {
-  if (!route.order_by) return std::nullopt;
-  return FrameData(frame.data).field(*route.order_by);
-}
-
 }  // namespace
 
 struct Relay::Waiter {
@@ -67,6 +60,9 @@ struct Relay::Delivery {
   std::optional<DeliveredOutcome> replayed;  // a duplicate: ACKed as the first time
   bool reply_remembered = false;  // callbacks: remembered once, however many waiters
   bool abandoned = false;         // shutdown ACKed its waiters
+  // The value of the route's order_by field in the frame; none when the route has no
+  // order_by or the frame lacks the field (then it is not ordered).
+  std::optional<std::string> order_value;
   // Its OrderedQueues key while it waits for its turn or runs (direct, order_by routes).
   std::optional<std::string> order_key;
 
@@ -120,7 +116,8 @@ void Relay::handle(ConnectionId conn, Frame frame) {
                     : frame.topic() == kRobotTopic         ? Kind::robot
                                                            : Kind::callback;
   const std::string message_id(frame.message_id());
-  const config::Route* route = Router(config_->routes).match(frame);
+  FrameData data(frame.data);  // only read by `match` and `order_by`, and then parsed once
+  const config::Route* route = Router(config_->routes).match(frame, data);
   if (route == nullptr) {
     counter("dsb_unrouted_total", {{"type", std::string(stream::frame_type_name(frame.type))}}).inc();
     if (kind == Kind::event) {
@@ -142,7 +139,7 @@ void Relay::handle(ConnectionId conn, Frame frame) {
   if (acked_on_arrival) send_ack(conn, stream::ack_callback(message_id, "null"));
 
   RobotMessage robot = kind == Kind::robot ? read_robot_message(frame.data) : RobotMessage{};
-  const std::string key = dedup_key(frame, robot.msg_id);
+  const std::string key = dedup_key(frame, RobotMessageKey{robot.robot_code, robot.msg_id});
   if (auto running = deliveries_.find(key); running != deliveries_.end()) {
     route_metrics_.of(route->name).duplicates.inc();
     log::info("bridge", "redelivery joins the delivery under way",
@@ -161,7 +158,8 @@ void Relay::handle(ConnectionId conn, Frame frame) {
   delivery->idempotency_key = key.substr(key.find(':') + 1);
   delivery->config = config_;
   delivery->route = route;
-  delivery->frame = std::move(frame);
+  if (route->order_by) delivery->order_value = data.field(*route->order_by);
+  delivery->frame = std::move(frame);  // `data` points into it: not read after this
   delivery->robot = std::move(robot);
   deliveries_[key] = delivery;
   if (!acked_on_arrival) add_waiter(delivery, conn, message_id);
@@ -194,13 +192,13 @@ void Relay::on_dedup_answer(const std::shared_ptr<Delivery>& delivery,
 
 void Relay::start_in_order(const std::shared_ptr<Delivery>& delivery) {
   const config::Route& route = *delivery->route;
-  std::optional<std::string> value = order_value(route, delivery->frame);
-  if (!value) {
+  if (!delivery->order_value) {
     start_delivery(delivery);
     return;
   }
   // The path is part of the key: a reload that changes a route's order_by starts fresh keys.
-  delivery->order_key = route.name + '\x1f' + route.order_by->text + '\x1f' + *value;
+  delivery->order_key =
+      route.name + '\x1f' + route.order_by->text + '\x1f' + *delivery->order_value;
   ordered_.run(*delivery->order_key, [this, delivery] {
     if (delivery->abandoned) {  // cannot happen after clear(); kept so a start never leaks
       finish(delivery);
@@ -214,7 +212,7 @@ void Relay::journal(const std::shared_ptr<Delivery>& delivery) {
   store::SpoolEntry entry{delivery->route->name, delivery->key, delivery->frame,
                           delivery->route->urls, clock_.now_ms()};
   // The store keeps the order per (route, URL, value) across retries and restarts.
-  entry.order_key = order_value(*delivery->route, delivery->frame);
+  entry.order_key = delivery->order_value;
   spool_.append(std::move(entry),
                 [this, delivery](Status status) { on_journaled(delivery, status); });
 }

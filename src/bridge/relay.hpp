@@ -15,10 +15,11 @@
 //   order_by           a route's frames with the same value at that data field are POSTed one
 //                      at a time, in arrival order (OrderedQueues before the route's lane;
 //                      spooled ones by the store). The ACK rules above hold meanwhile.
-//   duplicates         a frame already delivered or journaled (by eventId / msgId /
-//                      messageId) is ACKed as before and not POSTed again; one still in
-//                      flight (or waiting for its turn) is not POSTed twice either: the
-//                      redelivery waits for it.
+//   duplicates         a frame already delivered or journaled (by eventId / robotCode +
+//                      msgId / messageId: dedup_key) is ACKed as before and not POSTed
+//                      again; one still in flight (or waiting for its turn) is not POSTed
+//                      twice either: the redelivery waits for it (a robot message's is
+//                      ACKed at once).
 //
 // Single-threaded: every entry point and every callback runs on the stream thread. The
 // core touches no socket: Timers, Webhooks and Spool are interfaces (ports.hpp).

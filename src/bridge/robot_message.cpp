@@ -11,11 +11,11 @@ RobotMessage read_robot_message(std::string_view data) {
   rapidjson::Document doc;
   if (!json::parse(doc, data) || !doc.IsObject()) return message;
   if (auto id = json::string_member(doc, "msgId")) message.msg_id = *id;
+  if (auto code = json::string_member(doc, "robotCode")) message.robot_code = *code;
   if (auto url = json::string_member(doc, "sessionWebhook")) message.session_webhook = *url;
   if (auto type = json::string_member(doc, "conversationType")) message.conversation_type = *type;
   if (auto id = json::string_member(doc, "conversationId")) message.conversation_id = *id;
   if (auto staff = json::string_member(doc, "senderStaffId")) message.sender_staff_id = *staff;
-  if (auto code = json::string_member(doc, "robotCode")) message.robot_code = *code;
   auto expires = doc.FindMember("sessionWebhookExpiredTime");
   if (expires != doc.MemberEnd()) {
     if (expires->value.IsInt64()) {

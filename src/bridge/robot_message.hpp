@@ -12,13 +12,15 @@ inline constexpr std::string_view kRobotTopic = "/v1.0/im/bot/messages/get";
 
 struct RobotMessage {
   std::string msg_id;            // dedup key; "" when absent
+  // Which robot it was for: the dedup key's scope and the OpenAPI fallback's robotCode; ""
+  // when absent.
+  std::string robot_code;
   std::string session_webhook;   // where replies go; "" when absent
   int64_t session_webhook_expires_ms = 0;  // 0 when absent
   // Where an OpenAPI fallback reply goes (robot_openapi_send.hpp); "" when absent.
   std::string conversation_type;  // "1" = 1:1, "2" = group
   std::string conversation_id;    // a group's openConversationId
   std::string sender_staff_id;    // the 1:1 recipient's userId
-  std::string robot_code;
 };
 
 // Reads what it can from the frame's data; missing fields stay empty.

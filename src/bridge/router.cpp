@@ -1,48 +1,45 @@
 #include "bridge/router.hpp"
 
-namespace dsb::bridge {
+#include "common/glob.hpp"
 
-bool glob_match(std::string_view pattern, std::string_view text) {
-  // Iterative matcher with one backtrack point: the most recent `*`. Linear in practice and
-  // never recursive, so a hostile pattern cannot blow the stack.
-  size_t p = 0, t = 0;
-  size_t star = std::string_view::npos, star_text = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      star_text = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++star_text;
-    } else {
-      return false;
-    }
+namespace dsb::bridge {
+namespace {
+
+// Every condition's field is present and matches: data that is not a JSON object has
+// no fields, so it matches no route with `match`.
+bool data_matches(const std::vector<config::FieldMatch>& conditions, FrameData& data) {
+  for (const config::FieldMatch& condition : conditions) {
+    std::optional<std::string> value = data.field(condition.field);
+    if (!value || !glob_match(condition.glob, *value)) return false;
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  return true;
+}
+
+bool triggered_by(const config::Route& route, const stream::Frame& frame) {
+  switch (frame.type) {
+    case stream::FrameType::callback:
+      return route.is_callback() && route.topic == frame.topic();
+    case stream::FrameType::event:
+      return !route.is_callback() && glob_match(route.event, frame.header("eventType"));
+    case stream::FrameType::system:
+      return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+const config::Route* Router::match(const stream::Frame& frame, FrameData& data) const {
+  if (frame.type == stream::FrameType::system) return nullptr;
+  for (const config::Route& route : routes_) {
+    if (triggered_by(route, frame) && data_matches(route.match, data)) return &route;
+  }
+  return nullptr;
 }
 
 const config::Route* Router::match(const stream::Frame& frame) const {
-  switch (frame.type) {
-    case stream::FrameType::system:
-      return nullptr;
-    case stream::FrameType::callback:
-      for (const config::Route& route : routes_) {
-        if (route.is_callback() && route.topic == frame.topic()) return &route;
-      }
-      return nullptr;
-    case stream::FrameType::event: {
-      const std::string_view event_type = frame.header("eventType");
-      for (const config::Route& route : routes_) {
-        if (!route.is_callback() && glob_match(route.event, event_type)) return &route;
-      }
-      return nullptr;
-    }
-  }
-  return nullptr;
+  FrameData data(frame.data);
+  return match(frame, data);
 }
 
 }  // namespace dsb::bridge

@@ -110,6 +110,16 @@ struct Legacy {
   std::string api_secret; // secret (legacy-card)
 };
 
+// One condition of a route's `match` (product.md section 10): the data field at `field`
+// is present and its value (a string, or the JSON text of a number or boolean) matches
+// `glob` (common/glob.hpp; checked at load).
+struct FieldMatch {
+  FieldPath field;
+  std::string glob;
+
+  bool operator==(const FieldMatch&) const = default;
+};
+
 struct Defaults {
   Millis timeout{2'500};
   Delivery delivery = Delivery::direct;
@@ -120,6 +130,7 @@ struct Route {
   std::string name;
   std::string topic;  // CALLBACK match (exact); empty when `event` is set
   std::string event;  // EVENT match on headers.eventType (glob); empty when `topic` is set
+  std::vector<FieldMatch> match;  // every one must hold too; empty = no condition
   std::vector<std::string> urls;
   Format format = Format::raw;
   Millis timeout{2'500};

@@ -18,7 +18,11 @@ std::string describe(const Config& config) {
   out << "routes (first match wins):\n";
   for (const Route& route : config.routes) {
     out << "  " << route.name << ": "
-        << (route.is_callback() ? "topic " + route.topic : "event " + route.event) << " -> ";
+        << (route.is_callback() ? "topic " + route.topic : "event " + route.event);
+    for (std::size_t i = 0; i < route.match.size(); ++i) {
+      out << (i ? ", " : " match ") << route.match[i].field.text << '=' << route.match[i].glob;
+    }
+    out << " -> ";
     for (std::size_t i = 0; i < route.urls.size(); ++i) {
       out << (i ? ", " : "") << redact_url(route.urls[i]);
     }

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "common/base64.hpp"
+#include "common/glob.hpp"
 #include "config/checks.hpp"
 #include "config/field_path.hpp"
 #include "config/units.hpp"
@@ -21,8 +22,20 @@ constexpr std::size_t kMaxUrlsPerRoute = 64;
 // tenant). Past this it is a generated or broken file, and every request would carry it.
 constexpr std::size_t kMaxHeadersPerRoute = 64;
 
+// A CALLBACK's webhook answers while DingTalk waits for the ACK (an AI assistant thinking,
+// product.md section 10), a robot's while its sessionWebhook is valid; 10m covers both
+// with room. An event is ACKed by ack_deadline whatever the webhook does, so a longer
+// wait only holds a POST slot (and, spooled, delays every retry): a minute is plenty.
+constexpr Millis kMaxTimeout{10 * 60'000};
+// `match` conditions are checked for every frame the route could take; a handful is what a
+// route needs (robotCode, conversationId). Past this it is a generated or broken file.
+constexpr std::size_t kMaxMatchFields = 16;
+// Each glob is matched against a field value of up to limits.max_frame bytes, in time
+// proportional to both; real ones are an id and a "*".
+constexpr std::size_t kMaxGlobBytes = 1024;
+
 const std::vector<std::string_view> kRouteKeys = {
-    "name",    "topic",         "event",  "url",    "format",
+    "name",    "topic",         "event",  "match",  "url",    "format",
     "timeout", "delivery",      "max_in_flight",    "headers",
     "signing", "signing_secret", "signing_secret_file", "rate", "retry", "legacy",
     "order_by"};
@@ -47,7 +60,14 @@ std::string route_label(std::size_t index, const std::optional<std::string>& nam
   return "route #" + std::to_string(index + 1);
 }
 
-void read_match(MapReader& r, Route& route) {
+// Why `pattern` is refused, naming the character check_glob stopped at.
+std::string glob_problem(std::string_view pattern, const GlobError& error) {
+  return "bad glob " + quoted(pattern) + " at character " + std::to_string(error.position) +
+         ": " + error.message;
+}
+
+// What fires the route: `topic` (a CALLBACK topic, exact) or `event` (an eventType glob).
+void read_trigger(MapReader& r, Route& route) {
   if (r.reject_both("topic", "event")) return;
   if (!r.has("topic") && !r.has("event")) {
     r.missing_either("topic", "event");
@@ -64,9 +84,81 @@ void read_match(MapReader& r, Route& route) {
   }
   if (auto event = r.text("event")) {
     if (event->empty()) r.error("event", "must not be empty (\"*\" matches every event)");
-    if (Problem problem = check_identifier(*event)) r.error("event", *problem);
+    if (Problem problem = check_identifier(*event)) {
+      r.error("event", *problem);
+    } else if (std::optional<GlobError> bad = check_glob(*event)) {
+      r.error("event", glob_problem(*event, *bad));
+    }
     route.event = *event;
   }
+}
+
+// `match: {FIELD: GLOB, ...}`: data fields (dotted paths) and the globs their values must
+// match (product.md section 10).
+void read_match(Context& ctx, MapReader& r, Route& route) {
+  const MapReader::Entry* entry = r.find("match");
+  if (!entry) return;
+  if (!entry->value.IsMap() && !entry->value.IsNull()) {
+    r.error("match", "expected a mapping of data fields to globs (robotCode: \"ding*\"), got " +
+                         kind_of(entry->value));
+    return;
+  }
+  std::optional<MapReader> m = r.map("match");
+  if (!m) return;
+  if (m->entries().empty()) {
+    r.error("match", "must name at least one data field (FIELD: GLOB); leave match out to "
+                     "take every frame");
+    return;
+  }
+  if (m->entries().size() > kMaxMatchFields) {
+    r.error("match", "names " + std::to_string(m->entries().size()) +
+                         " fields; a route may match at most " + std::to_string(kMaxMatchFields));
+    return;
+  }
+  m->report_duplicates();
+  for (const MapReader::Entry& condition : m->entries()) {
+    Result<FieldPath> field = parse_field_path(condition.key);
+    if (!field) {
+      ctx.diag.error(condition.key_mark, r.scope().name("match") + ": " + field.status().message());
+      continue;
+    }
+    if (condition.value.IsNull()) {  // a null value's mark is the next token: point at the key
+      ctx.diag.error(condition.key_mark, m->scope().name(condition.key) +
+                                             ": expected a glob (\"*\" for any value), got nothing");
+      continue;
+    }
+    if (!condition.value.IsScalar()) {
+      m->error(condition.key, "expected a glob (\"*\" for any value), got " + kind_of(condition.value));
+      continue;
+    }
+    std::optional<std::string> glob = m->text(condition.key);
+    if (!glob) continue;
+    if (glob->size() > kMaxGlobBytes) {
+      m->error(condition.key, "a glob may be at most " + std::to_string(kMaxGlobBytes) +
+                                  " bytes long, got " + std::to_string(glob->size()));
+      continue;
+    }
+    if (Problem problem = check_identifier(*glob)) {
+      m->error(condition.key, *problem);
+      continue;
+    }
+    if (std::optional<GlobError> bad = check_glob(*glob)) {
+      m->error(condition.key, glob_problem(*glob, *bad));
+      continue;
+    }
+    route.match.push_back(FieldMatch{std::move(field.value()), std::move(*glob)});
+  }
+}
+
+// Robot and AI webhooks may think for minutes (product.md section 10); beyond 10m a request
+// is more likely stuck than thinking. One cap for every route: an event route's ACK goes out
+// by limits.ack_deadline whatever its timeout, and configs written before the cap existed
+// keep starting unless they ask for more than this.
+void check_timeout(MapReader& r, const Route& route) {
+  if (route.timeout <= kMaxTimeout) return;
+  const std::string from = r.has("timeout") ? "" : " (from defaults.timeout)";
+  r.error("timeout", format_duration(route.timeout) + from + " is longer than " +
+                         format_duration(kMaxTimeout) + ", the most a route may wait for its webhook");
 }
 
 void read_urls(Context& ctx, MapReader& r, Route& route) {
@@ -293,7 +385,8 @@ void read_route(Context& ctx, std::size_t index, const YAML::Node& node, const Y
   }
   r.reject_unknown(kRouteKeys);
 
-  read_match(r, route);
+  read_trigger(r, route);
+  read_match(ctx, r, route);
   read_urls(ctx, r, route);
   std::optional<Format> format = Format::raw;
   if (r.has("format")) {
@@ -302,6 +395,7 @@ void read_route(Context& ctx, std::size_t index, const YAML::Node& node, const Y
   }
   if (format) route.format = *format;
   if (auto v = r.duration("timeout")) route.timeout = *v;
+  check_timeout(r, route);
   if (auto v = r.choice("delivery", kDeliveries)) {
     route.delivery = *v == "spool" ? Delivery::spool : Delivery::direct;
   }

@@ -272,6 +272,57 @@ const std::vector<Golden> kGolden = {
       "path like text.content",
       "bridge.yaml:6:52: order_by in route \"b\": a field name may not be empty",
       "bridge.yaml:7:52: order_by in route \"c\": expected a string, got a list"}},
+    {"match that is no mapping, or empty",
+     kDingtalk + "routes:\n  - {name: a, topic: /t, url: \"http://h/1\", match: [robotCode]}\n"
+                 "  - {name: b, topic: /t, url: \"http://h/1\", match: {}}\n"
+                 "  - {name: c, topic: /t, url: \"http://h/1\", match: ding}\n",
+     {"bridge.yaml:5:52: match in route \"a\": expected a mapping of data fields to globs "
+      "(robotCode: \"ding*\"), got a list",
+      "bridge.yaml:6:52: match in route \"b\": must name at least one data field (FIELD: GLOB); "
+      "leave match out to take every frame",
+      "bridge.yaml:7:52: match in route \"c\": expected a mapping of data fields to globs "
+      "(robotCode: \"ding*\"), got a string"}},
+    {"match field names and glob values",
+     kDingtalk + "routes:\n  - name: a\n    topic: /t\n    url: http://h/1\n    match:\n"
+                 "      \"\": x\n      text..content: x\n      robotCode: [ding]\n"
+                 "      conversationId:\n      senderId: {a: 1}\n",
+     {"bridge.yaml:9:7: match in route \"a\": a field name may not be empty",
+      "bridge.yaml:10:7: match in route \"a\": \"text..content\" has an empty segment: write a "
+      "dotted path like text.content",
+      "bridge.yaml:11:18: match.robotCode in route \"a\": expected a glob (\"*\" for any value), "
+      "got a list",
+      "bridge.yaml:12:7: match.conversationId in route \"a\": expected a glob (\"*\" for any "
+      "value), got nothing",
+      "bridge.yaml:13:17: match.senderId in route \"a\": expected a glob (\"*\" for any value), got "
+      "a mapping"}},
+    {"bad globs in match and event",
+     kDingtalk + "routes:\n  - name: a\n    topic: /t\n    url: http://h/1\n    match:\n"
+                 "      robotCode: 'ding[abc'\n      conversationId: 'cid[]x'\n"
+                 "      senderNick: '[z-a]*'\n      text.content: 'ends\\'\n"
+                 "      chatbotUserId: '[\xc3\xa9]'\n"
+                 "  - {name: b, event: \"bpms_[\", url: \"http://h/1\"}\n",
+     {"bridge.yaml:9:18: match.robotCode in route \"a\": bad glob \"ding[abc\" at character 5: "
+      "unterminated \"[\" (write \\[ for the character itself)",
+      "bridge.yaml:10:23: match.conversationId in route \"a\": bad glob \"cid[]x\" at character 4: "
+      "empty character class \"[]\"",
+      "bridge.yaml:11:19: match.senderNick in route \"a\": bad glob \"[z-a]*\" at character 2: "
+      "reversed range \"z-a\" (write the lower character first)",
+      "bridge.yaml:12:21: match.text.content in route \"a\": bad glob \"ends\\\" at character 5: "
+      "trailing \"\\\" (write \\\\ for a backslash)",
+      "bridge.yaml:13:22: match.chatbotUserId in route \"a\": bad glob \"[\xc3\xa9]\" at character "
+      "2: a character class may list only ASCII characters",
+      "bridge.yaml:14:22: event in route \"b\": bad glob \"bpms_[\" at character 6: unterminated "
+      "\"[\" (write \\[ for the character itself)"}},
+    {"timeout cap: 10m for every route",
+     kDingtalk + "defaults: {timeout: 11m}\nroutes:\n"
+                 "  - {name: ai, topic: /t, url: \"http://h/1\", timeout: 11m}\n"
+                 "  - {name: ok, topic: /t, url: \"http://h/1\", timeout: 10m}\n"
+                 "  - {name: ev, event: x, url: \"http://h/1\", timeout: 10m}\n"
+                 "  - {name: inherits, event: x, url: \"http://h/1\"}\n",
+     {"bridge.yaml:6:55: timeout in route \"ai\": 11m is longer than 10m, the most a route may "
+      "wait for its webhook",
+      "bridge.yaml:9:5: timeout in route \"inherits\": 11m (from defaults.timeout) is longer than "
+      "10m, the most a route may wait for its webhook"}},
     {"duplicate key", kDingtalk + "routes:\n  - name: a\n    event: x\n    url: http://h/1\n"
                                   "    url: http://h/2\n",
      {"bridge.yaml:8:5: duplicate key \"url\" in route \"a\" (first at line 7)"}},

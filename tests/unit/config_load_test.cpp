@@ -284,7 +284,7 @@ TEST_CASE("the example config loads and documents every key", "[config]") {
         "limits:", "ack_deadline:", "dedup_window:", "max_frame:", "shutdown_grace:", "defaults:",
         "timeout:", "delivery:", "max_in_flight:", "routes:", "name:", "topic:", "event:", "url:",
         "headers:", "signing:", "signing_secret_file:", "rate:", "retry:", "retry_4xx:", "max_attempts:", "max_age:", "backoff:",
-        "legacy:", "token:", "aes_key:", "owner_key:"}) {
+        "legacy:", "token:", "aes_key:", "owner_key:", "match:"}) {
     INFO(key);
     CHECK(text.find(key) != std::string::npos);
   }
@@ -311,7 +311,12 @@ TEST_CASE("describe() shows subscriptions and routes but no secret", "[config]")
           "    event: x\n"
           "    url: [\"http://user:URLPASS-XYZ@127.0.0.1:8080/s\", \"HTTPS://h/t?access_token=QUERY-XYZ&v=2\"]\n"
           "    signing_secret: SIGNING-XYZ\n"
-          "    headers: {Authorization: \"Bearer HEADER-XYZ\"}\n";
+          "    headers: {Authorization: \"Bearer HEADER-XYZ\"}\n"
+          "  - name: sales\n"
+          "    topic: /v1.0/im/bot/messages/get\n"
+          "    match: {robotCode: 'dingSALES*', text.content: '*help*'}\n"
+          "    url: http://127.0.0.1:8090/sales\n"
+          "    timeout: 10m\n";
   Config c = load_ok(text, env);
   REQUIRE(c.routes.back().legacy.token.empty());
   REQUIRE(c.routes[2].legacy.token == "TOKEN-XYZ");
@@ -336,7 +341,44 @@ TEST_CASE("describe() shows subscriptions and routes but no secret", "[config]")
         "  signed: event x -> http://***@127.0.0.1:8080/s, https://h/t?access_token=***&v=***\n"
         "    format raw, delivery direct, timeout 2500ms, max_in_flight 64, signed bridge-v1, "
         "headers "
-        "Authorization\n");
+        "Authorization\n"
+        "  sales: topic /v1.0/im/bot/messages/get match robotCode=dingSALES*, "
+        "text.content=*help* -> http://127.0.0.1:8090/sales\n"
+        "    format raw, delivery direct, timeout 10m, max_in_flight 64\n");
+}
+
+TEST_CASE("match: dotted fields and globs as written, in file order", "[config]") {
+  Config c = load_ok(kMinimal +
+                     "  - name: bots\n"
+                     "    topic: /v1.0/im/bot/messages/get\n"
+                     "    match:\n"
+                     "      robotCode: 'ding+/=$:[a-z]\\*'\n"
+                     "      text.content: \"*help*\"\n"
+                     "      isInAtList: true\n"
+                     "      count: 3\n"
+                     "    url: http://127.0.0.1:8080/b\n"
+                     "    timeout: 10m\n");
+  REQUIRE(c.routes.size() == 2);
+  CHECK(c.routes[0].match.empty());
+  const auto& match = c.routes[1].match;
+  REQUIRE(match.size() == 4);
+  CHECK(match[0].field.segments == std::vector<std::string>{"robotCode"});
+  CHECK(match[0].glob == "ding+/=$:[a-z]\\*");
+  CHECK(match[1].field.segments == std::vector<std::string>{"text", "content"});
+  CHECK(match[1].glob == "*help*");
+  CHECK(match[2].glob == "true");
+  CHECK(match[3].glob == "3");
+  CHECK(c.routes[1].timeout == 10min);
+  // Subscriptions are derived as before: match does not change them.
+  CHECK(c.subscriptions() ==
+        std::vector<Subscription>{{"CALLBACK", "/v1.0/im/bot/messages/get"}, {"EVENT", "*"}});
+}
+
+TEST_CASE("timeout: up to 10m on callback and event routes", "[config]") {
+  Config c = load_ok(kMinimal + "    timeout: 10m\n"
+                                "  - {name: ai, topic: /t, url: \"http://h/1\", timeout: 10m}\n");
+  CHECK(c.routes[0].timeout == 10min);
+  CHECK(c.routes[1].timeout == 10min);
 }
 
 TEST_CASE("ProcessEnvironment reads real files and reports errno's reason", "[config]") {

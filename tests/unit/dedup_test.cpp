@@ -6,22 +6,36 @@ using namespace dsb::bridge;
 using dsb::stream::Frame;
 using dsb::stream::FrameType;
 
-TEST_CASE("dedup keys: eventId, then data.msgId, then messageId", "[dedup]") {
+TEST_CASE("dedup keys: eventId, then robotCode and data.msgId, then messageId", "[dedup]") {
   Frame event;
   event.type = FrameType::event;
   event.headers = {{"messageId", "m1"}, {"topic", "*"}, {"eventId", "e1"}};
-  CHECK(dedup_key(event, "") == "event:e1");
+  CHECK(dedup_key(event, {}) == "event:e1");
 
   Frame robot;
   robot.type = FrameType::callback;
   robot.headers = {{"messageId", "m2"}, {"topic", "/v1.0/im/bot/messages/get"}};
-  CHECK(dedup_key(robot, "msgABC==") == "msg:msgABC==");
-  CHECK(dedup_key(robot, "") == "frame:m2");
+  CHECK(dedup_key(robot, {"dingA", "msgABC=="}) == "msg:dingA/msgABC==");
+  CHECK(dedup_key(robot, {"", "msgABC=="}) == "msg:msgABC==");
+  CHECK(dedup_key(robot, {"dingA", ""}) == "frame:m2");
+  CHECK(dedup_key(robot, {}) == "frame:m2");
 
   Frame event_without_id;
   event_without_id.type = FrameType::event;
   event_without_id.headers = {{"messageId", "m3"}, {"topic", "*"}};
-  CHECK(dedup_key(event_without_id, "") == "frame:m3");
+  CHECK(dedup_key(event_without_id, {}) == "frame:m3");
+}
+
+TEST_CASE("dedup keys: one message for two robots is two keys, never confused", "[dedup]") {
+  Frame robot;
+  robot.type = FrameType::callback;
+  robot.headers = {{"messageId", "m2"}, {"topic", "/v1.0/im/bot/messages/get"}};
+  CHECK(dedup_key(robot, {"dingA", "msg1"}) != dedup_key(robot, {"dingB", "msg1"}));
+  // The separator and the escape are encoded in the robot code, so no two pairs share a key.
+  CHECK(dedup_key(robot, {"a/b", "c"}) == "msg:a%2Fb/c");
+  CHECK(dedup_key(robot, {"a", "b/c"}) == "msg:a/b/c");
+  CHECK(dedup_key(robot, {"a%2Fb", "c"}) == "msg:a%252Fb/c");
+  CHECK(dedup_key(robot, {"a\r\nb", "c"}) == "msg:a%0D%0Ab/c");
 }
 
 TEST_CASE("the memory store remembers outcomes for the window, then forgets", "[dedup]") {

@@ -920,3 +920,121 @@ TEST_CASE("spool: rate paces spooled deliveries through the same route lane", "[
   REQUIRE(f.webhooks.calls.size() == 2);
   CHECK(f.webhooks.calls[1].request.url == "http://w/b");
 }
+
+namespace {
+
+const char* const kRobot = "/v1.0/im/bot/messages/get";
+
+std::string header_of(const deliver::Request& request, const std::string& name) {
+  for (const auto& [n, v] : request.headers) {
+    if (n == name) return v;
+  }
+  return "";
+}
+
+config::Route robot_for(const char* name, const char* robot_code, const char* url) {
+  config::Route r = route(name, kRobot, "", {url});
+  r.match.push_back({config::parse_field_path("robotCode").value(), robot_code});
+  return r;
+}
+
+std::string robot_data(const char* robot_code, const char* msg_id) {
+  return std::string(R"({"msgId":")") + msg_id + R"(","robotCode":")" + robot_code +
+         R"(","msgtype":"text","text":{"content":"hi"},"sessionWebhook":"https://dt/s","sessionWebhookExpiredTime":1700099000000})";
+}
+
+}  // namespace
+
+TEST_CASE("long robot webhooks: a redelivery while the POST runs is ACKed at once, not POSTed",
+          "[relay]") {
+  auto routes = event_routes({"http://w/a"});
+  routes[0].timeout = std::chrono::minutes(10);
+  Fixture f(routes);
+  const std::string data = robot_data("dingA", "msg1");
+  f.push(callback("m1", kRobot, data));
+  REQUIRE(f.webhooks.calls.size() == 1);
+  CHECK(f.webhooks.calls[0].request.timeout == std::chrono::minutes(10));
+  f.timers.fire_due(60'000);  // DingTalk redelivers slow robot messages after ~16-60 s
+  f.push(callback("m2", kRobot, data));
+  f.push(callback("m3", kRobot, data), 2);  // on another connection too
+  REQUIRE(f.acks.acks.size() == 3);
+  for (const auto& [conn, ack] : f.acks.acks) CHECK(ack.code == 200);
+  CHECK(f.webhooks.calls.size() == 1);
+
+  // The webhook answers after minutes: the reply still goes to the sessionWebhook.
+  f.clock.now += 5 * 60'000;
+  f.webhooks.answer(0, 200, R"({"msgtype":"text","text":{"content":"thought about it"}})");
+  REQUIRE(f.webhooks.calls.size() == 2);
+  CHECK(f.webhooks.calls[1].request.url == "https://dt/s");
+  f.push(callback("m4", kRobot, data));
+  CHECK(f.acks.acks.size() == 4);
+  CHECK(f.webhooks.calls.size() == 2);
+}
+
+TEST_CASE("long robot webhooks: spooled, a redelivery during the journal or the POST is not "
+          "journaled or POSTed again", "[relay]") {
+  auto routes = spool_routes();
+  routes[0].timeout = std::chrono::minutes(10);
+  Fixture f(routes);
+  f.relay.start();
+  const std::string data = robot_data("dingA", "msg1");
+  f.push(callback("m1", kRobot, data));
+  f.push(callback("m2", kRobot, data));  // while the journal is written
+  REQUIRE(f.spool.appends.size() == 1);
+  const store::SpoolEntry entry = f.spool.appends[0].entry;
+  CHECK(entry.dedup_key == "msg:dingA/msg1");
+  f.spool.ready = {due_from(entry, 7, 0, 0)};
+  f.spool.appends[0].done(Status::ok());
+  REQUIRE(f.acks.acks.size() == 2);
+  REQUIRE(f.webhooks.calls.size() == 1);  // the spooler's POST, still running
+
+  f.push(callback("m3", kRobot, data));  // while it runs
+  CHECK(f.acks.acks.size() == 3);
+  CHECK(f.acks.acks[2].second.code == 200);
+  CHECK(f.spool.appends.size() == 1);
+  CHECK(f.webhooks.calls.size() == 1);
+  f.webhooks.answer(0, 200, R"({"msgtype":"text","text":{"content":"done"}})");
+  CHECK(f.webhooks.calls.size() == 2);  // the reply
+  CHECK(f.spool.outcomes.at(0) == "success 7");
+}
+
+TEST_CASE("long callback webhooks: a 10m timeout waits for the answer, which is the reply",
+          "[relay]") {
+  auto routes = event_routes({"http://w/a"});
+  routes[1].timeout = std::chrono::minutes(10);
+  Fixture f(routes);
+  f.push(callback("c1", "/v1.0/card/instances/callback"));
+  REQUIRE(f.webhooks.calls.size() == 1);
+  CHECK(f.webhooks.calls[0].request.timeout == std::chrono::minutes(10));
+  f.timers.fire_due(9 * 60'000);
+  CHECK(f.acks.acks.empty());
+  f.webhooks.answer(0, 200, R"({"ok":1})");
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(f.acks.acks[0].second.code == 200);
+  CHECK(*f.acks.acks[0].second.data == R"({"response":{"ok":1}})");
+}
+
+TEST_CASE("dedup by robot: one message for two robots reaches both routes, each once",
+          "[relay]") {
+  Fixture f({robot_for("sales", "dingSALES", "http://w/sales"),
+             robot_for("support", "dingSUPPORT", "http://w/support")});
+  f.push(callback("m1", kRobot, robot_data("dingSALES", "msg1")));
+  f.push(callback("m2", kRobot, robot_data("dingSUPPORT", "msg1")));
+  REQUIRE(f.webhooks.calls.size() == 2);
+  CHECK(f.webhooks.calls[0].request.url == "http://w/sales");
+  CHECK(f.webhooks.calls[1].request.url == "http://w/support");
+  // The webhook can tell the two apart, and a repeat of either from a new message.
+  CHECK(header_of(f.webhooks.calls[0].request, "Idempotency-Key") == "dingSALES/msg1");
+  CHECK(header_of(f.webhooks.calls[1].request, "Idempotency-Key") == "dingSUPPORT/msg1");
+
+  // Redelivered while running, and again after: neither is POSTed twice.
+  f.push(callback("m3", kRobot, robot_data("dingSUPPORT", "msg1")));
+  f.webhooks.answer(0, 200, "{}");
+  f.webhooks.answer(1, 200, "{}");
+  f.push(callback("m4", kRobot, robot_data("dingSALES", "msg1")));
+  f.push(callback("m5", kRobot, robot_data("dingSUPPORT", "msg1")));
+  CHECK(f.webhooks.calls.size() == 2);
+  CHECK(f.acks.acks.size() == 5);
+  CHECK(f.dedup.window.find("msg:dingSALES/msg1", f.clock.now).has_value());
+  CHECK(f.dedup.window.find("msg:dingSUPPORT/msg1", f.clock.now).has_value());
+}
