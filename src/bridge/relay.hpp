@@ -11,7 +11,8 @@
 //                      that is a robot message goes to the message's sessionWebhook.
 //   other CALLBACK     POST, wait up to the route timeout; 200 {"response": reply}, or 500
 //                      on failure or timeout; unrouted -> 404. (Always direct: the reply
-//                      is the ACK.)
+//                      is the ACK.) A format with HTTP-shaped failures (graph) ACKs them
+//                      200 with its reply instead of 500 (WebhookFormat::failure_reply).
 //   duplicates         a frame already delivered or journaled (by eventId / msgId /
 //                      messageId) is ACKed as before and not POSTed again; one still in
 //                      flight is not POSTed twice either: the redelivery waits for it.
@@ -87,6 +88,10 @@ class Relay : public stream::FrameSink {
   stream::Ack replayed_ack(const Delivery& delivery, const std::string& message_id) const;
   // The ACK this delivery's outcome calls for (a callback's success is remembered here).
   stream::Ack outcome_ack(Delivery& delivery, const std::string& message_id);
+  // A callback's ACK for a failure of the bridge's own (504 its deadline, 503 shutdown):
+  // the format's HTTP-shaped reply when it has one, else an error ACK 500.
+  stream::Ack failure_ack(const Delivery& delivery, const std::string& message_id, int status,
+                          const std::string& reason) const;
   void ack_waiter(Waiter& waiter, const stream::Ack& ack);
   void finish(const std::shared_ptr<Delivery>& delivery);
 

@@ -24,7 +24,8 @@ const std::vector<std::string_view> kRouteKeys = {
     "name",    "topic",         "event",  "url",    "format",
     "timeout", "delivery",      "max_in_flight",    "headers",
     "signing", "signing_secret", "signing_secret_file", "rate", "retry", "legacy"};
-const std::vector<std::string_view> kFormats = {"raw", "legacy-robot", "legacy-event", "legacy-card"};
+const std::vector<std::string_view> kFormats = {"raw", "legacy-robot", "legacy-event", "legacy-card",
+                                                "graph"};
 const std::vector<std::string_view> kDeliveries = {"direct", "spool"};
 const std::vector<std::string_view> kSignings = {"bridge-v1", "standard-webhooks"};
 constexpr long long kMaxRate = 1'000'000;
@@ -36,6 +37,7 @@ std::optional<Format> format_from(const std::string& name) {
   if (name == "legacy-robot") return Format::legacy_robot;
   if (name == "legacy-event") return Format::legacy_event;
   if (name == "legacy-card") return Format::legacy_card;
+  if (name == "graph") return Format::graph;
   return std::nullopt;
 }
 
@@ -67,7 +69,10 @@ void read_match(MapReader& r, Route& route) {
   }
 }
 
-void read_urls(Context& ctx, MapReader& r, Route& route) {
+// A graph route's URLs are bases that each request's uri is appended to (product.md
+// section 10), so they take no query.
+void read_urls(Context& ctx, MapReader& r, Route& route, const std::optional<Format>& format) {
+  const UrlKind kind = format == Format::graph ? UrlKind::api_base : UrlKind::webhook;
   const MapReader::Entry* entry = r.find("url");
   if (!entry) {
     r.missing("url");
@@ -76,7 +81,7 @@ void read_urls(Context& ctx, MapReader& r, Route& route) {
   auto add = [&](const YAML::Node& node, const YAML::Mark& mark, const std::string& name) {
     std::optional<std::string> text = read_text(ctx, node, mark, name);
     if (!text) return;
-    Result<std::string> url = parse_url(*text, UrlKind::webhook);
+    Result<std::string> url = parse_url(*text, kind);
     if (!url) {
       ctx.diag.error(mark, name + ": " + url.status().message());
       return;
@@ -280,13 +285,18 @@ void read_route(Context& ctx, std::size_t index, const YAML::Node& node, const Y
   r.reject_unknown(kRouteKeys);
 
   read_match(r, route);
-  read_urls(ctx, r, route);
   std::optional<Format> format = Format::raw;
   if (r.has("format")) {
     std::optional<std::string> text = r.choice("format", kFormats);
     format = text ? format_from(*text) : std::nullopt;
   }
   if (format) route.format = *format;
+  // The service's answer is the ACK's data, and only a CALLBACK's ACK carries one.
+  if (format == Format::graph && r.has("event")) {
+    r.error("format", "format graph is for CALLBACK routes (topic: /v1.0/graph/api/invoke); an "
+                      "event's ACK cannot carry an HTTP answer");
+  }
+  read_urls(ctx, r, route, format);
   if (auto v = r.duration("timeout")) route.timeout = *v;
   if (auto v = r.choice("delivery", kDeliveries)) {
     route.delivery = *v == "spool" ? Delivery::spool : Delivery::direct;
