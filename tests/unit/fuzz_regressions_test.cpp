@@ -19,6 +19,7 @@
 #include "common/json.hpp"
 #include "config/loader.hpp"
 #include "deliver/callback_crypto.hpp"
+#include "deliver/graph_format.hpp"
 #include "deliver/legacy_event_format.hpp"
 #include "stream/frame.hpp"
 
@@ -252,4 +253,25 @@ TEST_CASE("fuzz_legacy seeds: the V1, V2 and V4 ciphertexts decrypt to their mes
     REQUIRE(message.is_ok());
     CHECK(message.value() == slurp(kCorpus / "fuzz_legacy" / (std::string("message_") + vector + ".json")));
   }
+}
+
+// ---- fuzz_graph -------------------------------------------------------------------------
+
+TEST_CASE("fuzz_graph seeds: SDK-shaped graph requests parse, bad_ ones are refused", "[fuzz]") {
+  int accepted = 0;
+  int refused = 0;
+  for (const fs::path& path : seeds("fuzz_graph")) {
+    INFO(path.filename().string());
+    const auto parsed = dsb::deliver::parse_graph_request(slurp(path));
+    if (starts_with(path, "bad_")) {
+      CHECK_FALSE(parsed);
+      if (!parsed) CHECK(parsed.status().message().starts_with("graph request: "));
+      ++refused;
+    } else {
+      CHECK(parsed);
+      ++accepted;
+    }
+  }
+  CHECK(accepted >= 4);
+  CHECK(refused >= 8);
 }
