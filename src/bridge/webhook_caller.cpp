@@ -16,9 +16,11 @@ void WebhookCaller::call(std::shared_ptr<const config::Config> config, const con
                     config->dingtalk.client_id, config->dingtalk.client_secret});
   if (!request) {
     const std::string& reason = request.status().message();
-    if (std::string_view label = format.malformed_label(); !label.empty()) {
+    std::string_view label = format.malformed_label();
+    if (!label.empty() && url == route.urls.front()) {
       // The frame's data is at fault, not the webhook: counted and logged like a frame the
-      // stream could not parse (the relay logs the failed delivery with the same reason).
+      // stream could not parse (the relay logs the failed delivery with the same reason),
+      // once per frame however many URLs the route has.
       log::warn("bridge", "malformed frame",
                 {{"route", route.name}, {"reason", reason},
                  {"message_id", std::string(frame.message_id())}});

@@ -162,9 +162,9 @@ Result<GraphRequest> parse_graph_request(std::string_view data) {
   if (!doc.IsObject()) return bad("data is not a JSON object");
   GraphRequest request;
 
-  const auto line = doc.FindMember("requestLine");
+  auto line = doc.FindMember("requestLine");
   if (line == doc.MemberEnd() || !line->value.IsObject()) return bad("requestLine is missing");
-  const auto method = line->value.FindMember("method");
+  auto method = line->value.FindMember("method");
   if (method == line->value.MemberEnd() || !method->value.IsString()) {
     return bad("requestLine.method is missing");
   }
@@ -173,13 +173,13 @@ Result<GraphRequest> parse_graph_request(std::string_view data) {
       config::check_header_name(request.method)) {
     return bad("requestLine.method " + excerpt(request.method) + " is not an HTTP method");
   }
-  const auto uri = line->value.FindMember("uri");
+  auto uri = line->value.FindMember("uri");
   if (uri == line->value.MemberEnd() || !uri->value.IsString()) {
     return bad("requestLine.uri is missing");
   }
   request.uri.assign(uri->value.GetString(), uri->value.GetStringLength());
 
-  const auto headers = doc.FindMember("headers");
+  auto headers = doc.FindMember("headers");
   if (headers != doc.MemberEnd() && !headers->value.IsNull()) {
     if (!headers->value.IsObject()) return bad("headers is not an object");
     size_t bytes = 0;
@@ -201,7 +201,7 @@ Result<GraphRequest> parse_graph_request(std::string_view data) {
     }
   }
 
-  const auto body = doc.FindMember("body");
+  auto body = doc.FindMember("body");
   if (body != doc.MemberEnd() && !body->value.IsNull()) {
     if (!body->value.IsString()) return bad("body is not a string");
     request.body.assign(body->value.GetString(), body->value.GetStringLength());
