@@ -144,6 +144,18 @@ class GraphSkillTest(unittest.TestCase):
                 self.assertEqual(response["statusLine"], {"code": 400, "reasonPhrase": "Bad Request"})
                 self.assertIn("uri", json.loads(response["body"])["error"])
 
+    def test_the_emulator_control_call_refuses_what_dingtalk_would_not_send(self):
+        self.assertIn("uri", self.emulator.post("/emulator/graph", {}, expect=400)["error"])
+        self.emulator.post("/emulator/graph", {"uri": "/x", "headers": {"a": 1}}, expect=400)
+        self.emulator.post("/emulator/graph", {"uri": "/x", "body": {"a": 1}}, expect=400)
+        sent = self.emulator.post("/emulator/graph", {"uri": "/echo"})  # method GET by default
+        frame = [f for f in self.emulator.get("/emulator/frames")
+                 if f["messageId"] == sent["messageId"]][0]
+        self.assertEqual(frame["topic"], GRAPH)
+        self.assertEqual(json.loads(frame["data"]),
+                         {"requestLine": {"method": "GET", "uri": "/echo"}, "headers": {}, "body": ""})
+        self.emulator.wait_for_ack(sent["messageId"])
+
     def test_a_malformed_graph_request_is_400_and_counted(self):
         line = self.bridge.wait_for_line(r"admin endpoint listening")[0]
         metrics_url = "http://" + re.search(r"address=(\S+)", line).group(1) + "/metrics"

@@ -8,7 +8,9 @@
 
 #include <map>
 
+#include "config/loader.hpp"
 #include "deliver/graph_format.hpp"
+#include "fixtures/config/fake_environment.hpp"
 #include "deliver/signature.hpp"
 
 using namespace dsb;
@@ -298,4 +300,21 @@ TEST_CASE("the bridge's own failures are 502 and 504 responses with a JSON error
   CHECK_FALSE(format_for(config::Format::raw).failure_reply(504, "x"));
   CHECK_FALSE(format_for(config::Format::raw).judges_every_answer());
   CHECK(&format_for(config::Format::graph) != &format_for(config::Format::raw));
+}
+
+TEST_CASE("a graph route loads with a base url and check shows its format", "[graph]") {
+  const std::string yaml =
+      "dingtalk: {client_id: app, client_secret: shh}\n"
+      "routes:\n"
+      "  - name: skills\n"
+      "    topic: /v1.0/graph/api/invoke\n"
+      "    format: graph\n"
+      "    url: [\"http://127.0.0.1:8090/skills/\", \"http://127.0.0.1:8091\"]\n";
+  auto result = config::load_string(yaml, "bridge.yaml", config::testing::FakeEnvironment{});
+  for (const auto& error : result.errors) UNSCOPED_INFO(error.to_string());
+  REQUIRE(result.config);
+  const Route& route = result.config->routes.at(0);
+  CHECK(route.format == config::Format::graph);
+  CHECK(route.urls.size() == 2);
+  CHECK_THAT(config::describe(*result.config), Catch::Matchers::Contains("format graph,"));
 }
