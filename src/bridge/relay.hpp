@@ -60,7 +60,8 @@ class Relay : public stream::FrameSink {
   void stop_taking_frames();
   // Frames whose ACK or delivery is still pending, spooled deliveries included.
   size_t in_flight() const { return deliveries_.size() + spooler_.in_flight(); }
-  // Shutdown grace is over: ACK every waiting event LATER and every waiting callback 500,
+  // Shutdown grace is over: ACK every waiting event LATER and every waiting callback 500
+  // (a graph callback: its 503 response),
   // and hand spooled deliveries back to the spool. Requests still running complete into
   // the void.
   void abandon_in_flight();

@@ -795,7 +795,10 @@ TEST_CASE("a graph callback is ACKed 200 with the service's status, whatever it 
   // A 5xx is not remembered: the redelivery asks the service again.
   f.push(callback("m1", "/v1.0/graph/api/invoke", kGraphGet));
   REQUIRE(f.webhooks.calls.size() == 4);
+  auto& ok = metrics::global().counter("dsb_deliveries_total", {{"route", "skills"}, {"outcome", "ok"}});
+  const auto ok_before = ok.value();
   f.webhooks.answer(2, 404, "none");
+  CHECK(ok.value() == ok_before + 1);  // the service's own 4xx is a delivery
   f.webhooks.answer(3, 200);
   CHECK(graph_code(f.acks.acks.at(1).second) == 404);
   // A delivered answer is: the next redelivery replays it without a request.
@@ -807,8 +810,12 @@ TEST_CASE("a graph callback is ACKed 200 with the service's status, whatever it 
 TEST_CASE("a graph callback whose service is down or slow gets 502 or 504, not an error ACK",
           "[relay][graph]") {
   Fixture f(graph_routes());
+  auto& failed = metrics::global().counter("dsb_deliveries_total",
+                                           {{"route", "skills"}, {"outcome", "failed"}});
+  const auto failed_before = failed.value();
   f.push(callback("m1", "/v1.0/graph/api/invoke", kGraphGet));
   f.webhooks.answer(0, 0);
+  CHECK(failed.value() == failed_before + 1);  // the bridge's 502 is a failed delivery
   REQUIRE(f.acks.acks.size() == 1);
   CHECK(f.acks.acks[0].second.code == 200);
   CHECK(graph_code(f.acks.acks[0].second) == 502);
