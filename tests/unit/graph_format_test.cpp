@@ -292,6 +292,13 @@ TEST_CASE("the bridge's own failures are 502 and 504 responses with a JSON error
   binary.body = std::string("\x89PNG\r\n\x1a\n\xff", 9);
   check_failure(binary, 502, "answer body is not UTF-8 text");
 
+  // A multi-byte sequence cut at the end of the body, or a lone lead byte at its end.
+  for (const char* cut : {"ok\xe6\x9d", "\xf0", "a\xf4\x90\x80\x80", "\xed\xa0\x80", "\xc0\xaf"}) {
+    INFO(cut);
+    CHECK_FALSE(graph_response(200, "OK", {}, cut));
+  }
+  CHECK(graph_response(200, "OK", {}, std::string("a\0b\xf0\x9f\x98\x80", 7)));
+
   REQUIRE(format.failure_reply(400, "graph request: body is not a string"));
   check_sdk_response_shape(*format.failure_reply(400, "x"), 400);
   CHECK(format.judges_every_answer());
