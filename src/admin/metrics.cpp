@@ -18,7 +18,9 @@ struct DefaultHelp {
 // to describe() what it counts.
 constexpr DefaultHelp kDefaultHelp[] = {
     {"dsb_frames_total", "Stream frames received, by frame type and topic."},
-    {"dsb_frames_malformed_total", "Stream frames that could not be parsed, by reason."},
+    {"dsb_frames_malformed_total",
+     "Stream frames that could not be parsed, by reason (graph_request: a graph route's frame "
+     "whose data is not an HTTP request it may send)."},
     {"dsb_acks_total",
      "ACKs written to the Stream connection, by status code and status: later (an EVENT ACKed "
      "LATER, to be redelivered), ok (any other code-200 ACK), error."},

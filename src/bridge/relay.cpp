@@ -11,6 +11,7 @@
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "config/checks.hpp"
+#include "deliver/format.hpp"
 
 namespace dsb::bridge {
 
@@ -251,7 +252,7 @@ void Relay::add_waiter(const std::shared_ptr<Delivery>& delivery, ConnectionId c
     log::warn("bridge", "ACK deadline reached", {{"route", d->route->name},
                                                  {"message_id", waiter.message_id}, {"reason", why}});
     ack_waiter(waiter, d->kind == Kind::event ? stream::ack_event(waiter.message_id, false, why)
-                                              : stream::ack_error(waiter.message_id, 500, why));
+                                              : failure_ack(*d, waiter.message_id, 504, why));
   });
 }
 
@@ -358,7 +359,7 @@ Ack Relay::outcome_ack(Delivery& delivery, const std::string& message_id) {
   }
   const Answer& answer = *delivery.first_answer;
   Ack ack;
-  if (!answer.delivered) {
+  if (!answer.delivered && answer.reply.empty()) {
     ack = stream::ack_error(message_id, 500, answer.reason);
   } else if (answer.reply.empty()) {
     ack = stream::ack_callback(message_id, "null");
@@ -367,13 +368,22 @@ Ack Relay::outcome_ack(Delivery& delivery, const std::string& message_id) {
   } else {
     ack = stream::ack_callback(message_id, answer.reply);
   }
-  if (ack.code == 200 && !delivery.reply_remembered) {
+  // A failure's reply (graph's 502) is passed on but not remembered: a redelivery tries again.
+  if (ack.code == 200 && answer.delivered && !delivery.reply_remembered) {
     delivery.reply_remembered = true;
     DeliveredOutcome replied;
     replied.reply = answer.reply;
     dedup_.remember(delivery.key, std::move(replied), clock_.now_ms());
   }
   return ack;
+}
+
+Ack Relay::failure_ack(const Delivery& delivery, const std::string& message_id, int status,
+                       const std::string& reason) const {
+  // The route's format may answer HTTP-shaped (graph); the others ACK 500.
+  std::optional<std::string> reply =
+      deliver::format_for(delivery.route->format).failure_reply(status, reason);
+  return reply ? stream::ack_callback(message_id, *reply) : stream::ack_error(message_id, 500, reason);
 }
 
 void Relay::ack_waiter(Waiter& waiter, const Ack& ack) {
@@ -408,7 +418,7 @@ void Relay::abandon_in_flight() {
       if (waiter.acked) continue;
       ack_waiter(waiter, delivery->kind == Kind::event
                              ? stream::ack_event(waiter.message_id, false, "bridge shutting down")
-                             : stream::ack_error(waiter.message_id, 500, "bridge shutting down"));
+                             : failure_ack(*delivery, waiter.message_id, 503, "bridge shutting down"));
     }
   }
 }

@@ -11,7 +11,8 @@
 //                      that is a robot message goes to the message's sessionWebhook.
 //   other CALLBACK     POST, wait up to the route timeout; 200 {"response": reply}, or 500
 //                      on failure or timeout; unrouted -> 404. (Always direct: the reply
-//                      is the ACK.)
+//                      is the ACK.) A format with HTTP-shaped failures (graph) ACKs them
+//                      200 with its reply instead of 500 (WebhookFormat::failure_reply).
 //   order_by           a route's frames with the same value at that data field are POSTed one
 //                      at a time, in arrival order (OrderedQueues before the route's lane;
 //                      spooled ones by the store). The ACK rules above hold meanwhile.
@@ -67,7 +68,8 @@ class Relay : public stream::FrameSink {
   size_t in_flight() const { return deliveries_.size() + spooler_.in_flight(); }
   // order_by keys with a direct delivery running or waiting (tests: idle keys are released).
   size_t ordered_keys() const { return ordered_.keys(); }
-  // Shutdown grace is over: ACK every waiting event LATER and every waiting callback 500,
+  // Shutdown grace is over: ACK every waiting event LATER and every waiting callback 500
+  // (a graph callback: its 503 response),
   // and hand spooled deliveries back to the spool. Requests still running complete into
   // the void.
   void abandon_in_flight();
@@ -97,6 +99,10 @@ class Relay : public stream::FrameSink {
   stream::Ack replayed_ack(const Delivery& delivery, const std::string& message_id) const;
   // The ACK this delivery's outcome calls for (a callback's success is remembered here).
   stream::Ack outcome_ack(Delivery& delivery, const std::string& message_id);
+  // A callback's ACK for a failure of the bridge's own (504 its deadline, 503 shutdown):
+  // the format's HTTP-shaped reply when it has one, else an error ACK 500.
+  stream::Ack failure_ack(const Delivery& delivery, const std::string& message_id, int status,
+                          const std::string& reason) const;
   void ack_waiter(Waiter& waiter, const stream::Ack& ack);
   void finish(const std::shared_ptr<Delivery>& delivery);
 

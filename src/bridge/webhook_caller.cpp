@@ -1,5 +1,7 @@
 #include "bridge/webhook_caller.hpp"
 
+#include "admin/metrics.hpp"
+#include "common/log.hpp"
 #include "deliver/format.hpp"
 #include "deliver/retry_after.hpp"
 
@@ -13,7 +15,21 @@ void WebhookCaller::call(std::shared_ptr<const config::Config> config, const con
       format.build({route, url, frame, idempotency_key, clock_.now_ms(),
                     config->dingtalk.client_id, config->dingtalk.client_secret});
   if (!request) {
-    done(Answer{false, request.status().message(), {}, 0});
+    const std::string& reason = request.status().message();
+    std::string_view label = format.malformed_label();
+    if (!label.empty() && url == route.urls.front()) {
+      // The frame's data is at fault, not the webhook: counted and logged like a frame the
+      // stream could not parse (the relay logs the failed delivery with the same reason),
+      // once per frame however many URLs the route has.
+      log::warn("bridge", "malformed frame",
+                {{"route", route.name}, {"reason", reason},
+                 {"message_id", std::string(frame.message_id())}});
+      metrics::global().counter("dsb_frames_malformed_total", {{"reason", std::string(label)}}).inc();
+    }
+    Answer answer;
+    answer.reason = reason;
+    answer.reply = format.failure_reply(400, reason).value_or("");
+    done(std::move(answer));
     return;
   }
   webhooks_.post(std::move(request.value()),
@@ -26,7 +42,7 @@ void WebhookCaller::call(std::shared_ptr<const config::Config> config, const con
                      answer.retry_after_ms =
                          deliver::parse_retry_after(response.retry_after, clock.now_ms());
                    }
-                   if (!response.is_2xx()) {
+                   if (!response.is_2xx() && !format.judges_every_answer()) {
                      // Non-2xx and failures below HTTP are failed deliveries by rule.
                      answer.reason = response.status != 0
                                          ? "webhook returned " + std::to_string(response.status)

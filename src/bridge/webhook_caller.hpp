@@ -19,7 +19,9 @@ namespace dsb::bridge {
 struct Answer {
   bool delivered = false;
   std::string reason;  // why not delivered, for logs and LATER / 500 messages
-  std::string reply;   // the callback response or robot reply to pass on; "" for none
+  // The callback response or robot reply to pass on; "" for none. A format may give one
+  // with a failure too (graph: the 400/502/504 response), which the callback is ACKed with.
+  std::string reply;
   int64_t elapsed_ms = 0;
   int status = 0;  // the webhook's HTTP status; 0 when it failed below HTTP or was not sent
   // The wait a Retry-After header asked for (ms from the answer), when it had a valid one.
@@ -32,7 +34,9 @@ class WebhookCaller {
 
   // Builds `route`'s request for `url` from `frame` (both only read during the call), sends
   // it and runs `done` with the answer. `config` owns `route` and is kept until `done`.
-  // A frame the format cannot express is a failed delivery, reported through `done` at once.
+  // A frame the format cannot express is a failed delivery, reported through `done` at once
+  // (with the format's 400 reply, if it has one; counted as a malformed frame when the
+  // format says its data is at fault).
   void call(std::shared_ptr<const config::Config> config, const config::Route& route,
             const std::string& url, const stream::Frame& frame, std::string_view idempotency_key,
             std::function<void(Answer)> done);

@@ -29,6 +29,7 @@ std::string_view format_name(Format format) {
     case Format::legacy_robot: return "legacy-robot";
     case Format::legacy_event: return "legacy-event";
     case Format::legacy_card: return "legacy-card";
+    case Format::graph: return "graph";
   }
   return "raw";
 }

@@ -17,7 +17,7 @@ namespace dsb::config {
 
 using Millis = std::chrono::milliseconds;
 
-enum class Format { raw, legacy_robot, legacy_event, legacy_card };
+enum class Format { raw, legacy_robot, legacy_event, legacy_card, graph };
 enum class Delivery { direct, spool };
 // How a route's requests are signed (product.md sections 5 and 11); only with a secret.
 enum class Signing { bridge_v1, standard_webhooks };

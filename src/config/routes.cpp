@@ -24,8 +24,7 @@ constexpr std::size_t kMaxHeadersPerRoute = 64;
 
 // A CALLBACK's webhook answers while DingTalk waits for the ACK (an AI assistant thinking,
 // product.md section 10), a robot's while its sessionWebhook is valid; 10m covers both
-// with room. An event is ACKed by ack_deadline whatever the webhook does, so a longer
-// wait only holds a POST slot (and, spooled, delays every retry): a minute is plenty.
+// with room, and past it a request is more likely stuck than thinking.
 constexpr Millis kMaxTimeout{10 * 60'000};
 // `match` conditions are checked for every frame the route could take; a handful is what a
 // route needs (robotCode, conversationId). Past this it is a generated or broken file.
@@ -39,7 +38,8 @@ const std::vector<std::string_view> kRouteKeys = {
     "timeout", "delivery",      "max_in_flight",    "headers",
     "signing", "signing_secret", "signing_secret_file", "rate", "retry", "legacy",
     "order_by"};
-const std::vector<std::string_view> kFormats = {"raw", "legacy-robot", "legacy-event", "legacy-card"};
+const std::vector<std::string_view> kFormats = {"raw", "legacy-robot", "legacy-event", "legacy-card",
+                                                "graph"};
 const std::vector<std::string_view> kDeliveries = {"direct", "spool"};
 const std::vector<std::string_view> kSignings = {"bridge-v1", "standard-webhooks"};
 constexpr long long kMaxRate = 1'000'000;
@@ -51,6 +51,7 @@ std::optional<Format> format_from(const std::string& name) {
   if (name == "legacy-robot") return Format::legacy_robot;
   if (name == "legacy-event") return Format::legacy_event;
   if (name == "legacy-card") return Format::legacy_card;
+  if (name == "graph") return Format::graph;
   return std::nullopt;
 }
 
@@ -150,10 +151,8 @@ void read_match(Context& ctx, MapReader& r, Route& route) {
   }
 }
 
-// Robot and AI webhooks may think for minutes (product.md section 10); beyond 10m a request
-// is more likely stuck than thinking. One cap for every route: an event route's ACK goes out
-// by limits.ack_deadline whatever its timeout, and configs written before the cap existed
-// keep starting unless they ask for more than this.
+// One cap for every route: an event route's ACK goes out by limits.ack_deadline whatever its
+// timeout, and configs written before the cap existed keep starting unless they ask for more.
 void check_timeout(MapReader& r, const Route& route) {
   if (route.timeout <= kMaxTimeout) return;
   const std::string from = r.has("timeout") ? "" : " (from defaults.timeout)";
@@ -161,7 +160,10 @@ void check_timeout(MapReader& r, const Route& route) {
                          format_duration(kMaxTimeout) + ", the most a route may wait for its webhook");
 }
 
-void read_urls(Context& ctx, MapReader& r, Route& route) {
+// A graph route's URLs are bases that each request's uri is appended to (product.md
+// section 10), so they take no query.
+void read_urls(Context& ctx, MapReader& r, Route& route, const std::optional<Format>& format) {
+  const UrlKind kind = format == Format::graph ? UrlKind::api_base : UrlKind::webhook;
   const MapReader::Entry* entry = r.find("url");
   if (!entry) {
     r.missing("url");
@@ -170,7 +172,7 @@ void read_urls(Context& ctx, MapReader& r, Route& route) {
   auto add = [&](const YAML::Node& node, const YAML::Mark& mark, const std::string& name) {
     std::optional<std::string> text = read_text(ctx, node, mark, name);
     if (!text) return;
-    Result<std::string> url = parse_url(*text, UrlKind::webhook);
+    Result<std::string> url = parse_url(*text, kind);
     if (!url) {
       ctx.diag.error(mark, name + ": " + url.status().message());
       return;
@@ -387,13 +389,18 @@ void read_route(Context& ctx, std::size_t index, const YAML::Node& node, const Y
 
   read_trigger(r, route);
   read_match(ctx, r, route);
-  read_urls(ctx, r, route);
   std::optional<Format> format = Format::raw;
   if (r.has("format")) {
     std::optional<std::string> text = r.choice("format", kFormats);
     format = text ? format_from(*text) : std::nullopt;
   }
   if (format) route.format = *format;
+  // The service's answer is the ACK's data, and only a CALLBACK's ACK carries one.
+  if (format == Format::graph && r.has("event")) {
+    r.error("format", "format graph is for CALLBACK routes (topic: /v1.0/graph/api/invoke); an "
+                      "event's ACK cannot carry an HTTP answer");
+  }
+  read_urls(ctx, r, route, format);
   if (auto v = r.duration("timeout")) route.timeout = *v;
   check_timeout(r, route);
   if (auto v = r.choice("delivery", kDeliveries)) {

@@ -1,8 +1,6 @@
 #include "deliver/format.hpp"
 
-#include <algorithm>
-#include <cctype>
-
+#include "deliver/graph_format.hpp"
 #include "deliver/legacy_card_format.hpp"
 #include "deliver/legacy_event_format.hpp"
 #include "deliver/legacy_robot_format.hpp"
@@ -11,33 +9,19 @@
 #include "deliver/signature.hpp"
 
 namespace dsb::deliver {
-namespace {
-
-bool has_header(const Request& request, std::string_view name) {
-  for (const auto& [existing, value] : request.headers) {
-    if (existing.size() == name.size() &&
-        std::equal(existing.begin(), existing.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
 
 const WebhookFormat& format_for(config::Format format) {
   static const RawFormat raw;
   static const LegacyRobotFormat robot;
   static const LegacyEventFormat event(system_random());
   static const LegacyCardFormat card;
+  static const GraphFormat graph;
   switch (format) {
     case config::Format::raw: return raw;
     case config::Format::legacy_robot: return robot;
     case config::Format::legacy_event: return event;
     case config::Format::legacy_card: return card;
+    case config::Format::graph: return graph;
   }
   return raw;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,17 +28,20 @@ struct DeliveryInput {
   std::string_view client_secret;  // dingtalk.client_secret: legacy-robot's sign key
 };
 
-// What a 2xx answer means. Non-2xx and transport failures never reach a format: they are
-// failed deliveries by rule.
+// What an answer means. Non-2xx and transport failures reach only a format that
+// judges_every_answer(); for the others they are failed deliveries by rule.
 struct ReplyVerdict {
   bool delivered = false;
   std::string reason;  // why not delivered; "" when delivered
   // The answer to pass on, "" for none: the callback's response JSON (card ACK data) or the
-  // robot message to post to sessionWebhook.
+  // robot message to post to sessionWebhook. A callback is ACKed with a failed verdict's
+  // reply too when it has one (format graph passes a 503 on).
   std::string reply;
 
   static ReplyVerdict ok(std::string reply = {}) { return ReplyVerdict{true, {}, std::move(reply)}; }
-  static ReplyVerdict failed(std::string reason) { return ReplyVerdict{false, std::move(reason), {}}; }
+  static ReplyVerdict failed(std::string reason, std::string reply = {}) {
+    return ReplyVerdict{false, std::move(reason), std::move(reply)};
+  }
 };
 
 class WebhookFormat {
@@ -49,10 +53,29 @@ class WebhookFormat {
   // delivery and does not retry it any differently.
   virtual Result<Request> build(const DeliveryInput& input) const = 0;
 
-  // REQUIRES: response.is_2xx(). `client_id` as in DeliveryInput.
+  // REQUIRES: response.is_2xx(), unless judges_every_answer(). `client_id` as in
+  // DeliveryInput.
   virtual ReplyVerdict judge(const config::Route& route, std::string_view client_id,
                              const Response& response) const = 0;
+
+  // True for a format whose reply carries the HTTP status (graph): judge() then reads every
+  // answer, non-2xx and failures below HTTP (status 0) included.
+  virtual bool judges_every_answer() const { return false; }
+
+  // The callback reply for a failure of the bridge's own, when the format has one:
+  // `status` is HTTP-shaped (400 build() refused the frame, 503 shutting down, 504 the
+  // route's timeout passed), `reason` a short text. nullopt (every format but graph): the
+  // callback is ACKed with an error code instead.
+  virtual std::optional<std::string> failure_reply(int /*status*/,
+                                                   std::string_view /*reason*/) const {
+    return std::nullopt;
+  }
+
+  // The dsb_frames_malformed_total reason under which a build() failure is counted (the
+  // frame's data is at fault), "" when it is not counted as one.
+  virtual std::string_view malformed_label() const { return {}; }
 };
+
 
 // The process-wide instance for `format` (stateless; nonces from system_random()).
 const WebhookFormat& format_for(config::Format format);

@@ -32,6 +32,13 @@ struct Transfer {
   std::string body;
   size_t max_body = 0;
   bool body_too_large = false;
+  // want_response_headers only: the latest response's status line and headers (an interim
+  // 1xx response's are replaced by the final one's).
+  std::string reason_phrase;
+  std::vector<std::pair<std::string, std::string>> headers;
+  size_t header_bytes = 0;
+  size_t max_header_bytes = 0;
+  bool headers_too_large = false;
   int64_t started_ms = 0;
   char error[CURL_ERROR_SIZE] = {};
 
@@ -74,6 +81,85 @@ extern "C" size_t collect_body(char* data, size_t size, size_t count, void* user
   }
   transfer->body.append(data, bytes);
   return bytes;
+}
+
+std::string_view trimmed(std::string_view text) {
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const size_t last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
+// One header line as curl hands it over (CURLOPT_HEADERFUNCTION): a status line starts a
+// new response, "Name: value" adds a header, a line starting with white space continues
+// the previous one (obsolete folding), the empty line ends the block.
+extern "C" size_t collect_header(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const size_t bytes = size * count;
+  const std::string_view line(data, bytes);
+  if (line.starts_with("HTTP/")) {
+    transfer->headers.clear();
+    transfer->header_bytes = 0;
+    transfer->reason_phrase.clear();
+    // "HTTP/1.1 200 OK": the reason is what follows the second space, if anything.
+    const size_t code = line.find(' ');
+    const size_t reason = code == std::string_view::npos ? code : line.find(' ', code + 1);
+    if (reason != std::string_view::npos) transfer->reason_phrase = trimmed(line.substr(reason + 1));
+    return bytes;
+  }
+  transfer->header_bytes += bytes;
+  if (transfer->header_bytes > transfer->max_header_bytes) {
+    transfer->headers_too_large = true;
+    return 0;  // fails the transfer with CURLE_WRITE_ERROR
+  }
+  if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+    if (!transfer->headers.empty()) {
+      transfer->headers.back().second += ' ';
+      transfer->headers.back().second += trimmed(line);
+    }
+    return bytes;
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return bytes;  // the end, or not a header
+  transfer->headers.emplace_back(std::string(line.substr(0, colon)),
+                                 std::string(trimmed(line.substr(colon + 1))));
+  return bytes;
+}
+
+Response failed(std::string error, int64_t elapsed_ms = 0) {
+  Response response;
+  response.error = std::move(error);
+  response.failure = Failure::other;
+  response.elapsed_ms = elapsed_ms;
+  return response;
+}
+
+Failure failure_of(CURLcode code) {
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT: return Failure::timed_out;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST: return Failure::unreachable;
+    default: return Failure::other;
+  }
+}
+
+// The request line's method and body (Request::method says which rules apply).
+void set_method(CURL* easy, const Request& request) {
+  const std::string& method = request.method;
+  if (method == "HEAD") {
+    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    return;
+  }
+  if (method == "GET" && request.body.empty()) {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    return;
+  }
+  // Every other method, and a GET with a body, send the body as a POST would, under the
+  // request's own method name.
+  curl_easy_setopt(easy, CURLOPT_POST, 1L);
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.data());
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  if (method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.c_str());
 }
 
 }  // namespace
@@ -169,12 +255,12 @@ void HttpClient::Impl::loop() {
   // Shutting down: everything not finished is reported, never silently dropped.
   {
     std::lock_guard lock(inbox_mutex);
-    for (auto& transfer : inbox) complete(*transfer, Response{0, {}, "shutting down", 0});
+    for (auto& transfer : inbox) complete(*transfer, failed("shutting down"));
     inbox.clear();
   }
   for (auto& [easy, transfer] : running) {
     curl_multi_remove_handle(multi, easy);
-    complete(*transfer, Response{0, {}, "shutting down", steady_ms() - transfer->started_ms});
+    complete(*transfer, failed("shutting down", steady_ms() - transfer->started_ms));
     curl_easy_cleanup(easy);
   }
   running.clear();
@@ -205,12 +291,12 @@ void HttpClient::Impl::start(std::unique_ptr<Transfer> transfer) {
   transfer->started_ms = steady_ms();
   CURL* easy = transfer->easy;
   if (easy == nullptr) {
-    complete(*transfer, Response{0, {}, "curl_easy_init failed", 0});
+    complete(*transfer, failed("curl_easy_init failed"));
     return;
   }
   // First, so that no other option can run on a handle that speaks more than http(s).
   if (Status restricted = restrict_to_http(easy); !restricted) {
-    complete(*transfer, Response{0, {}, restricted.message(), 0});
+    complete(*transfer, failed(restricted.message()));
     return_handle(easy);
     return;
   }
@@ -221,11 +307,14 @@ void HttpClient::Impl::start(std::unique_ptr<Transfer> transfer) {
   }
   // curl adds "Expect: 100-continue" to larger POSTs, costing a round trip per request.
   transfer->header_list = curl_slist_append(transfer->header_list, "Expect:");
+  // Nor its form default (application/x-www-form-urlencoded) to a body the request did not
+  // label: a passed-on request (format graph) keeps the headers it came with.
+  if (!has_header(request, "Content-Type")) {
+    transfer->header_list = curl_slist_append(transfer->header_list, "Content-Type:");
+  }
 
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(easy, CURLOPT_POST, 1L);
-  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.data());
-  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  set_method(easy, request);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->header_list);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
@@ -237,9 +326,14 @@ void HttpClient::Impl::start(std::unique_ptr<Transfer> transfer) {
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error);
   curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+  if (request.want_response_headers) {
+    transfer->max_header_bytes = options.max_response_headers;
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, collect_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, transfer.get());
+  }
 
   if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
-    complete(*transfer, Response{0, {}, "curl_multi_add_handle failed", 0});
+    complete(*transfer, failed("curl_multi_add_handle failed"));
     return_handle(easy);
     return;
   }
@@ -264,9 +358,17 @@ void HttpClient::Impl::finish(CURL* easy, CURLcode code) {
     curl_header* retry_after = nullptr;
     if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &retry_after) == CURLHE_OK)
       response.retry_after = retry_after->value;
+    response.reason_phrase = std::move(transfer->reason_phrase);
+    response.headers = std::move(transfer->headers);
   } else if (transfer->body_too_large) {
+    response.failure = Failure::too_large;
     response.error = "response body larger than " + std::to_string(transfer->max_body) + " bytes";
+  } else if (transfer->headers_too_large) {
+    response.failure = Failure::too_large;
+    response.error = "response headers larger than " + std::to_string(transfer->max_header_bytes) +
+                     " bytes";
   } else {
+    response.failure = failure_of(code);
     response.error = without_url_secrets(
         without_url_secrets(transfer->error[0] != '\0' ? transfer->error : curl_easy_strerror(code),
                             transfer->request.url),

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "deliver/request.hpp"
@@ -19,6 +20,15 @@
 namespace dsb::deliver {
 
 using RequestId = uint64_t;
+
+// Why a request got no usable HTTP answer (Response::status == 0).
+enum class Failure {
+  none,
+  timed_out,    // no complete answer within Request::timeout
+  unreachable,  // no connection: refused, no route, name not resolved
+  too_large,    // the answer's body (or, when collected, headers) exceeded the cap
+  other,
+};
 
 struct Response {
   int status = 0;     // HTTP status; 0 when the request failed below HTTP
@@ -29,6 +39,11 @@ struct Response {
   // The Retry-After header as sent ("" when absent): spooled retries of a 429 or 503 wait
   // at least that long (product.md section 11; deliver/retry_after.hpp reads it).
   std::string retry_after;
+  Failure failure = Failure::none;
+  // Only when Request::want_response_headers: the final answer's reason phrase ("" when
+  // it sent none, as HTTP/2 never does) and headers as received, in order, names as sent.
+  std::string reason_phrase;
+  std::vector<std::pair<std::string, std::string>> headers;
 
   bool is_2xx() const { return status >= 200 && status < 300; }
 };
@@ -42,6 +57,9 @@ class HttpClient {
  public:
   struct Options {
     size_t max_response_body = 1024 * 1024;  // a longer reply is a failed delivery
+    // Collected response headers (want_response_headers) beyond this total are a failure
+    // too: they are copied into a JSON reply.
+    size_t max_response_headers = 64 * 1024;
     long max_host_connections = 0;           // 0 = no limit (routes bound concurrency)
     // Idle kept-alive connections kept for reuse. curl's default (4 x the transfers running
     // at the moment) shrinks whenever the load dips and closes connections that the next

@@ -1,14 +1,20 @@
 // One HTTP request to one webhook URL, fully built, independent of how it is sent.
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace dsb::deliver {
 
 struct Request {
+  // Any HTTP token method. POST and other methods send `body` (an empty one as
+  // Content-Length: 0); GET with an empty body and HEAD send none.
+  std::string method = "POST";
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;  // in send order
   std::string body;
@@ -16,6 +22,21 @@ struct Request {
   // "" sends directly. Webhooks sit beside the bridge and never use a proxy; replies to
   // DingTalk (sessionWebhook) use the configured one.
   std::string proxy;
+  // Collect the answer's headers and reason phrase into Response (formats that pass the
+  // whole answer on ask; the others do not pay for it).
+  bool want_response_headers = false;
 };
+
+// Whether `request` already has header `name` (compared case-insensitively).
+inline bool has_header(const Request& request, std::string_view name) {
+  return std::any_of(request.headers.begin(), request.headers.end(), [&](const auto& header) {
+    const std::string& existing = header.first;
+    return existing.size() == name.size() &&
+           std::equal(existing.begin(), existing.end(), name.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) ==
+                    std::tolower(static_cast<unsigned char>(b));
+           });
+  });
+}
 
 }  // namespace dsb::deliver

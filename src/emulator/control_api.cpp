@@ -11,6 +11,13 @@
 //   this emulator) and sessionWebhookExpiredTime (now + 90 min) unless it has them.
 //   Header values that are not strings are serialized. EVENT frames carry topic "*".
 //   -> {"messageId":"...","eventId":"..."|null,"connection":"c1"}
+// POST /emulator/graph  {"method":"GET" (default), "uri":"/path?q=1", "headers":{"name":"value"},
+//   "body":"text" (default ""), "connection":"c1"}
+//   an AI-skill call as DingTalk sends it: a CALLBACK on /v1.0/graph/api/invoke whose data is
+//   {"requestLine":{"method","uri"},"headers":{...},"body":"..."}. uri is required; header
+//   values and body must be strings (a malformed graph request is sent with /emulator/frames).
+//   The ACK's data is {"response":{"statusLine","headers","body"}} (GET /emulator/acks).
+//   -> {"messageId":"...","connection":"c1"}
 // POST /emulator/raw  {"text":"...", "binary":false, "fragments":1, "connection":"c1"}
 //   sends exactly these bytes as one message in N websocket frames. -> {"connection","bytes"}
 // POST /emulator/system/ping  {"connection":"c1"}  -> {"messageId","opaque","connection"}
@@ -168,6 +175,56 @@ Response post_frames(Gateway& gw, const Request& req) {
   w.StartObject();
   str(w, "messageId", pushed.frame.message_id);
   str_or_null(w, "eventId", pushed.frame.event_id);
+  str(w, "connection", pushed.connection);
+  w.EndObject();
+  return done(buffer);
+}
+
+constexpr const char* kGraphTopic = "/v1.0/graph/api/invoke";
+
+Response post_graph(Gateway& gw, const Request& req) {
+  rapidjson::Document doc;
+  if (Status s = parse_body(req, doc); !s) return Response::error(400, s.message());
+  auto uri = json::string_member(doc, "uri");
+  if (!uri) return Response::error(400, "uri must be a string");
+  auto body = doc.FindMember("body");
+  if (body != doc.MemberEnd() && !body->value.IsString()) {
+    return Response::error(400, "body must be a string");
+  }
+  rapidjson::Document data(rapidjson::kObjectType);
+  auto& alloc = data.GetAllocator();
+  rapidjson::Value line(rapidjson::kObjectType);
+  const std::string method = string_or(doc, "method", "GET");
+  line.AddMember("method", rapidjson::Value(method.c_str(), alloc), alloc);
+  line.AddMember("uri", rapidjson::Value(uri->data(), static_cast<rapidjson::SizeType>(uri->size()), alloc),
+                 alloc);
+  data.AddMember("requestLine", line, alloc);
+  rapidjson::Value headers(rapidjson::kObjectType);
+  if (auto it = doc.FindMember("headers"); it != doc.MemberEnd()) {
+    if (!it->value.IsObject()) return Response::error(400, "headers must be an object");
+    for (const auto& m : it->value.GetObject()) {
+      if (!m.value.IsString()) return Response::error(400, "header values must be strings");
+      headers.AddMember(rapidjson::Value(m.name, alloc), rapidjson::Value(m.value, alloc), alloc);
+    }
+  }
+  data.AddMember("headers", headers, alloc);
+  if (body != doc.MemberEnd()) {
+    data.AddMember("body", rapidjson::Value(body->value, alloc), alloc);
+  } else {
+    data.AddMember("body", "", alloc);
+  }
+
+  FrameSpec spec;
+  spec.type = "CALLBACK";
+  spec.topic = kGraphTopic;
+  spec.data = json::write(data);
+  auto conn = gw.pick_connection(string_or(doc, "connection"), spec.type, spec.topic);
+  if (!conn) return Response::error(409, conn.status().message());
+  const PushedFrame& pushed = gw.push(std::move(spec), conn.value());
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  str(w, "messageId", pushed.frame.message_id);
   str(w, "connection", pushed.connection);
   w.EndObject();
   return done(buffer);
@@ -491,6 +548,7 @@ Response get_tokens(const Gateway& gw) {
 
 void add_control_routes(Gateway& gw, httpd::Router& router) {
   router.add("POST", "/emulator/frames", [&gw](const Request& r) { return post_frames(gw, r); });
+  router.add("POST", "/emulator/graph", [&gw](const Request& r) { return post_graph(gw, r); });
   router.add("POST", "/emulator/raw", [&gw](const Request& r) { return post_raw(gw, r); });
   router.add("POST", "/emulator/system/ping", [&gw](const Request& r) { return post_ping(gw, r); });
   router.add("POST", "/emulator/system/disconnect",

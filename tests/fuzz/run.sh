@@ -18,7 +18,7 @@ root=$(cd "$here/../.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-$(nproc)}
-targets=${*:-fuzz_frame fuzz_config fuzz_legacy}
+targets=${*:-fuzz_frame fuzz_config fuzz_legacy fuzz_graph}
 
 # Can clang++ link a fuzzer with both sanitizers? (clang alone is not enough: libFuzzer
 # and the sanitizer runtimes are in libclang-rt-14-dev, which clang only recommends.)

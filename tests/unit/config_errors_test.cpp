@@ -158,7 +158,7 @@ const std::vector<Golden> kGolden = {
      kDingtalk + "routes:\n  - name: a\n    event: x\n    url: http://h/1\n    format: legacy_robot\n"
                  "    delivery: spooled\n    max_in_flight: 0\n    timeout: 0ms\n",
      {"bridge.yaml:8:13: format in route \"a\": must be one of raw, legacy-robot, legacy-event, "
-      "legacy-card, got \"legacy_robot\" (did you mean \"legacy-robot\"?)",
+      "legacy-card, graph, got \"legacy_robot\" (did you mean \"legacy-robot\"?)",
       "bridge.yaml:9:15: delivery in route \"a\": must be one of direct, spool, got \"spooled\" (did "
       "you mean \"spool\"?)",
       "bridge.yaml:10:20: max_in_flight in route \"a\": must be between 1 and 10000, got 0",
@@ -172,6 +172,14 @@ const std::vector<Golden> kGolden = {
      {"bridge.yaml:9:21: retry.max_attempts in route \"a\": must be at least 1, got 0",
       "bridge.yaml:10:17: unknown key \"intial\" in retry.backoff of route \"a\" (did you mean "
       "\"initial\"?)"}},
+    {"graph on an event route and a graph base with a query",
+     kDingtalk + "routes:\n  - name: a\n    event: x\n    url: http://h/1\n    format: graph\n"
+                 "  - name: b\n    topic: /v1.0/graph/api/invoke\n    format: graph\n"
+                 "    url: [\"http://h/skills?k=1\"]\n",
+     {"bridge.yaml:8:13: format in route \"a\": format graph is for CALLBACK routes (topic: "
+      "/v1.0/graph/api/invoke); an event's ACK cannot carry an HTTP answer",
+      "bridge.yaml:12:11: url[0] in route \"b\": must not have a query (paths are appended to it), "
+      "got \"http://h/skills?k=***\""}},
     {"legacy on a raw route", kDingtalk + "routes:\n  - name: a\n    event: x\n    url: http://h/1\n"
                                           "    legacy: {token: t}\n",
      {"bridge.yaml:8:13: legacy in route \"a\": format raw takes no legacy settings (only "

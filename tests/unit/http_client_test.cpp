@@ -271,3 +271,126 @@ TEST_CASE("an error that quotes the URL or the proxy shows them redacted", "[htt
   CHECK_THAT(r.error, Catch::Matchers::Contains("http://***@[::1"));
   CHECK_THAT(r.error, !Catch::Matchers::Contains("PROXYPASS"));
 }
+
+namespace {
+
+Request with_method(const std::string& url, std::string method, std::string body) {
+  Request r;
+  r.method = std::move(method);
+  r.url = url;
+  r.body = std::move(body);
+  r.timeout = std::chrono::milliseconds(2000);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("any method is sent as asked, GET and HEAD without a body when it is empty", "[http]") {
+  StubHttpServer server([](const StubRequest&) { return StubAnswer{200, "abc"}; });
+  Completions completions;
+  HttpClient client({}, completions.handler());
+
+  Response get = completions.wait(client.submit(with_method(server.url("/g?q=1"), "GET", "")));
+  Response head = completions.wait(client.submit(with_method(server.url("/h"), "HEAD", "")));
+  Response put = completions.wait(client.submit(with_method(server.url("/p"), "PUT", "put body")));
+  Response del = completions.wait(client.submit(with_method(server.url("/d"), "DELETE", "")));
+  Response patch = completions.wait(client.submit(with_method(server.url("/x"), "PATCH", "{}")));
+  Response get_body = completions.wait(client.submit(with_method(server.url("/gb"), "GET", "q")));
+  Response post = completions.wait(client.submit(with_method(server.url("/po"), "POST", "")));
+  CHECK(get.status == 200);
+  CHECK(get.body == "abc");
+  CHECK(head.status == 200);
+  CHECK(head.body.empty());  // a HEAD answer has none, whatever Content-Length says
+  CHECK(put.status == 200);
+  CHECK(del.status == 200);
+  CHECK(patch.status == 200);
+  CHECK(get_body.status == 200);
+  CHECK(post.status == 200);
+
+  auto requests = server.requests();
+  REQUIRE(requests.size() == 7);
+  CHECK(requests[0].method == "GET");
+  CHECK(requests[0].path == "/g?q=1");
+  CHECK(requests[0].headers.count("content-length") == 0);
+  CHECK(requests[1].method == "HEAD");
+  CHECK(requests[1].headers.count("content-length") == 0);
+  CHECK(requests[2].method == "PUT");
+  CHECK(requests[2].body == "put body");
+  CHECK(requests[3].method == "DELETE");
+  CHECK(requests[3].body.empty());
+  CHECK(requests[4].method == "PATCH");
+  CHECK(requests[4].body == "{}");
+  CHECK(requests[5].method == "GET");
+  CHECK(requests[5].body == "q");
+  CHECK(requests[6].method == "POST");
+  CHECK(requests[6].headers.at("content-length") == "0");
+  for (const auto& request : requests) {
+    // No form content type of curl's own for a body the request did not label.
+    CHECK(request.headers.count("content-type") == 0);
+  }
+}
+
+TEST_CASE("response headers and reason phrase come back only when asked for", "[http]") {
+  StubHttpServer server([](const StubRequest&) {
+    StubAnswer answer{404, "missing"};
+    answer.extra_headers = "X-One: 1\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Folded: start\r\n  more\r\n";
+    return answer;
+  });
+  Completions completions;
+  HttpClient client({}, completions.handler());
+
+  Request asked = with_method(server.url(), "GET", "");
+  asked.want_response_headers = true;
+  Response with = completions.wait(client.submit(asked));
+  CHECK(with.status == 404);
+  CHECK(with.reason_phrase == "X");  // what the stub's status line says
+  using Header = std::pair<std::string, std::string>;
+  CHECK(with.headers == std::vector<Header>{{"X-One", "1"},
+                                            {"Set-Cookie", "a=1"},
+                                            {"Set-Cookie", "b=2"},
+                                            {"X-Folded", "start more"},
+                                            {"Content-Type", "application/json"},
+                                            {"Content-Length", "7"}});
+
+  Response without = completions.wait(client.submit(with_method(server.url(), "GET", "")));
+  CHECK(without.status == 404);
+  CHECK(without.reason_phrase.empty());
+  CHECK(without.headers.empty());
+}
+
+TEST_CASE("failures below HTTP say their kind, and collected headers have a cap", "[http]") {
+  int closed_port;
+  {
+    StubHttpServer gone;
+    closed_port = gone.port();
+  }
+  StubHttpServer slow([](const StubRequest&) {
+    return StubAnswer{200, "{}", std::chrono::milliseconds(800)};
+  });
+  StubHttpServer big([](const StubRequest&) {
+    StubAnswer answer{200, "{}"};
+    answer.extra_headers = "X-Big: " + std::string(3000, 'b') + "\r\n";
+    return answer;
+  });
+  Completions completions;
+  HttpClient::Options options;
+  options.max_response_headers = 1000;
+  HttpClient client(options, completions.handler());
+
+  Response refused = completions.wait(
+      client.submit(post("http://127.0.0.1:" + std::to_string(closed_port) + "/hook")));
+  CHECK(refused.failure == Failure::unreachable);
+  Request timed = post(slow.url());
+  timed.timeout = std::chrono::milliseconds(200);
+  CHECK(completions.wait(client.submit(timed)).failure == Failure::timed_out);
+
+  Request asked = post(big.url());
+  asked.want_response_headers = true;
+  Response too_large = completions.wait(client.submit(asked));
+  CHECK(too_large.status == 0);
+  CHECK(too_large.failure == Failure::too_large);
+  CHECK_THAT(too_large.error, Catch::Matchers::Contains("headers larger than 1000 bytes"));
+  // Not asked for: the cap does not apply.
+  CHECK(completions.wait(client.submit(post(big.url()))).status == 200);
+  CHECK(completions.wait(client.submit(post(slow.url()))).failure == Failure::none);
+}

@@ -65,7 +65,10 @@ class FakeWebhooks : public Webhooks {
     r.status = status;
     r.body = std::move(body);
     r.retry_after = std::move(retry_after);
-    if (status == 0) r.error = "Connection refused";
+    if (status == 0) {
+      r.error = "Connection refused";
+      r.failure = deliver::Failure::unreachable;
+    }
     done(r);
   }
   std::vector<Call> calls;
@@ -943,6 +946,22 @@ std::string robot_data(const char* robot_code, const char* msg_id) {
          R"(","msgtype":"text","text":{"content":"hi"},"sessionWebhook":"https://dt/s","sessionWebhookExpiredTime":1700099000000})";
 }
 
+std::vector<config::Route> graph_routes() {
+  auto r = route("skills", "/v1.0/graph/api/invoke", "", {"http://w/skills", "http://w/copy"});
+  r.format = config::Format::graph;
+  return {r};
+}
+
+const char* kGraphGet = R"({"requestLine":{"method":"GET","uri":"/weather?city=x"},"body":""})";
+
+// The statusLine code of a graph ACK's {"response":{...}}.
+int graph_code(const Ack& ack) {
+  rapidjson::Document doc;
+  doc.Parse(ack.data.value_or("{}").c_str());
+  if (!doc.IsObject() || !doc.HasMember("response") || !doc["response"].IsObject()) return -1;
+  return doc["response"]["statusLine"]["code"].GetInt();
+}
+
 }  // namespace
 
 TEST_CASE("long robot webhooks: a redelivery while the POST runs is ACKed at once, not POSTed",
@@ -1037,4 +1056,79 @@ TEST_CASE("dedup by robot: one message for two robots reaches both routes, each 
   CHECK(f.acks.acks.size() == 5);
   CHECK(f.dedup.window.find("msg:dingSALES/msg1", f.clock.now).has_value());
   CHECK(f.dedup.window.find("msg:dingSUPPORT/msg1", f.clock.now).has_value());
+
+TEST_CASE("a graph callback is ACKed 200 with the service's status, whatever it is", "[relay][graph]") {
+  Fixture f(graph_routes());
+  f.push(callback("m1", "/v1.0/graph/api/invoke", kGraphGet));
+  REQUIRE(f.webhooks.calls.size() == 2);
+  CHECK(f.webhooks.calls[0].request.method == "GET");
+  CHECK(f.webhooks.calls[0].request.url == "http://w/skills/weather?city=x");
+  f.webhooks.answer(0, 503, "busy");
+  REQUIRE(f.acks.acks.size() == 1);  // the first URL's answer decides
+  CHECK(f.acks.acks[0].second.code == 200);
+  CHECK(graph_code(f.acks.acks[0].second) == 503);
+  f.webhooks.answer(1, 200);
+
+  // A 5xx is not remembered: the redelivery asks the service again.
+  f.push(callback("m1", "/v1.0/graph/api/invoke", kGraphGet));
+  REQUIRE(f.webhooks.calls.size() == 4);
+  auto& ok = metrics::global().counter("dsb_deliveries_total", {{"route", "skills"}, {"outcome", "ok"}});
+  const auto ok_before = ok.value();
+  f.webhooks.answer(2, 404, "none");
+  CHECK(ok.value() == ok_before + 1);  // the service's own 4xx is a delivery
+  f.webhooks.answer(3, 200);
+  CHECK(graph_code(f.acks.acks.at(1).second) == 404);
+  // A delivered answer is: the next redelivery replays it without a request.
+  f.push(callback("m1", "/v1.0/graph/api/invoke", kGraphGet));
+  CHECK(f.webhooks.calls.size() == 4);
+  CHECK(f.acks.acks.at(2).second.data == f.acks.acks[1].second.data);
+}
+
+TEST_CASE("a graph callback whose service is down or slow gets 502 or 504, not an error ACK",
+          "[relay][graph]") {
+  Fixture f(graph_routes());
+  auto& failed = metrics::global().counter("dsb_deliveries_total",
+                                           {{"route", "skills"}, {"outcome", "failed"}});
+  const auto failed_before = failed.value();
+  f.push(callback("m1", "/v1.0/graph/api/invoke", kGraphGet));
+  f.webhooks.answer(0, 0);
+  CHECK(failed.value() == failed_before + 1);  // the bridge's 502 is a failed delivery
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(f.acks.acks[0].second.code == 200);
+  CHECK(graph_code(f.acks.acks[0].second) == 502);
+
+  // The relay's own deadline (the route timeout) may fire before the client's.
+  f.push(callback("m2", "/v1.0/graph/api/invoke", R"({"requestLine":{"method":"GET","uri":"/b"}})"));
+  f.timers.fire_due(5000);
+  REQUIRE(f.acks.acks.size() == 2);
+  CHECK(f.acks.acks[1].second.code == 200);
+  CHECK(graph_code(f.acks.acks[1].second) == 504);
+  CHECK_THAT(*f.acks.acks[1].second.data, Catch::Matchers::Contains("still working after 5000 ms"));
+}
+
+TEST_CASE("a graph frame that is not a request is answered 400 and counted as malformed",
+          "[relay][graph]") {
+  Fixture f(graph_routes());
+  auto& malformed =
+      metrics::global().counter("dsb_frames_malformed_total", {{"reason", "graph_request"}});
+  const auto before = malformed.value();
+  f.push(callback("m1", "/v1.0/graph/api/invoke", R"({"requestLine":{"method":"GET"}})"));
+  f.push(callback("m2", "/v1.0/graph/api/invoke",
+                  R"({"requestLine":{"method":"GET","uri":"/../etc/passwd"}})"));
+  CHECK(f.webhooks.calls.empty());  // never sent
+  REQUIRE(f.acks.acks.size() == 2);
+  for (const auto& [conn, ack] : f.acks.acks) {
+    CHECK(ack.code == 200);
+    CHECK(graph_code(ack) == 400);
+  }
+  CHECK_THAT(*f.acks.acks[0].second.data, Catch::Matchers::Contains("requestLine.uri is missing"));
+  CHECK(malformed.value() == before + 2);
+}
+
+TEST_CASE("a graph callback still waiting at shutdown gets 503", "[relay][graph]") {
+  Fixture f(graph_routes());
+  f.push(callback("m1", "/v1.0/graph/api/invoke", kGraphGet));
+  f.relay.abandon_in_flight();
+  REQUIRE(f.acks.acks.size() == 1);
+  CHECK(graph_code(f.acks.acks[0].second) == 503);
 }

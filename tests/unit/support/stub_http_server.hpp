@@ -145,7 +145,8 @@ class StubHttpServer {
       std::string response = "HTTP/1.1 " + std::to_string(answer.status) + " X\r\n" +
                              answer.extra_headers +
                              "Content-Type: application/json\r\nContent-Length: " +
-                             std::to_string(answer.body.size()) + "\r\n\r\n" + answer.body;
+                             std::to_string(answer.body.size()) + "\r\n\r\n" +
+                             (request.method == "HEAD" ? "" : answer.body);  // HEAD: no body
       if (::write(fd, response.data(), response.size()) < 0) break;
     }
     ::close(fd);
