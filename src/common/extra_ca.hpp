@@ -5,13 +5,14 @@
 // for the websocket (client_ssl_ca_filepath is loaded on top of the OS defaults).
 //
 // The extra trust must stay with the transfers that asked for it. The HTTP client's multi
-// handle also carries webhooks, and curl would carry the extra CA over to them three ways,
-// each closed here for a transfer with an extra CA:
-//   - the CA cache (CURLOPT_CA_CACHE_TIMEOUT, curl >= 7.87): with it on, every connection
-//     of a multi handle shares one X509_STORE, and the callback, which runs after curl put
-//     that store in the SSL_CTX, would add the CA to it for everyone. (curl versions that
-//     load the store after the callback would instead swap the cached store in and drop the
-//     extra CA silently.) Off: the transfer gets a store of its own.
+// handle also carries webhooks, and curl would lose the extra CA or carry it over to them
+// three ways, each closed here for a transfer with an extra CA:
+//   - the CA cache (CURLOPT_CA_CACHE_TIMEOUT, curl >= 7.87; active only when curl has no CA
+//     path, which Debian's build has): every connection of a multi handle then shares one
+//     X509_STORE. With curl 7.88 the extra CA is then silently lost (the cached store
+//     takes the place of the one the callback added to; tests/unit/extra_ca_test.cpp shows
+//     it); where the order is the other way round the callback would add the CA to the
+//     store everyone shares. Off: the transfer gets a store of its own.
 //   - the connection cache: a connection verified with the extra CA would be reused by the
 //     next transfer to that host:port, whose own trust never sees it. CURLOPT_FORBID_REUSE
 //     closes it after the transfer (one full TLS handshake per request; the requests that

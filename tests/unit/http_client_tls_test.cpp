@@ -4,11 +4,7 @@
 // carry-over through curl's CA cache, kept-alive connections or TLS session resumption).
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <condition_variable>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 
@@ -44,21 +40,6 @@ class Completions {
   std::map<RequestId, Response> done_;
 };
 
-// The test CA as a PEM file, removed at the end of the test.
-class CaFile {
- public:
-  CaFile()
-      : path_(std::filesystem::temp_directory_path() /
-              ("dsb-extra-ca-" + std::to_string(::getpid()) + ".pem")) {
-    std::ofstream(path_) << dsb::test::kTestCaCertPem;
-  }
-  ~CaFile() { std::filesystem::remove(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
 Request post(const std::string& url, std::string extra_ca_file = "") {
   Request r;
   r.url = url;
@@ -76,7 +57,7 @@ TlsIdentity test_server_identity() {
 }  // namespace
 
 TEST_CASE("an extra CA is trusted for its own request and for no later one", "[http][tls]") {
-  CaFile ca;
+  dsb::test::TestCaFile ca;
   StubHttpServer server(test_server_identity());
   Completions done;
   HttpClient client({}, done.handler());
@@ -102,7 +83,7 @@ TEST_CASE("an extra CA is trusted for its own request and for no later one", "[h
 
 TEST_CASE("requests with and without the extra CA at once each keep their own trust",
           "[http][tls]") {
-  CaFile ca;
+  dsb::test::TestCaFile ca;
   StubHttpServer server(test_server_identity());
   Completions done;
   HttpClient client({}, done.handler());
