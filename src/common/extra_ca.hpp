@@ -8,7 +8,8 @@
 // handle also carries webhooks, and curl would lose the extra CA or carry it over to them
 // three ways, each closed here for a transfer with an extra CA:
 //   - the CA cache (CURLOPT_CA_CACHE_TIMEOUT, curl >= 7.87; active only when curl has no CA
-//     path, which Debian's build has): every connection of a multi handle then shares one
+//     path: Debian's build has one, other builds need not): every connection of a multi
+//     handle then shares one
 //     X509_STORE. With curl 7.88 the extra CA is then silently lost (the cached store
 //     takes the place of the one the callback added to; tests/unit/extra_ca_test.cpp shows
 //     it); where the order is the other way round the callback would add the CA to the
