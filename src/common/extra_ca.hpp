@@ -12,7 +12,8 @@
 //     handle then shares one X509_STORE. With curl 7.88 the extra CA is then silently lost
 //     (the cached store takes the place of the one the callback added to;
 //     tests/unit/extra_ca_test.cpp shows it); where the order is the other way round, the
-//     callback would add the CA to the store everyone shares. Off: the transfer gets a store of its own.
+//     callback would add the CA to the store everyone shares. Off: the transfer gets a
+//     store of its own.
 //   - the connection cache: a connection verified with the extra CA would be reused by the
 //     next transfer to that host:port, whose own trust never sees it. CURLOPT_FORBID_REUSE
 //     closes it after the transfer (one full TLS handshake per request; the requests that
