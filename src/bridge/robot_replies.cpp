@@ -3,9 +3,9 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "admin/metrics.hpp"
+#include "bridge/dingtalk_transport.hpp"
 #include "bridge/robot_openapi_send.hpp"
 #include "bridge/session_webhook.hpp"
 #include "common/json.hpp"
@@ -17,17 +17,6 @@
 namespace dsb::bridge {
 namespace {
 
-// sessionWebhook and the OpenAPI live at DingTalk, so replies take the same proxy as the
-// Stream connection.
-std::string dingtalk_proxy(const config::Config& config) {
-  if (!config.dingtalk.proxy.empty()) return config.dingtalk.proxy;
-  for (const char* name : {"HTTPS_PROXY", "https_proxy"}) {
-    const char* value = std::getenv(name);
-    if (value != nullptr && *value != '\0') return value;
-  }
-  return "";
-}
-
 void count(const std::string& route, const char* via, const char* outcome) {
   metrics::global()
       .counter("dsb_robot_replies_total", {{"route", route}, {"via", via}, {"outcome", outcome}})
@@ -36,7 +25,7 @@ void count(const std::string& route, const char* via, const char* outcome) {
 
 openapi::AppCredentials app_of(const config::Config& config) {
   return {config.dingtalk.api_base, config.dingtalk.client_id, config.dingtalk.client_secret,
-          dingtalk_proxy(config)};
+          dingtalk_transport(config)};
 }
 
 std::string without_trailing_slash(std::string url) {
@@ -51,7 +40,7 @@ struct RobotReplies::Fallback {
   std::string route;
   std::string url;
   std::string body;
-  std::string proxy;
+  deliver::Transport transport;
   int attempts = 0;             // sends made
   bool token_renewed = false;   // the one resend with a fresh token is spent
 };
@@ -101,8 +90,8 @@ void RobotReplies::send_to_session_webhook(const RobotMessage& robot, const conf
   request.url = robot.session_webhook;
   request.body = reply;
   request.headers.emplace_back("Content-Type", "application/json");
-  request.timeout = route.timeout;
-  request.proxy = dingtalk_proxy(config);
+  request.timeout = kSessionWebhookTimeout;
+  request.transport = dingtalk_transport(config);
   std::weak_ptr<RobotReplies*> self = self_;
   // What a fallback needs, kept past this call: the config may be reloaded meanwhile.
   webhooks_.post(std::move(request), [self, robot, name = route.name, app = app_of(config),
@@ -150,7 +139,7 @@ void RobotReplies::fall_back(const RobotMessage& robot, const std::string& route
   fallback->route = route;
   fallback->url = without_trailing_slash(app.api_base) + send->path;
   fallback->body = std::move(send->body);
-  fallback->proxy = app.proxy;
+  fallback->transport = app.transport;
   attempt(fallback);
 }
 
@@ -175,7 +164,7 @@ void RobotReplies::post(const std::shared_ptr<Fallback>& fallback, const std::st
   request.headers.emplace_back("Content-Type", "application/json");
   request.headers.emplace_back("x-acs-dingtalk-access-token", token);
   request.timeout = kOpenApiTimeout;
-  request.proxy = fallback->proxy;
+  request.transport = fallback->transport;
   std::weak_ptr<RobotReplies*> self = self_;
   webhooks_.post(std::move(request), [self, fallback, token](deliver::Response response) {
     auto alive = self.lock();

@@ -45,6 +45,10 @@ class RobotReplies {
       std::chrono::milliseconds(1'000), std::chrono::milliseconds(2'000),
       std::chrono::milliseconds(30'000), std::chrono::milliseconds(60'000)};
   static constexpr std::chrono::milliseconds kMaxRetryAfter{120'000};
+  // A reply to DingTalk is one small POST to DingTalk's edge: its own bound, not the
+  // route's timeout, which is sized for the webhook (up to 10m for a slow AI webhook) and
+  // would let a reply hang that long on a dead connection before the fallback is tried.
+  static constexpr std::chrono::milliseconds kSessionWebhookTimeout{10'000};
   static constexpr std::chrono::milliseconds kOpenApiTimeout{10'000};
 
   RobotReplies(Webhooks& webhooks, Timers& timers, WallClock& clock);

@@ -11,6 +11,7 @@
 
 #include "common/clock.hpp"
 #include "common/curl_protocols.hpp"
+#include "common/extra_ca.hpp"
 #include "common/log.hpp"
 #include "common/thread_name.hpp"
 #include "config/url.hpp"
@@ -301,6 +302,12 @@ void HttpClient::Impl::start(std::unique_ptr<Transfer> transfer) {
     return;
   }
   const Request& request = transfer->request;
+  // The pointer curl keeps is into transfer->request, alive until the transfer ends.
+  if (Status trusted = trust_extra_ca(easy, request.transport.extra_ca_file); !trusted) {
+    complete(*transfer, Response{0, {}, trusted.message(), 0});
+    return_handle(easy);
+    return;
+  }
   for (const auto& [name, value] : request.headers) {
     transfer->header_list =
         curl_slist_append(transfer->header_list, (name + ": " + value).c_str());
@@ -319,8 +326,8 @@ void HttpClient::Impl::start(std::unique_ptr<Transfer> transfer) {
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   // Never from the environment: an HTTPS_PROXY meant for DingTalk must not capture the
-  // local webhooks (Request::proxy says when one is wanted).
-  curl_easy_setopt(easy, CURLOPT_PROXY, request.proxy.c_str());
+  // local webhooks (Request::transport says when one is wanted).
+  curl_easy_setopt(easy, CURLOPT_PROXY, request.transport.proxy.c_str());
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
@@ -372,7 +379,7 @@ void HttpClient::Impl::finish(CURL* easy, CURLcode code) {
     response.error = without_url_secrets(
         without_url_secrets(transfer->error[0] != '\0' ? transfer->error : curl_easy_strerror(code),
                             transfer->request.url),
-        transfer->request.proxy);
+        transfer->request.transport.proxy);
   }
   complete(*transfer, std::move(response));
   return_handle(easy);

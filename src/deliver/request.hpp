@@ -11,6 +11,18 @@
 
 namespace dsb::deliver {
 
+// How a request reaches its server. Webhooks sit beside the bridge and keep the default
+// (direct, system CAs only); every request to DingTalk gets the configured one as a whole
+// (bridge/dingtalk_transport.hpp), so no caller picks one field and forgets the other.
+struct Transport {
+  std::string proxy;  // "" sends directly, never a proxy from the environment
+  // A PEM bundle trusted on top of the system CAs for this request only ("" = none):
+  // dingtalk.ca_file, for DingTalk behind a TLS-inspecting proxy. Costs the request its
+  // connection reuse (common/extra_ca.hpp).
+  std::string extra_ca_file;
+  bool operator==(const Transport&) const = default;
+};
+
 struct Request {
   // Any HTTP token method. POST and other methods send `body` (an empty one as
   // Content-Length: 0); GET with an empty body and HEAD send none.
@@ -19,9 +31,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;  // in send order
   std::string body;
   std::chrono::milliseconds timeout{2500};
-  // "" sends directly. Webhooks sit beside the bridge and never use a proxy; replies to
-  // DingTalk (sessionWebhook) use the configured one.
-  std::string proxy;
+  Transport transport;
   // Collect the answer's headers and reason phrase into Response (formats that pass the
   // whole answer on ask; the others do not pay for it).
   bool want_response_headers = false;

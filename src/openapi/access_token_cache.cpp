@@ -85,7 +85,7 @@ void AccessTokenCache::start_fetch() {
   request.body = token_request_body(app_);
   request.headers.emplace_back("Content-Type", "application/json");
   request.timeout = kFetchTimeout;
-  request.proxy = app_.proxy;
+  request.transport = app_.transport;
   const int64_t started = clock_.now_ms();
   std::weak_ptr<AccessTokenCache*> self = self_;
   http_.post(std::move(request),

@@ -31,6 +31,7 @@
 
 #include "bridge/ports.hpp"
 #include "common/status.hpp"
+#include "deliver/request.hpp"
 
 namespace dsb::openapi {
 
@@ -39,7 +40,7 @@ struct AppCredentials {
   std::string api_base;       // "https://api.dingtalk.com", no trailing slash needed
   std::string client_id;      // appKey
   std::string client_secret;  // appSecret: secret, never logged
-  std::string proxy;          // "" = direct; as for every request to DingTalk
+  deliver::Transport transport;  // proxy and extra CA, as for every request to DingTalk
   bool operator==(const AppCredentials&) const = default;
 };
 

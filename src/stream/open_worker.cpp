@@ -4,9 +4,9 @@
 #include <netdb.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
-#include <openssl/ssl.h>
 
 #include "common/curl_protocols.hpp"
+#include "common/extra_ca.hpp"
 #include "common/log.hpp"
 #include "common/thread_name.hpp"
 #include "stream/endpoint.hpp"
@@ -19,7 +19,6 @@ constexpr size_t kMaxBody = 64 * 1024;
 struct Transfer {
   std::string body;
   const std::atomic<bool>* stopping = nullptr;
-  const std::string* ca_file = nullptr;
 };
 
 // C callbacks: no exception may leave them.
@@ -36,20 +35,6 @@ extern "C" size_t on_body(char* data, size_t size, size_t count, void* user) noe
 
 extern "C" int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) noexcept {
   return static_cast<Transfer*>(user)->stopping->load() ? 1 : 0;
-}
-
-// `ca_file` is an *extra* bundle (product.md: "extra CA bundle; TLS is always verified").
-// CURLOPT_CAINFO would replace the system bundle, so instead the file is added to the store
-// curl already loaded. lws does the same for the websocket (client_ssl_ca_filepath is
-// loaded on top of the OS defaults).
-extern "C" CURLcode add_extra_ca(CURL*, void* ssl_ctx, void* user) noexcept {
-  const auto* t = static_cast<Transfer*>(user);
-  if (t->ca_file == nullptr || t->ca_file->empty()) return CURLE_OK;
-  if (SSL_CTX_load_verify_locations(static_cast<SSL_CTX*>(ssl_ctx), t->ca_file->c_str(),
-                                    nullptr) != 1) {
-    return CURLE_SSL_CACERT_BADFILE;
-  }
-  return CURLE_OK;
 }
 
 // The first address getaddrinfo() gives for `host`, as text; "" on failure. Runs on the
@@ -159,9 +144,13 @@ OpenResponse OpenCallWorker::perform(const Job& job) {
     failed.error = restricted.message();
     return failed;
   }
+  if (Status trusted = trust_extra_ca(curl, settings_.ca_file); !trusted) {
+    curl_easy_cleanup(curl);
+    failed.error = trusted.message();
+    return failed;
+  }
   Transfer transfer;
   transfer.stopping = &stopping_;
-  transfer.ca_file = &settings_.ca_file;
   char errbuf[CURL_ERROR_SIZE] = {};
 
   curl_slist* headers = nullptr;
@@ -181,8 +170,6 @@ OpenResponse OpenCallWorker::perform(const Job& job) {
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(settings_.total_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, add_extra_ca);
-  curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);

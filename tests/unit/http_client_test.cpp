@@ -265,7 +265,7 @@ TEST_CASE("an error that quotes the URL or the proxy shows them redacted", "[htt
   Completions completions;
   HttpClient client({}, completions.handler());
   Request request = post("http://127.0.0.1:1/hook");
-  request.proxy = "http://user:PROXYPASS@[::1";  // curl quotes a proxy it cannot parse
+  request.transport.proxy = "http://user:PROXYPASS@[::1";  // curl quotes a proxy it cannot parse
   Response r = completions.wait(client.submit(request));
   CHECK(r.status == 0);
   CHECK_THAT(r.error, Catch::Matchers::Contains("http://***@[::1"));

@@ -18,7 +18,8 @@ using dsb::testing::ManualWebhooks;
 
 namespace {
 
-const AppCredentials kApp{"http://dt.example/", "app-key", "s3cret-VALUE", "http://proxy:3128"};
+const AppCredentials kApp{"http://dt.example/", "app-key", "s3cret-VALUE",
+                          {"http://proxy:3128", "/etc/dsb/extra-ca.pem"}};
 
 std::vector<std::string> g_lines;
 void capture(std::string_view line) { g_lines.emplace_back(line); }
@@ -53,7 +54,8 @@ std::string token_body(const std::string& token, int expire_in = 7200) {
 
 }  // namespace
 
-TEST_CASE("access token: the request is DingTalk's, through the proxy", "[openapi]") {
+TEST_CASE("access token: the request is DingTalk's, through the proxy with the extra CA",
+          "[openapi]") {
   Fixture f;
   f.get();
   REQUIRE(f.http.calls.size() == 1);
@@ -61,7 +63,8 @@ TEST_CASE("access token: the request is DingTalk's, through the proxy", "[openap
   CHECK(request.url == "http://dt.example/v1.0/oauth2/accessToken");
   CHECK(request.body == R"({"appKey":"app-key","appSecret":"s3cret-VALUE"})");
   CHECK(f.http.calls[0].header("Content-Type") == "application/json");
-  CHECK(request.proxy == "http://proxy:3128");
+  CHECK(request.transport.proxy == "http://proxy:3128");
+  CHECK(request.transport.extra_ca_file == "/etc/dsb/extra-ca.pem");
 }
 
 TEST_CASE("access token: 100 concurrent gets share one fetch", "[openapi]") {

@@ -1056,6 +1056,7 @@ TEST_CASE("dedup by robot: one message for two robots reaches both routes, each 
   CHECK(f.acks.acks.size() == 5);
   CHECK(f.dedup.window.find("msg:dingSALES/msg1", f.clock.now).has_value());
   CHECK(f.dedup.window.find("msg:dingSUPPORT/msg1", f.clock.now).has_value());
+}
 
 TEST_CASE("a graph callback is ACKed 200 with the service's status, whatever it is", "[relay][graph]") {
   Fixture f(graph_routes());

@@ -3,9 +3,11 @@
 // outcome counted.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <string>
 
 #include "admin/metrics.hpp"
+#include "bridge/dingtalk_transport.hpp"
 #include "bridge/robot_replies.hpp"
 #include "support/fake_ports.hpp"
 
@@ -128,6 +130,47 @@ TEST_CASE("robot replies: missing, refused and failing sessionWebhooks fall back
   CHECK(f.count("session_webhook", "failed") == 3);
   CHECK(f.count("openapi", "sent") == 4);
   CHECK(f.replies.token_fetches() == 1);
+}
+
+TEST_CASE("robot replies: every request to DingTalk takes dingtalk.proxy and dingtalk.ca_file",
+          "[robot_replies]") {
+  Fixture f("rr-transport");
+  f.config.dingtalk.proxy = "http://proxy.corp:3128";
+  f.config.dingtalk.ca_file = "/etc/dsb/inspecting-proxy-ca.pem";
+  const deliver::Transport dingtalk{"http://proxy.corp:3128", "/etc/dsb/inspecting-proxy-ca.pem"};
+  f.send();
+  f.http.answer(0, 200, R"({"errcode":310000})");  // the sessionWebhook refuses: fall back
+  REQUIRE(f.http.calls.size() == 2);
+  f.http.answer(1, 200, kToken);
+  REQUIRE(f.http.calls.size() == 3);
+  CHECK(f.http.calls[0].request.url == f.robot.session_webhook);
+  CHECK(f.http.calls[1].request.url == kTokenUrl);
+  CHECK(f.http.calls[2].request.url == kGroupSend);
+  for (const auto& call : f.http.calls) CHECK(call.request.transport == dingtalk);
+}
+
+TEST_CASE("robot replies: a sessionWebhook reply has its own timeout, not the route's",
+          "[robot_replies]") {
+  Fixture f("rr-timeout");
+  f.route.timeout = std::chrono::minutes(10);  // a slow AI webhook's
+  f.send();
+  REQUIRE(f.http.calls.size() == 1);
+  CHECK(f.http.calls[0].request.timeout == RobotReplies::kSessionWebhookTimeout);
+  CHECK(RobotReplies::kSessionWebhookTimeout <= std::chrono::seconds(10));
+}
+
+TEST_CASE("dingtalk transport: the configured proxy, else HTTPS_PROXY, and the extra CA",
+          "[robot_replies]") {
+  config::Config config;
+  config.dingtalk.ca_file = "/etc/dsb/ca.pem";
+  const char* saved = std::getenv("HTTPS_PROXY");
+  const std::string before = saved ? saved : "";
+  ::setenv("HTTPS_PROXY", "http://from-env:8080", 1);
+  CHECK(dingtalk_transport(config) == deliver::Transport{"http://from-env:8080", "/etc/dsb/ca.pem"});
+  config.dingtalk.proxy = "http://configured:3128";
+  CHECK(dingtalk_transport(config) ==
+        deliver::Transport{"http://configured:3128", "/etc/dsb/ca.pem"});
+  if (saved) ::setenv("HTTPS_PROXY", before.c_str(), 1); else ::unsetenv("HTTPS_PROXY");
 }
 
 TEST_CASE("robot replies: an invalid token is renewed once and the reply resent once",

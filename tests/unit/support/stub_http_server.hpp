@@ -1,17 +1,24 @@
 // A tiny HTTP/1.1 server for unit tests: 127.0.0.1, port 0, one thread per connection,
 // keep-alive, canned answers. Records every request and counts accepted connections.
+// With a TlsIdentity it speaks HTTPS (OpenSSL, session tickets as by default).
 #pragma once
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
+#include <stdexcept>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -31,12 +38,49 @@ struct StubAnswer {
   std::string extra_headers;  // whole lines, each ending in \r\n ("Retry-After: 5\r\n")
 };
 
+struct TlsIdentity {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
 class StubHttpServer {
  public:
   using Handler = std::function<StubAnswer(const StubRequest&)>;
 
   explicit StubHttpServer(Handler handler = [](const StubRequest&) { return StubAnswer{}; })
       : handler_(std::move(handler)) {
+    start();
+  }
+
+  // HTTPS with `identity`; throws if OpenSSL cannot use it.
+  explicit StubHttpServer(const TlsIdentity& identity,
+                          Handler handler = [](const StubRequest&) { return StubAnswer{}; })
+      : handler_(std::move(handler)), tls_(make_tls_context(identity)) {
+    start();
+  }
+
+  ~StubHttpServer() {
+    stopping_ = true;
+    acceptor_.join();
+    ::close(listen_fd_);
+    std::lock_guard lock(mutex_);
+    for (auto& t : workers_) t.join();
+  }
+
+  std::string url(const std::string& path = "/hook") const {
+    return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_) + path;
+  }
+  int port() const { return port_; }
+  int connections_accepted() const { return accepted_.load(); }
+  // TLS handshakes that succeeded (a client that rejects the certificate fails its own).
+  int tls_handshakes() const { return tls_handshakes_.load(); }
+  std::vector<StubRequest> requests() const {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+
+ private:
+  void start() {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -52,25 +96,47 @@ class StubHttpServer {
     acceptor_ = std::thread([this] { accept_loop(); });
   }
 
-  ~StubHttpServer() {
-    stopping_ = true;
-    acceptor_.join();
-    ::close(listen_fd_);
-    std::lock_guard lock(mutex_);
-    for (auto& t : workers_) t.join();
+  using TlsContext = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
+
+  static TlsContext make_tls_context(const TlsIdentity& identity) {
+    TlsContext ctx(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
+    auto pem = [](const std::string& text) {
+      return std::unique_ptr<BIO, decltype(&BIO_free)>(
+          BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), &BIO_free);
+    };
+    auto cert_bio = pem(identity.cert_pem);
+    auto key_bio = pem(identity.key_pem);
+    std::unique_ptr<X509, decltype(&X509_free)> cert(
+        PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+        PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+    if (!ctx || !cert || !key || SSL_CTX_use_certificate(ctx.get(), cert.get()) != 1 ||
+        SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1) {
+      throw std::runtime_error("stub server: unusable TLS identity");
+    }
+    return ctx;
   }
 
-  std::string url(const std::string& path = "/hook") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  int port() const { return port_; }
-  int connections_accepted() const { return accepted_.load(); }
-  std::vector<StubRequest> requests() const {
-    std::lock_guard lock(mutex_);
-    return requests_;
-  }
+  // One accepted connection, plain or TLS.
+  struct Connection {
+    int fd = -1;
+    SSL* ssl = nullptr;
+    ~Connection() {
+      if (ssl) SSL_free(ssl);
+      ::close(fd);
+    }
+    bool has_buffered() const { return ssl != nullptr && SSL_pending(ssl) > 0; }
+    ssize_t read(char* data, size_t size) {
+      if (!ssl) return ::read(fd, data, size);
+      return SSL_read(ssl, data, static_cast<int>(size));
+    }
+    bool write(const std::string& data) {
+      if (!ssl) return ::write(fd, data.data(), data.size()) >= 0;
+      return SSL_write(ssl, data.data(), static_cast<int>(data.size())) ==
+             static_cast<int>(data.size());
+    }
+  };
 
- private:
   void accept_loop() {
     while (!stopping_) {
       pollfd pfd{listen_fd_, POLLIN, 0};
@@ -84,13 +150,13 @@ class StubHttpServer {
   }
 
   // Reads until `n` bytes are buffered or the peer/stop ends it; bounded by stopping_.
-  bool fill(int fd, std::string& buffer, size_t n) {
+  bool fill(Connection& conn, std::string& buffer, size_t n) {
     char chunk[4096];
     while (buffer.size() < n) {
-      pollfd pfd{fd, POLLIN, 0};
+      pollfd pfd{conn.fd, POLLIN, 0};
       if (stopping_) return false;
-      if (::poll(&pfd, 1, 50) <= 0) continue;
-      ssize_t got = ::read(fd, chunk, sizeof chunk);
+      if (!conn.has_buffered() && ::poll(&pfd, 1, 50) <= 0) continue;
+      ssize_t got = conn.read(chunk, sizeof chunk);
       if (got <= 0) return false;
       buffer.append(chunk, static_cast<size_t>(got));
     }
@@ -98,14 +164,23 @@ class StubHttpServer {
   }
 
   void serve(int fd) {
+    Connection conn;
+    conn.fd = fd;
+    if (tls_) {
+      // A client that never finishes its handshake must not hold the destructor forever.
+      timeval bound{5, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
+      conn.ssl = SSL_new(tls_.get());
+      if (conn.ssl == nullptr || SSL_set_fd(conn.ssl, fd) != 1 || SSL_accept(conn.ssl) != 1) {
+        return;  // a client that refused our certificate ends here
+      }
+      ++tls_handshakes_;
+    }
     std::string buffer;
     while (!stopping_) {
       size_t header_end;
       while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
-        if (!fill(fd, buffer, buffer.size() + 1)) {
-          ::close(fd);
-          return;
-        }
+        if (!fill(conn, buffer, buffer.size() + 1)) return;
       }
       StubRequest request;
       std::string head = buffer.substr(0, header_end);
@@ -130,10 +205,7 @@ class StubHttpServer {
       }
       size_t length = request.headers.count("content-length")
                           ? std::stoul(request.headers["content-length"]) : 0;
-      if (!fill(fd, buffer, header_end + 4 + length)) {
-        ::close(fd);
-        return;
-      }
+      if (!fill(conn, buffer, header_end + 4 + length)) return;
       request.body = buffer.substr(header_end + 4, length);
       buffer.erase(0, header_end + 4 + length);
       {
@@ -147,16 +219,17 @@ class StubHttpServer {
                              "Content-Type: application/json\r\nContent-Length: " +
                              std::to_string(answer.body.size()) + "\r\n\r\n" +
                              (request.method == "HEAD" ? "" : answer.body);  // HEAD: no body
-      if (::write(fd, response.data(), response.size()) < 0) break;
+      if (!conn.write(response)) break;
     }
-    ::close(fd);
   }
 
   Handler handler_;
+  TlsContext tls_{nullptr, &SSL_CTX_free};
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> accepted_{0};
+  std::atomic<int> tls_handshakes_{0};
   std::thread acceptor_;
   mutable std::mutex mutex_;
   std::vector<std::thread> workers_;
