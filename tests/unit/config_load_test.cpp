@@ -266,14 +266,23 @@ TEST_CASE("the example config loads and documents every key", "[config]") {
   CHECK(c.dingtalk.client_id == "ding-example-id");
   CHECK(c.dingtalk.api_base == "https://api.dingtalk.com");
   CHECK(c.state_dir == "/var/lib/dingtalk-stream-bridge");
-  REQUIRE(c.routes.size() == 4);
-  CHECK(c.routes[0].name == "robot");
-  CHECK(c.routes[0].format == Format::legacy_robot);
-  CHECK(c.routes[2].name == "approvals");
-  CHECK(c.routes[2].delivery == Delivery::spool);
-  CHECK(c.routes[2].urls.size() == 2);
-  CHECK(c.routes[3].event == "*");
-  CHECK(c.subscriptions().size() == 3);
+  REQUIRE(c.routes.size() == 7);
+  CHECK(c.routes[0].name == "skills");
+  CHECK(c.routes[0].format == Format::graph);
+  CHECK(c.routes[1].name == "helpdesk-robot");
+  CHECK(c.routes[1].match.size() == 1);
+  CHECK(c.routes[2].name == "ai-robot");
+  REQUIRE(c.routes[2].order_by);
+  CHECK(c.routes[2].order_by->text == "conversationId");
+  CHECK(c.routes[2].timeout == std::chrono::seconds(120));
+  CHECK(c.routes[3].name == "robot");
+  CHECK(c.routes[3].format == Format::legacy_robot);
+  CHECK(c.routes[5].name == "approvals");
+  CHECK(c.routes[5].delivery == Delivery::spool);
+  CHECK(c.routes[5].urls.size() == 2);
+  CHECK(c.routes[6].event == "*");
+  // The graph topic, the robot topic (once for three routes), cards, and EVENT "*".
+  CHECK(c.subscriptions().size() == 4);
 
   // Every key of the schema appears in the file (commented or not), so it stays the
   // operator's reference.
@@ -284,7 +293,7 @@ TEST_CASE("the example config loads and documents every key", "[config]") {
         "limits:", "ack_deadline:", "dedup_window:", "max_frame:", "shutdown_grace:", "defaults:",
         "timeout:", "delivery:", "max_in_flight:", "routes:", "name:", "topic:", "event:", "url:",
         "headers:", "signing:", "signing_secret_file:", "rate:", "retry:", "retry_4xx:", "max_attempts:", "max_age:", "backoff:",
-        "legacy:", "token:", "aes_key:", "owner_key:", "match:"}) {
+        "legacy:", "token:", "aes_key:", "owner_key:", "match:", "order_by:"}) {
     INFO(key);
     CHECK(text.find(key) != std::string::npos);
   }
@@ -319,16 +328,25 @@ TEST_CASE("describe() shows subscriptions and routes but no secret", "[config]")
           "    timeout: 10m\n";
   Config c = load_ok(text, env);
   REQUIRE(c.routes.back().legacy.token.empty());
-  REQUIRE(c.routes[2].legacy.token == "TOKEN-XYZ");
+  REQUIRE(c.routes[5].legacy.token == "TOKEN-XYZ");
   std::string out = dsb::config::describe(c);
   CHECK(out.find("XYZ") == std::string::npos);
   CHECK(out.find("AESKEY") == std::string::npos);
   CHECK(out ==
         "subscriptions:\n"
+        "  CALLBACK /v1.0/graph/api/invoke\n"
         "  CALLBACK /v1.0/im/bot/messages/get\n"
         "  CALLBACK /v1.0/card/instances/callback\n"
         "  EVENT *\n"
         "routes (first match wins):\n"
+        "  skills: topic /v1.0/graph/api/invoke -> http://127.0.0.1:8090/skills\n"
+        "    format graph, delivery direct, timeout 30s, max_in_flight 64\n"
+        "  helpdesk-robot: topic /v1.0/im/bot/messages/get match robotCode=dingHELPDESK* -> "
+        "http://127.0.0.1:8080/helpdesk\n"
+        "    format raw, delivery direct, timeout 2500ms, max_in_flight 64\n"
+        "  ai-robot: topic /v1.0/im/bot/messages/get match robotCode=dingAI* -> "
+        "http://127.0.0.1:8081/chat\n"
+        "    format raw, delivery direct, timeout 2m, max_in_flight 64, ordered by conversationId\n"
         "  robot: topic /v1.0/im/bot/messages/get -> http://127.0.0.1:8080/dingtalk/robot\n"
         "    format legacy-robot, delivery direct, timeout 2500ms, max_in_flight 64\n"
         "  cards: topic /v1.0/card/instances/callback -> http://127.0.0.1:8080/dingtalk/card\n"
