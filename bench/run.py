@@ -223,43 +223,23 @@ def ceiling(args, bins, logdir):
         gen.stop()
 
 
-def direct_session(args, bins, logdir):
-    hook = Stubhook(bins["stubhook"], os.path.join(logdir, "stubhook-direct.log"))
-    gen = LoadGen(bins["loadgen"], os.path.join(logdir, "loadgen-direct.log"))
+def session(args, bins, logdir, name, delivery, phases, route_keys=None, soak_too=False):
+    """One bridge against the loadgen and the stub webhook: the named phases, memory around them."""
+    hook = Stubhook(bins["stubhook"], os.path.join(logdir, f"stubhook-{name}.log"))
+    gen = LoadGen(bins["loadgen"], os.path.join(logdir, f"loadgen-{name}.log"))
     bridge = None
     out = {}
     try:
-        bridge = bridge_for(gen, hook, "direct", args)
+        bridge = bridge_for(gen, hook, delivery, args, route_keys)
         time.sleep(3)
         out["idle_mem_kb"] = mem_kb(bridge.proc.pid)
         specs = phase_specs(args)
-        for name in ("lat200", "lat1000", "capacity"):
-            out[name] = run_phase(gen, specs[name], 300, bridge, hook)
+        for phase in phases:
+            out[phase] = run_phase(gen, specs[phase], 300, bridge, hook)
         out["peak_mem_kb_after_capacity"] = mem_kb(bridge.proc.pid)
-        if args.soak_seconds > 0:
+        if soak_too and args.soak_seconds > 0:
             out["soak"] = soak(args, gen, bridge, hook)
         out["final_mem_kb"] = mem_kb(bridge.proc.pid)
-        out["bridge_warnings"] = bridge.grep(r"level=(warn|error)|\"level\":\"(warn|error)\"")[:10]
-        return out
-    finally:
-        if bridge is not None:
-            bridge.stop()
-        gen.stop()
-        hook.stop()
-
-
-def ordered_session(args, bins, logdir):
-    """`direct` with a `match` and an `order_by` route: what the new keys cost beside plain direct."""
-    hook = Stubhook(bins["stubhook"], os.path.join(logdir, "stubhook-ordered.log"))
-    gen = LoadGen(bins["loadgen"], os.path.join(logdir, "loadgen-ordered.log"))
-    bridge = None
-    out = {}
-    try:
-        bridge = bridge_for(gen, hook, "direct", args, ORDERED_ROUTE_KEYS)
-        time.sleep(1)
-        specs = phase_specs(args)
-        for name in ("lat1000", "capacity"):
-            out[name] = run_phase(gen, specs[name], 300, bridge, hook)
         out["bridge_warnings"] = bridge.grep(r"level=(warn|error)|\"level\":\"(warn|error)\"")[:10]
         return out
     finally:
@@ -300,26 +280,6 @@ def soak(args, gen, bridge, hook):
         result["rss_slope_kb_per_min"] = round(60 * sum((x - mx) * (y - my) for x, y in pts) / den, 2)
     result["rss_samples"] = samples
     return result
-
-
-def spool_session(args, bins, logdir):
-    hook = Stubhook(bins["stubhook"], os.path.join(logdir, "stubhook-spool.log"))
-    gen = LoadGen(bins["loadgen"], os.path.join(logdir, "loadgen-spool.log"))
-    bridge = None
-    out = {}
-    try:
-        bridge = bridge_for(gen, hook, "spool", args)
-        time.sleep(3)
-        out["idle_mem_kb"] = mem_kb(bridge.proc.pid)
-        out["capacity"] = run_phase(gen, phase_specs(args)["capacity"], 300, bridge, hook)
-        out["peak_mem_kb_after_capacity"] = mem_kb(bridge.proc.pid)
-        out["bridge_warnings"] = bridge.grep(r"level=(warn|error)|\"level\":\"(warn|error)\"")[:10]
-        return out
-    finally:
-        if bridge is not None:
-            bridge.stop()
-        gen.stop()
-        hook.stop()
 
 
 # ---------------------------------------------------------------------------- report
@@ -428,9 +388,12 @@ def main():
            "logs": logdir, "budgets": BUDGETS}
     t0 = time.monotonic()
     doc["ceiling"] = ceiling(args, bins, logdir)
-    doc["direct"] = direct_session(args, bins, logdir)
-    doc["spool"] = spool_session(args, bins, logdir)
-    doc["ordered"] = ordered_session(args, bins, logdir)
+    doc["direct"] = session(args, bins, logdir, "direct", "direct", ("lat200", "lat1000", "capacity"),
+                            soak_too=True)
+    doc["spool"] = session(args, bins, logdir, "spool", "spool", ("capacity",))
+    # What the section 14 keys cost beside plain direct.
+    doc["ordered"] = session(args, bins, logdir, "ordered", "direct", ("lat1000", "capacity"),
+                             ORDERED_ROUTE_KEYS)
     doc["host"]["loadavg_end"] = os.getloadavg()
     doc["seconds"] = round(time.monotonic() - t0, 1)
 

@@ -145,6 +145,22 @@ Response done(rapidjson::StringBuffer& buffer) {
   return Response::json(200, std::string(buffer.GetString(), buffer.GetSize()));
 }
 
+// Every GET listing: a JSON array with one object per record, its fields written by
+// `fields(w, record)`.
+template <typename Records, typename Fields>
+Response list_of(const Records& records, Fields fields) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartArray();
+  for (const auto& record : records) {
+    w.StartObject();
+    fields(w, record);
+    w.EndObject();
+  }
+  w.EndArray();
+  return done(buffer);
+}
+
 Response post_frames(Gateway& gw, const Request& req) {
   rapidjson::Document doc;
   if (Status s = parse_body(req, doc); !s) return Response::error(400, s.message());
@@ -330,11 +346,7 @@ Response post_faults(Gateway& gw, const Request& req) {
 }
 
 Response get_connections(const Gateway& gw) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartArray();
-  for (const auto& c : gw.connections()) {
-    w.StartObject();
+  return list_of(gw.connections(), [](Writer& w, const auto& c) {
     str(w, "id", c.id);
     str(w, "state", c.open ? "open" : "closed");
     str(w, "ua", c.info.ua);
@@ -354,18 +366,11 @@ Response get_connections(const Gateway& gw) {
     w.Bool(c.silenced);
     key(w, "wsPingsReceived");
     w.Null();
-    w.EndObject();
-  }
-  w.EndArray();
-  return done(buffer);
+  });
 }
 
 Response get_acks(const Gateway& gw) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartArray();
-  for (const auto& a : gw.acks()) {
-    w.StartObject();
+  return list_of(gw.acks(), [](Writer& w, const auto& a) {
     str(w, "messageId", a.message_id);
     if (a.ack) {
       num(w, "code", a.ack->code);
@@ -388,10 +393,7 @@ Response get_acks(const Gateway& gw) {
     }
     str(w, "connection", a.connection);
     num(w, "at", a.at);
-    w.EndObject();
-  }
-  w.EndArray();
-  return done(buffer);
+  });
 }
 
 Response get_ack_violations(const Gateway& gw) {
@@ -421,11 +423,7 @@ Response get_ack_violations(const Gateway& gw) {
 }
 
 Response get_frames(const Gateway& gw) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartArray();
-  for (const auto& f : gw.frames()) {
-    w.StartObject();
+  return list_of(gw.frames(), [](Writer& w, const auto& f) {
     str(w, "messageId", f.frame.message_id);
     str(w, "type", f.frame.type);
     str(w, "topic", f.frame.topic);
@@ -451,18 +449,11 @@ Response get_frames(const Gateway& gw) {
     } else {
       w.Null();
     }
-    w.EndObject();
-  }
-  w.EndArray();
-  return done(buffer);
+  });
 }
 
 Response get_opens(const Gateway& gw) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartArray();
-  for (const auto& o : gw.opens()) {
-    w.StartObject();
+  return list_of(gw.opens(), [](Writer& w, const auto& o) {
     num(w, "at", o.at);
     str(w, "clientId", o.client_id);
     str(w, "ua", o.info.ua);
@@ -472,45 +463,28 @@ Response get_opens(const Gateway& gw) {
     str(w, "contentType", o.content_type);
     num(w, "status", o.status);
     str(w, "error", o.error);
-    w.EndObject();
-  }
-  w.EndArray();
-  return done(buffer);
+  });
 }
 
 Response get_replies(const Gateway& gw) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartArray();
-  for (const auto& r : gw.replies()) {
-    w.StartObject();
+  return list_of(gw.replies(), [](Writer& w, const auto& r) {
     num(w, "at", r.at);
     str(w, "session", r.session);
     str(w, "contentType", r.content_type);
     str(w, "body", r.body);
     raw_json(w, "json", r.body);
-    w.EndObject();
-  }
-  w.EndArray();
-  return done(buffer);
+  });
 }
 
 Response get_robot_messages(const Gateway& gw) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartArray();
-  for (const auto& m : gw.robot_messages()) {
-    w.StartObject();
+  return list_of(gw.robot_messages(), [](Writer& w, const auto& m) {
     num(w, "at", m.at);
     str(w, "api", m.api);
     num(w, "status", m.status);
     str(w, "outcome", m.outcome);
     str(w, "body", m.body);
     raw_json(w, "json", m.body);
-    w.EndObject();
-  }
-  w.EndArray();
-  return done(buffer);
+  });
 }
 
 Response post_rate_limit(Gateway& gw, const Request& req) {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "bridge/relay.hpp"
+#include "support/fake_ports.hpp"
 
 using namespace dsb;
 using namespace dsb::bridge;
@@ -46,39 +47,8 @@ class FakeTimers : public Timers {
   std::map<TimerId, std::pair<int64_t, std::function<void()>>> pending_;
 };
 
-class FakeWebhooks : public Webhooks {
- public:
-  struct Call {
-    deliver::Request request;
-    std::function<void(deliver::Response)> done;
-  };
-  void post(deliver::Request request, std::function<void(deliver::Response)> done) override {
-    calls.push_back({std::move(request), std::move(done)});
-  }
-  // Answers the i-th call.
-  void answer(size_t i, int status, std::string body = "{}", std::string retry_after = "") {
-    REQUIRE(i < calls.size());
-    REQUIRE(calls[i].done);
-    auto done = std::move(calls[i].done);
-    calls[i].done = nullptr;
-    deliver::Response r;
-    r.status = status;
-    r.body = std::move(body);
-    r.retry_after = std::move(retry_after);
-    if (status == 0) {
-      r.error = "Connection refused";
-      r.failure = deliver::Failure::unreachable;
-    }
-    done(r);
-  }
-  std::vector<Call> calls;
-};
-
-class FakeClock : public WallClock {
- public:
-  int64_t now_ms() const override { return now; }
-  int64_t now = 1'700'000'000'000;
-};
+using FakeWebhooks = dsb::testing::ManualWebhooks;
+using FakeClock = dsb::testing::ManualWallClock;
 
 class FakeSpool : public Spool {
  public:

@@ -20,13 +20,6 @@ using dsb::Status;
 
 namespace {
 
-StoreOptions options_for(const std::string& state_dir) {
-  StoreOptions o;
-  o.state_dir = state_dir;
-  o.retry_interval_ms = 50;
-  return o;
-}
-
 int mode_of(const std::string& path) {
   struct stat st{};
   REQUIRE(::stat(path.c_str(), &st) == 0);

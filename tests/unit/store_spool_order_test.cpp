@@ -21,13 +21,6 @@ using dsb::Status;
 
 namespace {
 
-StoreOptions options_for(const std::string& state_dir) {
-  StoreOptions o;
-  o.state_dir = state_dir;
-  o.retry_interval_ms = 50;
-  return o;
-}
-
 SpoolEntry ordered(const std::string& id, std::optional<std::string> key,
                    std::vector<std::string> urls = {"http://a"}, std::string route = "chat") {
   SpoolEntry e = spool_entry(id);

@@ -29,13 +29,6 @@ using dsb::Status;
 
 namespace {
 
-StoreOptions options_for(const std::string& state_dir) {
-  StoreOptions o;
-  o.state_dir = state_dir;
-  o.retry_interval_ms = 50;
-  return o;
-}
-
 SpoolEntry entry(const std::string& id, std::vector<std::string> urls,
                  int64_t created = 1'000) {
   SpoolEntry e;

@@ -82,7 +82,10 @@ class ManualWebhooks : public bridge::Webhooks {
     r.status = status;
     r.body = std::move(body);
     r.retry_after = std::move(retry_after);
-    if (status == 0) r.error = "Connection refused";
+    if (status == 0) {
+      r.error = "Connection refused";
+      r.failure = deliver::Failure::unreachable;
+    }
     done(r);
   }
   // Calls not answered yet.

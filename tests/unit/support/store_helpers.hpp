@@ -35,6 +35,14 @@ struct TempDir {
   std::string state() const { return (path / "state").string(); }
 };
 
+// A store on `state_dir` that retries every 50 ms, so fault tests recover quickly.
+inline store::StoreOptions options_for(const std::string& state_dir) {
+  store::StoreOptions o;
+  o.state_dir = state_dir;
+  o.retry_interval_ms = 50;
+  return o;
+}
+
 inline store::SpoolEntry spool_entry(const std::string& id, int64_t created = 1'000) {
   store::SpoolEntry e;
   e.route = "orders";
