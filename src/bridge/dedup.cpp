@@ -37,6 +37,15 @@ std::string dedup_key(const stream::Frame& frame, const RobotMessageKey& robot) 
   return "frame:" + std::string(frame.message_id());
 }
 
+std::string_view idempotency_key(const stream::Frame& frame, const RobotMessageKey& robot) {
+  if (frame.type == stream::FrameType::event) {
+    std::string_view event_id = frame.header("eventId");
+    if (!event_id.empty()) return event_id;
+  }
+  if (!robot.msg_id.empty()) return robot.msg_id;
+  return frame.message_id();
+}
+
 std::optional<DeliveredOutcome> MemoryDedupStore::find(const std::string& key, int64_t now_ms) {
   prune(now_ms);
   auto it = entries_.find(key);

@@ -32,8 +32,12 @@ struct RobotMessageKey {
 //                                   percent-encoded, so the split is unambiguous)
 //   "msg:<msgId>"                   robot messages without a robotCode (as before it was scoped)
 //   "frame:<messageId>"             everything else (the transport id)
-// What follows the first ':' is the Idempotency-Key the webhook sees.
 std::string dedup_key(const stream::Frame& frame, const RobotMessageKey& robot);
+
+// The Idempotency-Key a webhook sees (product.md section 5): the eventId, msgId or
+// messageId, unscoped. Two robots' routes given one message both see its msgId: the
+// dedup scope is the bridge's business, the id is DingTalk's.
+std::string_view idempotency_key(const stream::Frame& frame, const RobotMessageKey& robot);
 
 // What became of the first arrival of a frame identity.
 struct DeliveredOutcome {

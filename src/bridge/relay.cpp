@@ -155,8 +155,7 @@ void Relay::handle(ConnectionId conn, Frame frame) {
   delivery->kind = kind;
   delivery->spooled = spooled;
   delivery->key = key;
-  // What the webhook sees as Idempotency-Key: the dedup key without its kind prefix.
-  delivery->idempotency_key = key.substr(key.find(':') + 1);
+  delivery->idempotency_key = std::string(idempotency_key(frame, {robot.robot_code, robot.msg_id}));
   delivery->config = config_;
   delivery->route = route;
   if (route->order_by) delivery->order_value = data.field(*route->order_by);

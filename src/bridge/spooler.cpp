@@ -1,6 +1,7 @@
 #include "bridge/spooler.hpp"
 
 #include "admin/metrics.hpp"
+#include "bridge/dedup.hpp"
 #include "bridge/robot_message.hpp"
 #include "common/log.hpp"
 #include "config/checks.hpp"
@@ -108,10 +109,13 @@ void Spooler::deliver(std::shared_ptr<store::DueDelivery> delivery, const config
       lanes_.finish(route.name);
       return;
     }
-    // The Idempotency-Key a webhook sees is the dedup key without its kind prefix, as for
-    // direct delivery, so a receiver can drop an at-least-once repeat.
-    const std::string& key = delivery->dedup_key;
-    caller_.call(config, route, delivery->url, delivery->frame, key.substr(key.find(':') + 1),
+    // The Idempotency-Key a webhook sees is the one direct delivery gives the same frame,
+    // so a receiver can drop an at-least-once repeat.
+    const stream::Frame& frame = delivery->frame;
+    const RobotMessage robot =
+        frame.topic() == kRobotTopic ? read_robot_message(frame.data) : RobotMessage{};
+    const std::string key(idempotency_key(frame, {robot.robot_code, robot.msg_id}));
+    caller_.call(config, route, delivery->url, frame, key,
                  [this, delivery, config, &route](Answer answer) {
                    lanes_.finish(route.name);
                    if (in_flight_.erase(delivery->id) == 0) return;  // released meanwhile

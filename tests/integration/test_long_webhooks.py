@@ -52,7 +52,7 @@ class LongWebhookTest(unittest.TestCase):
                              timeout=WEBHOOK_SECONDS + 10, what="the reply")
         self.assertEqual(replies[0]["json"], reply)
         self.assertEqual(len(hook.requests), 1)
-        self.assertEqual(hook.requests[0]["headers"]["Idempotency-Key"], "dingAI/long-1")
+        self.assertEqual(hook.requests[0]["headers"]["Idempotency-Key"], "long-1")
 
         # Once delivered, a later redelivery is not POSTed either.
         late = self.emulator.send_callback(ROBOT, message)
@@ -83,8 +83,8 @@ class LongWebhookTest(unittest.TestCase):
         for data in frames:
             self.emulator.send_callback(ROBOT, data)
         wait_until(lambda: sales.requests and support.requests, what="a POST to each robot")
-        self.assertEqual(sales.requests[0]["headers"]["Idempotency-Key"], "dingSALES/both-1")
-        self.assertEqual(support.requests[0]["headers"]["Idempotency-Key"], "dingSUPPORT1/both-1")
+        self.assertEqual(sales.requests[0]["headers"]["Idempotency-Key"], "both-1")
+        self.assertEqual(support.requests[0]["headers"]["Idempotency-Key"], "both-1")
 
         # DingTalk redelivers each: ACKed, neither POSTed again.
         redelivered = [self.emulator.send_callback(ROBOT, data) for data in frames]

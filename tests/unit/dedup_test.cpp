@@ -66,3 +66,20 @@ TEST_CASE("remembering a key again extends it, the stale expiry does not evict i
   CHECK(hit->reply == "b");
   CHECK_FALSE(store.find("k", 1500).has_value());
 }
+
+TEST_CASE("Idempotency-Key: eventId, msgId unscoped by robot, else messageId", "[dedup]") {
+  using dsb::bridge::idempotency_key;
+  Frame event;
+  event.type = FrameType::event;
+  event.headers = {{"messageId", "m1"}, {"eventId", "ev1"}};
+  CHECK(idempotency_key(event, {}) == "ev1");
+  Frame robot;
+  robot.type = FrameType::callback;
+  robot.headers = {{"messageId", "m2"}, {"topic", "/v1.0/im/bot/messages/get"}};
+  // Two robots given one message: one dedup key each, one Idempotency-Key.
+  CHECK(idempotency_key(robot, {"dingA", "msg/1+="}) == "msg/1+=");
+  CHECK(idempotency_key(robot, {"dingB", "msg/1+="}) == "msg/1+=");
+  CHECK(dsb::bridge::dedup_key(robot, {"dingA", "msg/1+="}) !=
+        dsb::bridge::dedup_key(robot, {"dingB", "msg/1+="}));
+  CHECK(idempotency_key(robot, {}) == "m2");
+}

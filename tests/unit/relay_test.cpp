@@ -841,6 +841,19 @@ TEST_CASE("spool: a robot message is ACKed after its journal, its reply relayed 
   CHECK(f.spool.outcomes.at(0) == "success 31");
 }
 
+TEST_CASE("spool: a robot message's Idempotency-Key is its msgId, as in direct delivery",
+          "[relay]") {
+  Fixture f(spool_routes());
+  f.relay.start();
+  f.push(callback("m1", "/v1.0/im/bot/messages/get", R"({"msgId":"r1","robotCode":"dingA"})"));
+  const store::SpoolEntry entry = f.spool.appends.at(0).entry;
+  CHECK(entry.dedup_key == "msg:dingA/r1");
+  f.spool.ready = {due_from(entry, 31, 0, 0)};
+  f.spool.appends[0].done(Status::ok());
+  REQUIRE(f.webhooks.calls.size() == 1);
+  CHECK(f.webhooks.calls[0].header("Idempotency-Key") == "r1");
+}
+
 TEST_CASE("spool: shutdown hands deliveries still running back to the spool", "[relay]") {
   Fixture f(spool_routes());
   f.relay.start();
@@ -1012,9 +1025,10 @@ TEST_CASE("dedup by robot: one message for two robots reaches both routes, each 
   REQUIRE(f.webhooks.calls.size() == 2);
   CHECK(f.webhooks.calls[0].request.url == "http://w/sales");
   CHECK(f.webhooks.calls[1].request.url == "http://w/support");
-  // The webhook can tell the two apart, and a repeat of either from a new message.
-  CHECK(header_of(f.webhooks.calls[0].request, "Idempotency-Key") == "dingSALES/msg1");
-  CHECK(header_of(f.webhooks.calls[1].request, "Idempotency-Key") == "dingSUPPORT/msg1");
+  // Each webhook sees DingTalk's msgId (product.md section 5); the robot scope is only
+  // the bridge's dedup key.
+  CHECK(header_of(f.webhooks.calls[0].request, "Idempotency-Key") == "msg1");
+  CHECK(header_of(f.webhooks.calls[1].request, "Idempotency-Key") == "msg1");
 
   // Redelivered while running, and again after: neither is POSTed twice.
   f.push(callback("m3", kRobot, robot_data("dingSUPPORT", "msg1")));
