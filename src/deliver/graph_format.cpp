@@ -69,12 +69,14 @@ std::vector<std::string> connection_tokens(
 }
 
 // Frame headers never passed on: the bridge sets them itself (the connection's own, the
-// X-DingTalk-* set and the signature headers it vouches for), or curl does.
+// X-DingTalk-* set and the signature headers it vouches for), or curl does. Accept-Encoding
+// too: curl does not decode a compressed answer, and the graph reply must carry the body
+// as text, so the service is left to answer identity.
 bool is_withheld_request_header(std::string_view name) {
   if (is_hop_by_hop(name)) return true;
-  for (std::string_view own : {"host", "content-length", "expect", "idempotency-key",
-                               "x-bridge-timestamp", "x-bridge-signature", "webhook-id",
-                               "webhook-timestamp", "webhook-signature"}) {
+  for (std::string_view own : {"host", "content-length", "expect", "accept-encoding",
+                               "idempotency-key", "x-bridge-timestamp", "x-bridge-signature",
+                               "webhook-id", "webhook-timestamp", "webhook-signature"}) {
     if (equals_lower(name, own)) return true;
   }
   return name.size() >= 11 && equals_lower(name.substr(0, 11), "x-dingtalk-");
@@ -110,7 +112,9 @@ std::string_view standard_reason(int status) {
 }
 
 // A path segment as a server may see it after decoding: "." or ".." anywhere between "/"
-// or "\" separators (an encoded separator can make one), or a NUL.
+// or "\" separators (an encoded separator can make one), or a NUL. Each piece is cut at
+// its first ";" first: servlet containers (Tomcat, Spring) drop ";params" from a segment
+// before they normalise the path, so "..;" and "%2e%2e;x" climb out of the base as ".." does.
 bool segment_escapes(std::string_view segment) {
   const std::string decoded = percent_decoded(segment);
   if (decoded.find('\0') != std::string::npos) return true;
@@ -118,7 +122,8 @@ bool segment_escapes(std::string_view segment) {
   while (start <= decoded.size()) {
     size_t end = decoded.find_first_of("/\\", start);
     if (end == std::string::npos) end = decoded.size();
-    const std::string_view piece = std::string_view(decoded).substr(start, end - start);
+    std::string_view piece = std::string_view(decoded).substr(start, end - start);
+    piece = piece.substr(0, piece.find(';'));
     if (piece == "." || piece == "..") return true;
     start = end + 1;
   }
