@@ -118,7 +118,8 @@ void Relay::handle(ConnectionId conn, Frame frame) {
                                                            : Kind::callback;
   const std::string message_id(frame.message_id());
   FrameData data(frame.data);  // only read by `match` and `order_by`, and then parsed once
-  const config::Route* route = Router(config_->routes).match(frame, data);
+  const Router router(config_->routes);
+  const config::Route* route = router.match(frame, data);
   if (route == nullptr) {
     counter("dsb_unrouted_total", {{"type", std::string(stream::frame_type_name(frame.type))}}).inc();
     if (kind == Kind::event) {
@@ -126,7 +127,11 @@ void Relay::handle(ConnectionId conn, Frame frame) {
                  {{"event_type", std::string(frame.header("eventType"))}, {"message_id", message_id}});
       send_ack(conn, stream::ack_event(message_id, true, "unrouted"));
     } else {
-      log::warn("bridge", "no route for callback topic",
+      // Still 404 (product.md section 4); the log tells a missing route from routes whose
+      // `match` turned the frame away, which is what the operator has to fix.
+      log::warn("bridge",
+                router.has_callback_topic(frame.topic()) ? "no route's match took the callback"
+                                                         : "no route for callback topic",
                 {{"topic", std::string(frame.topic())}, {"message_id", message_id}});
       send_ack(conn, stream::ack_error(message_id, 404, "no route for topic"));
     }
