@@ -60,6 +60,7 @@ struct Relay::Delivery {
   std::vector<std::string> delivered_urls;
   std::optional<DeliveredOutcome> replayed;  // a duplicate: ACKed as the first time
   bool reply_remembered = false;  // callbacks: remembered once, however many waiters
+  bool malformed_counted = false;  // the frame's data was at fault: counted once, not per URL
   bool abandoned = false;         // shutdown ACKed its waiters
   // The value of the route's order_by field in the frame; none when the route has no
   // order_by or the frame lacks the field (then it is not ordered).
@@ -300,6 +301,15 @@ void Relay::on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_inde
     }
     if (delivery->kind == Kind::event) delivery->delivered_urls.push_back(url);
   } else {
+    if (!answer.malformed.empty() && !delivery->malformed_counted) {
+      // The frame's data is at fault, not the webhook: counted and logged like a frame the
+      // stream could not parse, once per frame however many URLs the route has.
+      delivery->malformed_counted = true;
+      log::warn("bridge", "malformed frame",
+                {{"route", route.name}, {"reason", answer.reason},
+                 {"message_id", std::string(delivery->frame.message_id())}});
+      counter("dsb_frames_malformed_total", {{"reason", std::string(answer.malformed)}}).inc();
+    }
     log::warn("bridge", "delivery failed",
               {{"route", route.name}, {"url", config::redact_url(url)}, {"reason", answer.reason},
                {"message_id", std::string(delivery->frame.message_id())}});
