@@ -1,5 +1,7 @@
 #include "bridge/dedup.hpp"
 
+#include "common/percent.hpp"
+
 namespace dsb::bridge {
 
 namespace {
@@ -7,13 +9,10 @@ namespace {
 // A part of a key that another part follows: "/" separates them, so it and the escape
 // character are percent-encoded; so are control characters, the key being a header value.
 void append_part(std::string& key, std::string_view part) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   for (char c : part) {
     const auto byte = static_cast<unsigned char>(c);
     if (c == '/' || c == '%' || byte < 0x20 || byte == 0x7f) {
-      key += '%';
-      key += kHex[byte >> 4];
-      key += kHex[byte & 0xf];
+      append_percent_escape(key, byte);
     } else {
       key += c;
     }

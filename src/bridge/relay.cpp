@@ -60,6 +60,7 @@ struct Relay::Delivery {
   std::vector<std::string> delivered_urls;
   std::optional<DeliveredOutcome> replayed;  // a duplicate: ACKed as the first time
   bool reply_remembered = false;  // callbacks: remembered once, however many waiters
+  bool malformed_counted = false;  // the frame's data was at fault: counted once, not per URL
   bool abandoned = false;         // shutdown ACKed its waiters
   // The value of the route's order_by field in the frame; none when the route has no
   // order_by or the frame lacks the field (then it is not ordered).
@@ -118,7 +119,8 @@ void Relay::handle(ConnectionId conn, Frame frame) {
                                                            : Kind::callback;
   const std::string message_id(frame.message_id());
   FrameData data(frame.data);  // only read by `match` and `order_by`, and then parsed once
-  const config::Route* route = Router(config_->routes).match(frame, data);
+  const Router router(config_->routes);
+  const config::Route* route = router.match(frame, data);
   if (route == nullptr) {
     counter("dsb_unrouted_total", {{"type", std::string(stream::frame_type_name(frame.type))}}).inc();
     if (kind == Kind::event) {
@@ -126,7 +128,11 @@ void Relay::handle(ConnectionId conn, Frame frame) {
                  {{"event_type", std::string(frame.header("eventType"))}, {"message_id", message_id}});
       send_ack(conn, stream::ack_event(message_id, true, "unrouted"));
     } else {
-      log::warn("bridge", "no route for callback topic",
+      // Still 404 (product.md section 4); the log tells a missing route from routes whose
+      // `match` turned the frame away, which is what the operator has to fix.
+      log::warn("bridge",
+                router.has_callback_topic(frame.topic()) ? "no route's match took the callback"
+                                                         : "no route for callback topic",
                 {{"topic", std::string(frame.topic())}, {"message_id", message_id}});
       send_ack(conn, stream::ack_error(message_id, 404, "no route for topic"));
     }
@@ -294,6 +300,15 @@ void Relay::on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_inde
     }
     if (delivery->kind == Kind::event) delivery->delivered_urls.push_back(url);
   } else {
+    if (!answer.malformed.empty() && !delivery->malformed_counted) {
+      // The frame's data is at fault, not the webhook: counted and logged like a frame the
+      // stream could not parse, once per frame however many URLs the route has.
+      delivery->malformed_counted = true;
+      log::warn("bridge", "malformed frame",
+                {{"route", route.name}, {"reason", answer.reason},
+                 {"message_id", std::string(delivery->frame.message_id())}});
+      counter("dsb_frames_malformed_total", {{"reason", std::string(answer.malformed)}}).inc();
+    }
     log::warn("bridge", "delivery failed",
               {{"route", route.name}, {"url", config::redact_url(url)}, {"reason", answer.reason},
                {"message_id", std::string(delivery->frame.message_id())}});

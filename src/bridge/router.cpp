@@ -1,5 +1,7 @@
 #include "bridge/router.hpp"
 
+#include <algorithm>
+
 #include "common/glob.hpp"
 
 namespace dsb::bridge {
@@ -40,6 +42,12 @@ const config::Route* Router::match(const stream::Frame& frame, FrameData& data) 
 const config::Route* Router::match(const stream::Frame& frame) const {
   FrameData data(frame.data);
   return match(frame, data);
+}
+
+bool Router::has_callback_topic(std::string_view topic) const {
+  return std::any_of(routes_.begin(), routes_.end(), [&](const config::Route& route) {
+    return route.is_callback() && route.topic == topic;
+  });
 }
 
 }  // namespace dsb::bridge

@@ -4,6 +4,7 @@
 // match its glob (common/glob.hpp). The first matching route in file order wins.
 #pragma once
 
+#include <string_view>
 #include <vector>
 
 #include "bridge/frame_data.hpp"
@@ -23,6 +24,10 @@ class Router {
   // REQUIRES: `data` views frame.data.
   const config::Route* match(const stream::Frame& frame, FrameData& data) const;
   const config::Route* match(const stream::Frame& frame) const;
+
+  // Whether any route takes CALLBACK `topic` (before its `match`): a callback no route
+  // took was then turned away by `match`, which is the operator's table, not a missing route.
+  bool has_callback_topic(std::string_view topic) const;
 
  private:
   const std::vector<config::Route>& routes_;

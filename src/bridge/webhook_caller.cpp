@@ -1,7 +1,5 @@
 #include "bridge/webhook_caller.hpp"
 
-#include "admin/metrics.hpp"
-#include "common/log.hpp"
 #include "deliver/format.hpp"
 #include "deliver/retry_after.hpp"
 
@@ -16,18 +14,9 @@ void WebhookCaller::call(std::shared_ptr<const config::Config> config, const con
                     config->dingtalk.client_id, config->dingtalk.client_secret});
   if (!request) {
     const std::string& reason = request.status().message();
-    std::string_view label = format.malformed_label();
-    if (!label.empty() && url == route.urls.front()) {
-      // The frame's data is at fault, not the webhook: counted and logged like a frame the
-      // stream could not parse (the relay logs the failed delivery with the same reason),
-      // once per frame however many URLs the route has.
-      log::warn("bridge", "malformed frame",
-                {{"route", route.name}, {"reason", reason},
-                 {"message_id", std::string(frame.message_id())}});
-      metrics::global().counter("dsb_frames_malformed_total", {{"reason", std::string(label)}}).inc();
-    }
     Answer answer;
     answer.reason = reason;
+    answer.malformed = format.malformed_label();
     answer.reply = format.failure_reply(400, reason).value_or("");
     done(std::move(answer));
     return;

@@ -26,6 +26,12 @@ struct Answer {
   int status = 0;  // the webhook's HTTP status; 0 when it failed below HTTP or was not sent
   // The wait a Retry-After header asked for (ms from the answer), when it had a valid one.
   std::optional<int64_t> retry_after_ms;
+  // When the frame's data was at fault (the format could not build a request from it and
+  // says so): the format's dsb_frames_malformed_total reason, a static string. The relay
+  // counts and logs it once per frame, however many URLs the route has (the spooler never
+  // gets one: only graph has a reason, and graph routes are callbacks, never spooled).
+  // "" otherwise.
+  std::string_view malformed;
 };
 
 class WebhookCaller {
@@ -35,8 +41,8 @@ class WebhookCaller {
   // Builds `route`'s request for `url` from `frame` (both only read during the call), sends
   // it and runs `done` with the answer. `config` owns `route` and is kept until `done`.
   // A frame the format cannot express is a failed delivery, reported through `done` at once
-  // (with the format's 400 reply, if it has one; counted as a malformed frame when the
-  // format says its data is at fault).
+  // (with the format's 400 reply, if it has one, and Answer::malformed set when the format
+  // says the frame's data is at fault).
   void call(std::shared_ptr<const config::Config> config, const config::Route& route,
             const std::string& url, const stream::Frame& frame, std::string_view idempotency_key,
             std::function<void(Answer)> done);

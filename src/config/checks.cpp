@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/utf8.hpp"
+
 namespace dsb::config {
 
 std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
@@ -13,15 +15,6 @@ namespace {
 
 bool is_alnum(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-// The length of the UTF-8 sequence `lead` starts; 0 for a byte that cannot start one.
-std::size_t utf8_sequence_length(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if (lead >= 0xc2 && lead <= 0xdf) return 2;
-  if (lead >= 0xe0 && lead <= 0xef) return 3;
-  if (lead >= 0xf0 && lead <= 0xf4) return 4;
-  return 0;
 }
 
 }  // namespace
@@ -100,25 +93,12 @@ Problem check_header_value(std::string_view value) {
 }
 
 Problem check_identifier(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x20 || lead == 0x7f) return "must not contain control characters or NUL bytes";
-    std::size_t length = utf8_sequence_length(lead);
-    if (length == 0 || i + length > text.size()) return "must be valid UTF-8";
-    // Overlong forms, surrogates and values above U+10FFFF are refused by the bounds on
-    // the second byte (the table of RFC 3629 section 4).
-    unsigned char low = 0x80, high = 0xbf;
-    if (lead == 0xe0) low = 0xa0;
-    if (lead == 0xed) high = 0x9f;
-    if (lead == 0xf0) low = 0x90;
-    if (lead == 0xf4) high = 0x8f;
-    for (std::size_t k = 1; k < length; ++k) {
-      auto byte = static_cast<unsigned char>(text[i + k]);
-      if (byte < (k == 1 ? low : 0x80) || byte > (k == 1 ? high : 0xbf)) return "must be valid UTF-8";
-    }
-    i += length;
+  // The first fault wins: a control character before the first invalid sequence is named.
+  const std::size_t valid = valid_utf8_prefix(text);
+  for (unsigned char c : text.substr(0, valid)) {
+    if (c < 0x20 || c == 0x7f) return "must not contain control characters or NUL bytes";
   }
+  if (valid < text.size()) return "must be valid UTF-8";
   return std::nullopt;
 }
 

@@ -14,6 +14,10 @@ namespace dsb::config {
 namespace {
 
 constexpr long long kMaxInFlight = 10'000;
+
+// The one topic whose frames are HTTP requests (product.md section 10): format graph reads
+// no other frame's data as one.
+constexpr std::string_view kGraphTopic = "/v1.0/graph/api/invoke";
 // Every URL of a route gets its own POST of every event, so the fan-out multiplies each
 // event's work and connections; a few targets per route is what deployments use. The cap
 // turns a generated or runaway list into an error instead of a daemon that cannot keep up.
@@ -395,10 +399,15 @@ void read_route(Context& ctx, std::size_t index, const YAML::Node& node, const Y
     format = text ? format_from(*text) : std::nullopt;
   }
   if (format) route.format = *format;
-  // The service's answer is the ACK's data, and only a CALLBACK's ACK carries one.
+  // The service's answer is the ACK's data, and only a CALLBACK's ACK carries one; and only
+  // the graph topic's data is an HTTP request (graph on robot messages would make each a 400).
   if (format == Format::graph && r.has("event")) {
     r.error("format", "format graph is for CALLBACK routes (topic: /v1.0/graph/api/invoke); an "
                       "event's ACK cannot carry an HTTP answer");
+  } else if (format == Format::graph && !route.topic.empty() && route.topic != kGraphTopic) {
+    r.error("format", "format graph is only for topic /v1.0/graph/api/invoke (AI skill calls), "
+                      "got topic \"" + route.topic + "\"; use raw or legacy-robot for other "
+                      "callbacks");
   }
   read_urls(ctx, r, route, format);
   if (auto v = r.duration("timeout")) route.timeout = *v;

@@ -9,48 +9,15 @@
 #include <cctype>
 
 #include "common/json.hpp"
+#include "common/percent.hpp"
 #include "common/text.hpp"
+#include "common/utf8.hpp"
 #include "config/checks.hpp"
 
 namespace dsb::deliver {
 namespace {
 
 constexpr size_t kMaxMethod = 32;  // the longest registered method (WebDAV's) is 17
-
-// Whether `text` is UTF-8 (RFC 3629: no overlong forms, surrogates or values above
-// U+10FFFF). RapidJSON's own check (kWriteValidateEncodingFlag) reads up to three bytes past
-// a lead byte at the end of its input (found by tests/fuzz/fuzz_graph), so it is not used.
-bool is_utf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    size_t length = 0;
-    unsigned char low = 0x80, high = 0xbf;  // bounds of the second byte
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    } else if (lead >= 0xc2 && lead <= 0xdf) {
-      length = 2;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-      length = 3;
-      if (lead == 0xe0) low = 0xa0;
-      if (lead == 0xed) high = 0x9f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      length = 4;
-      if (lead == 0xf0) low = 0x90;
-      if (lead == 0xf4) high = 0x8f;
-    } else {
-      return false;
-    }
-    if (text.size() - i < length) return false;
-    for (size_t k = 1; k < length; ++k) {
-      const auto byte = static_cast<unsigned char>(text[i + k]);
-      if (byte < (k == 1 ? low : 0x80) || byte > (k == 1 ? high : 0xbf)) return false;
-    }
-    i += length;
-  }
-  return true;
-}
 
 void write_string(rapidjson::Writer<rapidjson::StringBuffer>& writer, std::string_view text) {
   writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
@@ -102,12 +69,14 @@ std::vector<std::string> connection_tokens(
 }
 
 // Frame headers never passed on: the bridge sets them itself (the connection's own, the
-// X-DingTalk-* set and the signature headers it vouches for), or curl does.
+// X-DingTalk-* set and the signature headers it vouches for), or curl does. Accept-Encoding
+// too: curl does not decode a compressed answer, and the graph reply must carry the body
+// as text, so the service is left to answer identity.
 bool is_withheld_request_header(std::string_view name) {
   if (is_hop_by_hop(name)) return true;
-  for (std::string_view own : {"host", "content-length", "expect", "idempotency-key",
-                               "x-bridge-timestamp", "x-bridge-signature", "webhook-id",
-                               "webhook-timestamp", "webhook-signature"}) {
+  for (std::string_view own : {"host", "content-length", "expect", "accept-encoding",
+                               "idempotency-key", "x-bridge-timestamp", "x-bridge-signature",
+                               "webhook-id", "webhook-timestamp", "webhook-signature"}) {
     if (equals_lower(name, own)) return true;
   }
   return name.size() >= 11 && equals_lower(name.substr(0, 11), "x-dingtalk-");
@@ -142,31 +111,10 @@ std::string_view standard_reason(int status) {
   }
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// "%2e%2E" -> "..", a malformed escape kept as written.
-std::string percent_decoded(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-        hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
 // A path segment as a server may see it after decoding: "." or ".." anywhere between "/"
-// or "\" separators (an encoded separator can make one), or a NUL.
+// or "\" separators (an encoded separator can make one), or a NUL. Each piece is cut at
+// its first ";" first: servlet containers (Tomcat, Spring) drop ";params" from a segment
+// before they normalise the path, so "..;" and "%2e%2e;x" climb out of the base as ".." does.
 bool segment_escapes(std::string_view segment) {
   const std::string decoded = percent_decoded(segment);
   if (decoded.find('\0') != std::string::npos) return true;
@@ -174,7 +122,8 @@ bool segment_escapes(std::string_view segment) {
   while (start <= decoded.size()) {
     size_t end = decoded.find_first_of("/\\", start);
     if (end == std::string::npos) end = decoded.size();
-    const std::string_view piece = std::string_view(decoded).substr(start, end - start);
+    std::string_view piece = std::string_view(decoded).substr(start, end - start);
+    piece = piece.substr(0, piece.find(';'));
     if (piece == "." || piece == "..") return true;
     start = end + 1;
   }
@@ -275,12 +224,9 @@ std::string join_graph_url(std::string_view base, std::string_view uri) {
   if (base.ends_with('/')) base.remove_suffix(1);
   std::string url(base);
   url.reserve(base.size() + uri.size());
-  static constexpr char kHex[] = "0123456789ABCDEF";
   for (unsigned char c : uri) {
     if (c >= 0x80) {
-      url += '%';
-      url += kHex[c >> 4];
-      url += kHex[c & 0x0f];
+      append_percent_escape(url, c);
     } else {
       url += static_cast<char>(c);
     }

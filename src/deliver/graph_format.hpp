@@ -58,7 +58,8 @@ struct GraphRequest {
 Result<GraphRequest> parse_graph_request(std::string_view data);
 
 // OK when `uri` is an absolute path with an optional query: it starts with one "/", has no
-// "." or ".." path segment (also when %-encoded, or hidden by an encoded "/" or "\"), no
+// "." or ".." path segment (also when %-encoded, hidden by an encoded "/" or "\", or
+// followed by ";params", which servlet containers drop before normalising: "/..;/x"), no
 // encoded NUL, no control character, space, backslash or "#", and is at most kMaxGraphUri
 // bytes. Anything else could address something other than the base's subtree.
 Status check_graph_uri(std::string_view uri);

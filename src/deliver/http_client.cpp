@@ -304,7 +304,7 @@ void HttpClient::Impl::start(std::unique_ptr<Transfer> transfer) {
   const Request& request = transfer->request;
   // The pointer curl keeps is into transfer->request, alive until the transfer ends.
   if (Status trusted = trust_extra_ca(easy, request.transport.extra_ca_file); !trusted) {
-    complete(*transfer, Response{0, {}, trusted.message(), 0});
+    complete(*transfer, failed(trusted.message()));
     return_handle(easy);
     return;
   }

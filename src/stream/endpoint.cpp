@@ -2,19 +2,18 @@
 
 #include <cctype>
 
+#include "common/percent.hpp"
+
 namespace dsb::stream {
 
 std::string url_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size());
   for (unsigned char c : text) {
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
       out += static_cast<char>(c);
     } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
+      append_percent_escape(out, c);
     }
   }
   return out;

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/percent.hpp"
 #include "deliver/graph_format.hpp"
 #include "fuzz_support.hpp"
 
@@ -74,6 +75,16 @@ void check_request(std::string_view data) {
   // The uri is appended to the base, never replaces any part of it.
   FUZZ_CHECK(request.url.size() > kBase.size() && request.url.compare(0, kBase.size(), kBase) == 0);
   FUZZ_CHECK(request.url[kBase.size()] == '/' && request.url[kBase.size() + 1] != '/');
+  // No path piece a server could take as "." or "..", decoded and with ";params" cut off.
+  const std::string path = percent_decoded(graph.uri.substr(0, graph.uri.find('?')));
+  for (size_t start = 0; start <= path.size();) {
+    size_t end = path.find_first_of("/\\", start);
+    if (end == std::string::npos) end = path.size();
+    const std::string piece = path.substr(start, end - start);
+    const std::string bare = piece.substr(0, piece.find(';'));
+    FUZZ_CHECK(bare != "." && bare != "..");
+    start = end + 1;
+  }
   for (unsigned char c : request.url) FUZZ_CHECK(c > 0x20 && c < 0x7f && c != '\\' && c != '#');
   for (const auto& [name, value] : request.headers) {
     FUZZ_CHECK(!name.empty());
@@ -81,7 +92,7 @@ void check_request(std::string_view data) {
     for (unsigned char c : value) FUZZ_CHECK(c != '\r' && c != '\n' && c != '\0');
     const std::string key = lower(name);
     FUZZ_CHECK(key != "host" && key != "content-length" && key != "transfer-encoding" &&
-               key != "connection");
+               key != "connection" && key != "accept-encoding");
   }
 }
 

@@ -180,6 +180,12 @@ const std::vector<Golden> kGolden = {
       "/v1.0/graph/api/invoke); an event's ACK cannot carry an HTTP answer",
       "bridge.yaml:12:11: url[0] in route \"b\": must not have a query (paths are appended to it), "
       "got \"http://h/skills?k=***\""}},
+    {"graph on a callback topic other than graph/api/invoke",
+     kDingtalk + "routes:\n  - name: bot\n    topic: /v1.0/im/bot/messages/get\n    url: http://h/1\n"
+                 "    format: graph\n",
+     {"bridge.yaml:8:13: format in route \"bot\": format graph is only for topic "
+      "/v1.0/graph/api/invoke (AI skill calls), got topic \"/v1.0/im/bot/messages/get\"; use raw "
+      "or legacy-robot for other callbacks"}},
     {"legacy on a raw route", kDingtalk + "routes:\n  - name: a\n    event: x\n    url: http://h/1\n"
                                           "    legacy: {token: t}\n",
      {"bridge.yaml:8:13: legacy in route \"a\": format raw takes no legacy settings (only "

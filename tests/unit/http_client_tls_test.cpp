@@ -107,5 +107,7 @@ TEST_CASE("an extra CA file OpenSSL cannot read fails the request with a reason"
       done.wait(client.submit(post(server.url(), "/nonexistent/dsb-extra-ca.pem")));
   CHECK(response.status == 0);
   CHECK_FALSE(response.error.empty());
+  // A failure below HTTP always says which kind; none would read as "no failure".
+  CHECK(response.failure == Failure::other);
   CHECK(server.requests().empty());
 }

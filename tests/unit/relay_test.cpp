@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <map>
 
 #include "bridge/relay.hpp"
+#include "common/log.hpp"
 #include "support/fake_ports.hpp"
 
 using namespace dsb;
@@ -1014,6 +1016,33 @@ TEST_CASE("long callback webhooks: a 10m timeout waits for the answer, which is 
   REQUIRE(f.acks.acks.size() == 1);
   CHECK(f.acks.acks[0].second.code == 200);
   CHECK(*f.acks.acks[0].second.data == R"({"response":{"ok":1}})");
+}
+
+std::vector<std::string> g_relay_log;
+void capture_relay_log(std::string_view line) { g_relay_log.emplace_back(line); }
+
+bool relay_logged(std::string_view text) {
+  return std::any_of(g_relay_log.begin(), g_relay_log.end(),
+                     [&](const std::string& line) { return line.find(text) != std::string::npos; });
+}
+
+TEST_CASE("a robot message that no match route takes is logged as unmatched and ACKed 404",
+          "[relay]") {
+  Fixture f({robot_for("sales", "dingSALES", "http://w/sales")});
+  g_relay_log.clear();
+  dsb::log::set_sink(&capture_relay_log);
+  f.push(callback("m1", kRobot, robot_data("dingOTHER", "msg1")));
+  f.push(callback("m2", "/v1.0/card/instances/callback"));
+  dsb::log::set_sink(nullptr);
+  CHECK(f.webhooks.calls.empty());
+  REQUIRE(f.acks.acks.size() == 2);
+  CHECK(f.acks.acks[0].second.code == 404);
+  CHECK(f.acks.acks[1].second.code == 404);
+  CHECK(relay_logged("no route's match took the callback"));
+  CHECK(relay_logged("no route for callback topic"));  // m2: no route for the card topic
+  REQUIRE(g_relay_log.size() >= 2);
+  CHECK(g_relay_log[0].find("m1") != std::string::npos);
+  CHECK(g_relay_log[0].find("no route's match") != std::string::npos);
 }
 
 TEST_CASE("dedup by robot: one message for two robots reaches both routes, each once",

@@ -188,3 +188,13 @@ TEST_CASE("match: the data is parsed only when a candidate route has match", "[r
   CHECK(router.match(other, other_data)->name == "m");
   CHECK(other_data.parsed());
 }
+
+TEST_CASE("has_callback_topic: any callback route for the topic, whatever its match", "[router]") {
+  std::vector<Route> routes = {callback_route("bot", "/v1.0/im/bot/messages/get"),
+                               event_route("all", "*")};
+  routes[0].match.push_back({dsb::config::parse_field_path("robotCode").value(), "dingA"});
+  Router router(routes);
+  CHECK(router.has_callback_topic("/v1.0/im/bot/messages/get"));
+  CHECK_FALSE(router.has_callback_topic("/v1.0/card/instances/callback"));
+  CHECK_FALSE(router.has_callback_topic("*"));  // an event route's glob is no topic
+}
