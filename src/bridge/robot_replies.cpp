@@ -1,18 +1,16 @@
 #include "bridge/robot_replies.hpp"
 
-#include <rapidjson/document.h>
-
 #include <algorithm>
 
 #include "admin/metrics.hpp"
 #include "bridge/dingtalk_transport.hpp"
 #include "bridge/robot_openapi_send.hpp"
 #include "bridge/session_webhook.hpp"
-#include "common/json.hpp"
 #include "common/log.hpp"
 #include "config/url.hpp"
 #include "deliver/retry_after.hpp"
 #include "openapi/answer.hpp"
+#include "openapi/api_url.hpp"
 
 namespace dsb::bridge {
 namespace {
@@ -26,11 +24,6 @@ void count(const std::string& route, const char* via, const char* outcome) {
 openapi::AppCredentials app_of(const config::Config& config) {
   return {config.dingtalk.api_base, config.dingtalk.client_id, config.dingtalk.client_secret,
           dingtalk_transport(config)};
-}
-
-std::string without_trailing_slash(std::string url) {
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url;
 }
 
 }  // namespace
@@ -96,19 +89,13 @@ void RobotReplies::send_to_session_webhook(const RobotMessage& robot, const conf
   // What a fallback needs, kept past this call: the config may be reloaded meanwhile.
   webhooks_.post(std::move(request), [self, robot, name = route.name, app = app_of(config),
                                       reply](deliver::Response response) {
-    // DingTalk answers 200 with {"errcode":N}; only errcode 0 (or none) is a success.
-    bool ok = response.is_2xx();
-    std::string detail = ok ? "" : response.status != 0
-                                       ? "sessionWebhook returned " + std::to_string(response.status)
-                                       : "sessionWebhook failed: " + response.error;
-    if (ok) {
-      rapidjson::Document doc;
-      if (json::parse(doc, response.body) && doc.IsObject() && doc.HasMember("errcode") &&
-          doc["errcode"].IsInt() && doc["errcode"].GetInt() != 0) {
-        ok = false;
-        detail = "sessionWebhook answered errcode " + std::to_string(doc["errcode"].GetInt());
-      }
-    }
+    // DingTalk answers 200 with {"errcode":N}; only errcode 0 (or none) is a success. Read
+    // as every DingTalk answer is: a sessionWebhook's errcode may come as a string too.
+    const openapi::Answer answer = openapi::classify_answer(response);
+    const bool ok = answer.kind == openapi::AnswerKind::ok;
+    const std::string detail = ok                     ? ""
+                               : response.status == 0 ? "sessionWebhook: " + answer.reason
+                                                      : "sessionWebhook answered " + answer.reason;
     count(name, "session_webhook", ok ? "sent" : "failed");
     if (ok) {
       log::debug("bridge", "robot reply sent", {{"route", name}});
@@ -137,7 +124,7 @@ void RobotReplies::fall_back(const RobotMessage& robot, const std::string& route
   tokens_.set_app(app);
   auto fallback = std::make_shared<Fallback>();
   fallback->route = route;
-  fallback->url = without_trailing_slash(app.api_base) + send->path;
+  fallback->url = openapi::api_url(app.api_base, send->path);
   fallback->body = std::move(send->body);
   fallback->transport = app.transport;
   attempt(fallback);

@@ -7,6 +7,7 @@
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "openapi/answer.hpp"
+#include "openapi/api_url.hpp"
 
 namespace dsb::openapi {
 namespace {
@@ -85,10 +86,8 @@ void AccessTokenCache::invalidate(const std::string& token) {
 void AccessTokenCache::start_fetch() {
   fetching_ = true;
   ++fetches_;
-  std::string base = app_.api_base;
-  while (!base.empty() && base.back() == '/') base.pop_back();
   deliver::Request request;
-  request.url = base + "/v1.0/oauth2/accessToken";
+  request.url = api_url(app_.api_base, "/v1.0/oauth2/accessToken");
   request.body = token_request_body(app_);
   request.headers.emplace_back("Content-Type", "application/json");
   request.timeout = kFetchTimeout;

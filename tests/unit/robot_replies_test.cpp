@@ -125,10 +125,16 @@ TEST_CASE("robot replies: missing, refused and failing sessionWebhooks fall back
   f.http.answer(7, 0);
   CHECK(f.http.calls.size() == 8);
 
+  f.send();  // an errcode written as a string is read as DingTalk's others are
+  f.http.answer(8, 200, R"({"errcode":"310000","errmsg":"sessionWebhook expired"})");
+  REQUIRE(f.http.calls.size() == 10);
+  CHECK(f.http.calls[9].request.url == "https://api.dt/v1.0/robot/oToMessages/batchSend");
+  f.http.answer(9, 200, "{}");
+
   CHECK(f.count("session_webhook", "no_session_webhook") == 1);
   CHECK(f.count("session_webhook", "refused") == 1);
-  CHECK(f.count("session_webhook", "failed") == 3);
-  CHECK(f.count("openapi", "sent") == 4);
+  CHECK(f.count("session_webhook", "failed") == 4);
+  CHECK(f.count("openapi", "sent") == 5);
   CHECK(f.replies.token_fetches() == 1);
 }
 
