@@ -121,6 +121,9 @@ void RobotReplies::fall_back(const RobotMessage& robot, const std::string& route
     return;
   }
   log::info("bridge", "robot reply goes through the OpenAPI", {{"route", route}, {"why", why}});
+  if (send->mentions_dropped)
+    log::info("bridge", "robot reply's @-mentions dropped: the OpenAPI templates carry no `at`",
+              {{"route", route}});
   tokens_.set_app(app);
   auto fallback = std::make_shared<Fallback>();
   fallback->route = route;
