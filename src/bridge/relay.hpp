@@ -69,9 +69,10 @@ class Relay : public stream::FrameSink {
   // order_by keys with a direct delivery running or waiting (tests: idle keys are released).
   size_t ordered_keys() const { return ordered_.keys(); }
   // Shutdown grace is over: ACK every waiting event LATER and every waiting callback 500
-  // (a graph callback: its 503 response),
-  // and hand spooled deliveries back to the spool. Requests still running complete into
-  // the void.
+  // (a graph callback: its 503 response), and hand spooled deliveries back to the spool.
+  // Requests still running complete into the void. Deliveries that owe no ACK (direct
+  // robot messages, ACKed on arrival, running or waiting for their order_by turn) are lost:
+  // counted dsb_deliveries_abandoned_total{route} and logged.
   void abandon_in_flight();
 
  private:
