@@ -1,6 +1,6 @@
 #include "bridge/robot_replies.hpp"
 
-#include <algorithm>
+#include <utility>
 
 #include "admin/metrics.hpp"
 #include "bridge/dingtalk_transport.hpp"
@@ -8,9 +8,7 @@
 #include "bridge/session_webhook.hpp"
 #include "common/log.hpp"
 #include "config/url.hpp"
-#include "deliver/retry_after.hpp"
 #include "openapi/answer.hpp"
-#include "openapi/api_url.hpp"
 
 namespace dsb::bridge {
 namespace {
@@ -28,27 +26,11 @@ openapi::AppCredentials app_of(const config::Config& config) {
 
 }  // namespace
 
-// One reply on its way through the OpenAPI.
-struct RobotReplies::Fallback {
-  std::string route;
-  std::string url;
-  std::string body;
-  deliver::Transport transport;
-  int attempts = 0;             // sends made
-  bool token_renewed = false;   // the one resend with a fresh token is spent
-};
+RobotReplies::RobotReplies(Webhooks& webhooks, Timers& timers, WallClock& clock,
+                           OpenApiReplies::Random random)
+    : webhooks_(webhooks), clock_(clock), openapi_(webhooks, timers, clock, std::move(random)) {}
 
-RobotReplies::RobotReplies(Webhooks& webhooks, Timers& timers, WallClock& clock)
-    : webhooks_(webhooks), timers_(timers), clock_(clock), tokens_(webhooks, timers) {}
-
-RobotReplies::~RobotReplies() {
-  *self_ = nullptr;
-  // Shutdown: a reply waiting out a rate limit is not kept anywhere; say so.
-  for (const auto& [timer, fallback] : waiting_) {
-    timers_.cancel(timer);
-    fail(*fallback, "shutting down while waiting out a rate limit");
-  }
-}
+RobotReplies::~RobotReplies() { *self_ = nullptr; }
 
 void RobotReplies::send(const RobotMessage& robot, const config::Route& route,
                         const config::Config& config, const std::string& reply) {
@@ -124,104 +106,7 @@ void RobotReplies::fall_back(const RobotMessage& robot, const std::string& route
   if (send->mentions_dropped)
     log::info("bridge", "robot reply's @-mentions dropped: the OpenAPI templates carry no `at`",
               {{"route", route}});
-  tokens_.set_app(app);
-  auto fallback = std::make_shared<Fallback>();
-  fallback->route = route;
-  fallback->url = openapi::api_url(app.api_base, send->path);
-  fallback->body = std::move(send->body);
-  fallback->transport = app.transport;
-  attempt(fallback);
-}
-
-void RobotReplies::attempt(const std::shared_ptr<Fallback>& fallback) {
-  std::weak_ptr<RobotReplies*> self = self_;
-  tokens_.get([self, fallback](Result<std::string> token) {
-    auto alive = self.lock();
-    if (!alive || *alive == nullptr) return;
-    if (!token) {
-      (*alive)->fail(*fallback, token.status().message());
-      return;
-    }
-    (*alive)->post(fallback, token.value());
-  });
-}
-
-void RobotReplies::post(const std::shared_ptr<Fallback>& fallback, const std::string& token) {
-  ++fallback->attempts;
-  deliver::Request request;
-  request.url = fallback->url;
-  request.body = fallback->body;
-  request.headers.emplace_back("Content-Type", "application/json");
-  request.headers.emplace_back("x-acs-dingtalk-access-token", token);
-  request.timeout = kOpenApiTimeout;
-  request.transport = fallback->transport;
-  std::weak_ptr<RobotReplies*> self = self_;
-  webhooks_.post(std::move(request), [self, fallback, token](deliver::Response response) {
-    auto alive = self.lock();
-    if (alive && *alive != nullptr) (*alive)->on_answer(fallback, token, response);
-  });
-}
-
-void RobotReplies::on_answer(const std::shared_ptr<Fallback>& fallback, const std::string& token,
-                             const deliver::Response& response) {
-  const openapi::Answer answer = openapi::classify_answer(response);
-  switch (answer.kind) {
-    case openapi::AnswerKind::ok:
-      count(fallback->route, "openapi", "sent");
-      log::info("bridge", "robot reply sent through the OpenAPI",
-                {{"route", fallback->route}, {"attempts", std::to_string(fallback->attempts)}});
-      return;
-    case openapi::AnswerKind::invalid_token:
-      tokens_.invalidate(token);
-      if (fallback->token_renewed) {
-        fail(*fallback, "the fresh access token was refused too: " + answer.reason);
-        return;
-      }
-      fallback->token_renewed = true;
-      log::info("bridge", "OpenAPI refused the access token; sending once more with a new one",
-                {{"route", fallback->route}, {"reason", answer.reason}});
-      attempt(fallback);
-      return;
-    case openapi::AnswerKind::rate_limited:
-      count(fallback->route, "openapi", "rate_limited");
-      retry_later(fallback, response, answer.reason);
-      return;
-    case openapi::AnswerKind::failed:
-      fail(*fallback, answer.reason);
-      return;
-  }
-}
-
-void RobotReplies::retry_later(const std::shared_ptr<Fallback>& fallback,
-                               const deliver::Response& response, const std::string& reason) {
-  if (fallback->attempts >= kMaxAttempts) {
-    fail(*fallback, "rate-limited on all " + std::to_string(kMaxAttempts) + " sends: " + reason);
-    return;
-  }
-  int64_t delay = kRateLimitBackoff[static_cast<size_t>(fallback->attempts - 1)].count();
-  if (auto asked = deliver::parse_retry_after(response.retry_after, clock_.now_ms()))
-    delay = std::clamp<int64_t>(*asked, delay, kMaxRetryAfter.count());
-  log::warn("bridge", "OpenAPI rate-limited a robot reply; sending again later",
-            {{"route", fallback->route}, {"reason", reason},
-             {"attempt", std::to_string(fallback->attempts)},
-             {"retry_in_ms", std::to_string(delay)}});
-  // The timer is cancelled by our destructor, so `this` is alive when it fires.
-  auto timer = std::make_shared<TimerId>(0);
-  *timer = timers_.after(std::chrono::milliseconds(delay), [this, timer] {
-    auto it = waiting_.find(*timer);
-    if (it == waiting_.end()) return;
-    std::shared_ptr<Fallback> next = std::move(it->second);
-    waiting_.erase(it);
-    attempt(next);
-  });
-  waiting_.emplace(*timer, fallback);
-}
-
-void RobotReplies::fail(const Fallback& fallback, const std::string& reason) {
-  count(fallback.route, "openapi", "failed");
-  log::error("bridge", "robot reply failed through the OpenAPI",
-             {{"route", fallback.route}, {"attempts", std::to_string(fallback.attempts)},
-              {"reason", reason}});
+  openapi_.send(route, app, std::move(send.value()));
 }
 
 }  // namespace dsb::bridge

@@ -53,7 +53,7 @@ struct Fixture {
   ManualTimers timers;
   ManualWebhooks http;
   ManualWallClock clock;
-  RobotReplies replies{http, timers, clock};
+  RobotReplies replies{http, timers, clock, [] { return 0.0; }};
   config::Config config;
   config::Route route;
   RobotMessage robot;
@@ -214,12 +214,12 @@ TEST_CASE("robot replies: rate limits are retried with backoff, then counted as 
   f.http.answer(0, 200, kToken);
   f.http.answer(1, 429, "");
   CHECK(f.replies.waiting() == 1);
-  CHECK(f.timers.next_in() == RobotReplies::kRateLimitBackoff[0].count());
-  f.timers.advance(RobotReplies::kRateLimitBackoff[0].count());
+  CHECK(f.timers.next_in() == OpenApiReplies::kRateLimitBackoff[0].count());
+  f.timers.advance(OpenApiReplies::kRateLimitBackoff[0].count());
   REQUIRE(f.http.calls.size() == 3);
   f.http.answer(2, 200, R"({"errcode":130101,"errmsg":"send too fast"})");
-  CHECK(f.timers.next_in() == RobotReplies::kRateLimitBackoff[1].count());
-  f.timers.advance(RobotReplies::kRateLimitBackoff[1].count());
+  CHECK(f.timers.next_in() == OpenApiReplies::kRateLimitBackoff[1].count());
+  f.timers.advance(OpenApiReplies::kRateLimitBackoff[1].count());
   REQUIRE(f.http.calls.size() == 4);
   CHECK(f.http.calls[3].request.url == kGroupSend);
 
@@ -231,19 +231,19 @@ TEST_CASE("robot replies: rate limits are retried with backoff, then counted as 
   }
   SECTION("a longer Retry-After is honoured, capped") {
     f.http.answer(3, 429, "", "600");
-    CHECK(f.timers.next_in() == RobotReplies::kMaxRetryAfter.count());
+    CHECK(f.timers.next_in() == OpenApiReplies::kMaxRetryAfter.count());
   }
   SECTION("given up after kMaxAttempts sends") {
-    for (int n = 3; n < RobotReplies::kMaxAttempts; ++n) {
+    for (int n = 3; n < OpenApiReplies::kMaxAttempts; ++n) {
       f.http.answer(static_cast<size_t>(n), 429, "");
-      f.timers.advance(RobotReplies::kMaxRetryAfter.count());
+      f.timers.advance(OpenApiReplies::kMaxRetryAfter.count());
     }
-    REQUIRE(f.http.calls.size() == 1 + RobotReplies::kMaxAttempts);
-    f.http.answer(RobotReplies::kMaxAttempts, 429, "");
-    CHECK(f.http.calls.size() == 1 + RobotReplies::kMaxAttempts);
+    REQUIRE(f.http.calls.size() == 1 + OpenApiReplies::kMaxAttempts);
+    f.http.answer(OpenApiReplies::kMaxAttempts, 429, "");
+    CHECK(f.http.calls.size() == 1 + OpenApiReplies::kMaxAttempts);
     CHECK(f.replies.waiting() == 0);
     CHECK(f.count("openapi", "failed") == 1);
-    CHECK(f.count("openapi", "rate_limited") == RobotReplies::kMaxAttempts);
+    CHECK(f.count("openapi", "rate_limited") == OpenApiReplies::kMaxAttempts);
   }
 }
 
