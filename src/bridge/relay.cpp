@@ -73,9 +73,9 @@ struct Relay::Delivery {
 };
 
 Relay::Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webhooks& webhooks,
-             WallClock& clock, DedupStore& dedup, Spool& spool)
+             WallClock& clock, DedupStore& dedup, Spool& spool, deliver::Transport dingtalk)
     : config_(std::move(config)), timers_(timers), clock_(clock), dedup_(dedup), spool_(spool),
-      lanes_(timers), caller_(webhooks, clock), replies_(webhooks, timers, clock),
+      lanes_(timers), caller_(webhooks, clock), replies_(webhooks, timers, clock, std::move(dingtalk)),
       spooler_(config_, spool, timers, clock, lanes_, caller_, replies_, route_metrics_) {
   route_metrics_.declare(config_->routes);
 }

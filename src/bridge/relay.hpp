@@ -49,8 +49,9 @@ namespace dsb::bridge {
 
 class Relay : public stream::FrameSink {
  public:
+  // `dingtalk`: how robot replies reach DingTalk (dingtalk_transport.hpp, resolved once).
   Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webhooks& webhooks,
-        WallClock& clock, DedupStore& dedup, Spool& spool);
+        WallClock& clock, DedupStore& dedup, Spool& spool, deliver::Transport dingtalk = {});
   ~Relay() override;
 
   // Starts delivering what the spool holds (also what a previous run left there).

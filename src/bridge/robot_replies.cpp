@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "admin/metrics.hpp"
-#include "bridge/dingtalk_transport.hpp"
 #include "bridge/robot_openapi_send.hpp"
 #include "bridge/session_webhook.hpp"
 #include "common/log.hpp"
@@ -19,16 +18,19 @@ void count(const std::string& route, const char* via, const char* outcome) {
       .inc();
 }
 
-openapi::AppCredentials app_of(const config::Config& config) {
-  return {config.dingtalk.api_base, config.dingtalk.client_id, config.dingtalk.client_secret,
-          dingtalk_transport(config)};
-}
-
 }  // namespace
 
 RobotReplies::RobotReplies(Webhooks& webhooks, Timers& timers, WallClock& clock,
-                           OpenApiReplies::Random random)
-    : webhooks_(webhooks), clock_(clock), openapi_(webhooks, timers, clock, std::move(random)) {}
+                           deliver::Transport dingtalk, OpenApiReplies::Random random)
+    : webhooks_(webhooks),
+      clock_(clock),
+      dingtalk_(std::move(dingtalk)),
+      openapi_(webhooks, timers, clock, std::move(random)) {}
+
+openapi::AppCredentials RobotReplies::app_of(const config::Config& config) const {
+  return {config.dingtalk.api_base, config.dingtalk.client_id, config.dingtalk.client_secret,
+          dingtalk_};
+}
 
 RobotReplies::~RobotReplies() { *self_ = nullptr; }
 
@@ -66,7 +68,7 @@ void RobotReplies::send_to_session_webhook(const RobotMessage& robot, const conf
   request.body = reply;
   request.headers.emplace_back("Content-Type", "application/json");
   request.timeout = kSessionWebhookTimeout;
-  request.transport = dingtalk_transport(config);
+  request.transport = dingtalk_;
   std::weak_ptr<RobotReplies*> self = self_;
   // What a fallback needs, kept past this call: the config may be reloaded meanwhile.
   webhooks_.post(std::move(request), [self, robot, name = route.name, app = app_of(config),

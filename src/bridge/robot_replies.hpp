@@ -39,9 +39,10 @@ class RobotReplies {
   // would let a reply hang that long on a dead connection before the fallback is tried.
   static constexpr std::chrono::milliseconds kSessionWebhookTimeout{10'000};
 
-  // REQUIRES: the ports outlive this object. `random`: the OpenAPI backoff's jitter.
+  // REQUIRES: the ports outlive this object. `dingtalk`: how every reply reaches DingTalk
+  // (dingtalk_transport.hpp, resolved once). `random`: the OpenAPI backoff's jitter.
   RobotReplies(Webhooks& webhooks, Timers& timers, WallClock& clock,
-               OpenApiReplies::Random random = {});
+               deliver::Transport dingtalk = {}, OpenApiReplies::Random random = {});
   ~RobotReplies();
   RobotReplies(const RobotReplies&) = delete;
   RobotReplies& operator=(const RobotReplies&) = delete;
@@ -63,8 +64,11 @@ class RobotReplies {
                  const openapi::AppCredentials& app, const std::string& reply,
                  const std::string& why);
 
+  openapi::AppCredentials app_of(const config::Config& config) const;
+
   Webhooks& webhooks_;
   WallClock& clock_;
+  const deliver::Transport dingtalk_;
   OpenApiReplies openapi_;
   // Answers that arrive after we are gone find this expired.
   std::shared_ptr<RobotReplies*> self_ = std::make_shared<RobotReplies*>(this);

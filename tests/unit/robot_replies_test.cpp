@@ -3,7 +3,7 @@
 // outcome counted.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
+#include <map>
 #include <string>
 
 #include "admin/metrics.hpp"
@@ -53,7 +53,8 @@ struct Fixture {
   ManualTimers timers;
   ManualWebhooks http;
   ManualWallClock clock;
-  RobotReplies replies{http, timers, clock, [] { return 0.0; }};
+  deliver::Transport dingtalk;  // set before `replies` is built (the Fixture's order)
+  RobotReplies replies{http, timers, clock, dingtalk, [] { return 0.0; }};
   config::Config config;
   config::Route route;
   RobotMessage robot;
@@ -138,21 +139,32 @@ TEST_CASE("robot replies: missing, refused and failing sessionWebhooks fall back
   CHECK(f.replies.token_fetches() == 1);
 }
 
-TEST_CASE("robot replies: every request to DingTalk takes dingtalk.proxy and dingtalk.ca_file",
+TEST_CASE("robot replies: every request to DingTalk takes the resolved proxy and CA",
           "[robot_replies]") {
-  Fixture f("rr-transport");
-  f.config.dingtalk.proxy = "http://proxy.corp:3128";
-  f.config.dingtalk.ca_file = "/etc/dsb/inspecting-proxy-ca.pem";
-  const deliver::Transport dingtalk{"http://proxy.corp:3128", "/etc/dsb/inspecting-proxy-ca.pem"};
-  f.send();
-  f.http.answer(0, 200, R"({"errcode":310000})");  // the sessionWebhook refuses: fall back
-  REQUIRE(f.http.calls.size() == 2);
-  f.http.answer(1, 200, kToken);
-  REQUIRE(f.http.calls.size() == 3);
-  CHECK(f.http.calls[0].request.url == f.robot.session_webhook);
-  CHECK(f.http.calls[1].request.url == kTokenUrl);
-  CHECK(f.http.calls[2].request.url == kGroupSend);
-  for (const auto& call : f.http.calls) CHECK(call.request.transport == dingtalk);
+  const deliver::Transport dingtalk{"http://proxy.corp:3128", "/etc/dsb/inspecting-proxy-ca.pem",
+                                    "user", "p@ss"};
+  ManualTimers timers;
+  ManualWebhooks http;
+  ManualWallClock clock;
+  RobotReplies replies(http, timers, clock, dingtalk, [] { return 0.0; });
+  config::Config config;
+  config.dingtalk.api_base = "https://api.dt";
+  config.dingtalk.client_id = "client";
+  config::Route route;
+  route.name = "rr-transport";
+  RobotMessage robot;
+  robot.session_webhook = "https://oapi.dt/robot/sendBySession?session=s";
+  robot.conversation_type = "2";
+  robot.conversation_id = "cidG";
+  replies.send(robot, route, config, kText);
+  http.answer(0, 200, R"({"errcode":310000})");  // the sessionWebhook refuses: fall back
+  REQUIRE(http.calls.size() == 2);
+  http.answer(1, 200, kToken);
+  REQUIRE(http.calls.size() == 3);
+  CHECK(http.calls[0].request.url == robot.session_webhook);
+  CHECK(http.calls[1].request.url == kTokenUrl);
+  CHECK(http.calls[2].request.url == kGroupSend);
+  for (const auto& call : http.calls) CHECK(call.request.transport == dingtalk);
 }
 
 TEST_CASE("robot replies: a sessionWebhook reply has its own timeout, not the route's",
@@ -165,18 +177,40 @@ TEST_CASE("robot replies: a sessionWebhook reply has its own timeout, not the ro
   CHECK(RobotReplies::kSessionWebhookTimeout <= std::chrono::seconds(10));
 }
 
-TEST_CASE("dingtalk transport: the configured proxy, else HTTPS_PROXY, and the extra CA",
+TEST_CASE("dingtalk transport: resolved once by the Stream's rules, for both sides",
           "[robot_replies]") {
   config::Config config;
   config.dingtalk.ca_file = "/etc/dsb/ca.pem";
-  const char* saved = std::getenv("HTTPS_PROXY");
-  const std::string before = saved ? saved : "";
-  ::setenv("HTTPS_PROXY", "http://from-env:8080", 1);
-  CHECK(dingtalk_transport(config) == deliver::Transport{"http://from-env:8080", "/etc/dsb/ca.pem"});
+  std::map<std::string, std::string> env;
+  auto getenv_fn = [&env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+
+  CHECK(resolve_dingtalk_transport(config, getenv_fn).http() ==
+        deliver::Transport{"", "/etc/dsb/ca.pem", "", ""});
+
+  env["HTTPS_PROXY"] = "http://us%40r:p%3Ass@from-env:8080/";
+  DingTalkTransport from_env = resolve_dingtalk_transport(config, getenv_fn);
+  REQUIRE(from_env.proxy);
+  CHECK(from_env.proxy->source == "HTTPS_PROXY");
+  // Credentials decoded once and handed to curl apart from the URL, as to the open call.
+  CHECK(from_env.http() ==
+        deliver::Transport{"http://from-env:8080", "/etc/dsb/ca.pem", "us@r", "p:ss"});
+
   config.dingtalk.proxy = "http://configured:3128";
-  CHECK(dingtalk_transport(config) ==
-        deliver::Transport{"http://configured:3128", "/etc/dsb/ca.pem"});
-  if (saved) ::setenv("HTTPS_PROXY", before.c_str(), 1); else ::unsetenv("HTTPS_PROXY");
+  DingTalkTransport configured = resolve_dingtalk_transport(config, getenv_fn);
+  REQUIRE(configured.proxy);
+  CHECK(configured.proxy->source == "dingtalk.proxy");
+  CHECK(configured.http() == deliver::Transport{"http://configured:3128", "/etc/dsb/ca.pem", "", ""});
+
+  SECTION("an unusable HTTPS_PROXY sends both directly") {
+    config.dingtalk.proxy.clear();
+    env["HTTPS_PROXY"] = "socks5://from-env:1080";
+    DingTalkTransport bad = resolve_dingtalk_transport(config, getenv_fn);
+    CHECK_FALSE(bad.proxy);
+    CHECK(bad.http() == deliver::Transport{"", "/etc/dsb/ca.pem", "", ""});
+  }
 }
 
 TEST_CASE("robot replies: an invalid token is renewed once and the reply resent once",
