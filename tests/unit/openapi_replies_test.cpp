@@ -124,7 +124,7 @@ TEST_CASE("openapi replies: replies already out when the limit hits wait behind 
   CHECK(f.open_sends().size() == 1);
 }
 
-TEST_CASE("openapi replies: the queue is capped; the overflow is failed, counted and logged",
+TEST_CASE("openapi replies: the queue is capped, the overflow is failed, counted and logged",
           "[robot_replies]") {
   Fixture f("or-cap");
   f.send(0);
