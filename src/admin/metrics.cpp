@@ -34,6 +34,9 @@ constexpr DefaultHelp kDefaultHelp[] = {
     {"dsb_reconnects_total", "Stream connection attempts after the first."},
     {"dsb_connections_up", "Stream connections currently registered."},
     {"dsb_deliveries_total", "Webhook deliveries, by route and outcome."},
+    {"dsb_deliveries_abandoned_total",
+     "Robot messages ACKed on arrival that shutdown dropped before their webhook answered "
+     "(running, or waiting for their order_by turn), by route."},
     {"dsb_duplicates_total", "Frames suppressed as duplicates, by route."},
     {"dsb_unrouted_total", "Frames that matched no route, by frame type."},
     {"dsb_robot_replies_total", "Robot replies relayed to DingTalk, by route, via and outcome."},

@@ -1,5 +1,6 @@
 #include "bridge/daemon.hpp"
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -7,6 +8,7 @@
 #include "admin/metrics.hpp"
 #include "admin/systemd_notify.hpp"
 #include "bridge/config_reload.hpp"
+#include "bridge/dingtalk_transport.hpp"
 #include "bridge/dedup.hpp"
 #include "bridge/loop_ports.hpp"
 #include "bridge/relay.hpp"
@@ -37,7 +39,9 @@ class Daemon : public admin::Readiness {
         webhooks_(loop_, http_options(config)),
         timers_(loop_),
         spool_(loop_, store_),
-        relay_(config_, timers_, webhooks_, clock_, dedup_, spool_),
+        dingtalk_(resolve_dingtalk_transport(
+            config, [](const char* name) { return std::getenv(name); })),
+        relay_(config_, timers_, webhooks_, clock_, dedup_, spool_, dingtalk_.http()),
         stream_(loop_, config_, relay_),
         reload_(
             [](const std::string& path) {
@@ -79,7 +83,7 @@ class Daemon : public admin::Readiness {
       }
       log::info("bridge", "admin endpoint listening", {{"address", admin_.address()}});
     }
-    if (Status status = stream_.start(); !status) {
+    if (Status status = stream_.start(dingtalk_.proxy); !status) {
       log::error("bridge", "cannot start the Stream connection", {{"reason", status.message()}});
       loop_.destroy();
       return 1;
@@ -231,6 +235,8 @@ class Daemon : public admin::Readiness {
   HttpWebhooks webhooks_;
   LoopTimers timers_;
   LoopSpool spool_;
+  // Proxy and CA for the Stream and every request to DingTalk: resolved once, here.
+  const DingTalkTransport dingtalk_;
   Relay relay_;
   stream::StreamClient stream_;
   admin::AdminServer admin_;

@@ -1,18 +1,33 @@
 #include "bridge/dingtalk_transport.hpp"
 
-#include <cstdlib>
+#include "common/log.hpp"
 
 namespace dsb::bridge {
 
-deliver::Transport dingtalk_transport(const config::Config& config) {
+deliver::Transport DingTalkTransport::http() const {
   deliver::Transport transport;
-  transport.proxy = config.dingtalk.proxy;
-  for (const char* name : {"HTTPS_PROXY", "https_proxy"}) {
-    if (!transport.proxy.empty()) break;
-    const char* value = std::getenv(name);
-    if (value != nullptr) transport.proxy = value;
+  if (proxy) {
+    transport.proxy = proxy->curl_url();
+    transport.proxy_username = proxy->username;
+    transport.proxy_password = proxy->password;
   }
-  transport.extra_ca_file = config.dingtalk.ca_file;
+  transport.extra_ca_file = ca_file;
+  return transport;
+}
+
+DingTalkTransport resolve_dingtalk_transport(const config::Config& config,
+                                             const stream::Getenv& getenv_fn) {
+  DingTalkTransport transport;
+  transport.ca_file = config.dingtalk.ca_file;
+  auto resolved = stream::resolve_proxy(config.dingtalk.proxy, getenv_fn);
+  if (!resolved) {
+    log::error("bridge",
+               "ignoring an unusable proxy setting; connecting directly (Stream and requests "
+               "to DingTalk alike)",
+               {{"reason", resolved.status().message()}});
+  } else {
+    transport.proxy = std::move(resolved.value());
+  }
   return transport;
 }
 

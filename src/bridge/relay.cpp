@@ -74,9 +74,9 @@ struct Relay::Delivery {
 };
 
 Relay::Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webhooks& webhooks,
-             WallClock& clock, DedupStore& dedup, Spool& spool)
+             WallClock& clock, DedupStore& dedup, Spool& spool, deliver::Transport dingtalk)
     : config_(std::move(config)), timers_(timers), clock_(clock), dedup_(dedup), spool_(spool),
-      lanes_(timers), caller_(webhooks, clock), replies_(webhooks, timers, clock),
+      lanes_(timers), caller_(webhooks, clock), replies_(webhooks, timers, clock, std::move(dingtalk)),
       spooler_(config_, spool, timers, clock, lanes_, caller_, replies_, route_metrics_) {
   route_metrics_.declare(config_->routes);
 }
@@ -426,8 +426,17 @@ void Relay::abandon_in_flight() {
   ordered_.clear();  // waiting starts never run; their deliveries are ACKed below
   auto deliveries = std::move(deliveries_);
   deliveries_.clear();
+  size_t dropped = 0;
   for (auto& [key, delivery] : deliveries) {
     delivery->abandoned = true;
+    // No ACK is owed, so none tells DingTalk to redeliver: a robot message ACKed on
+    // arrival and still running or queued behind its order_by key is lost here.
+    if (delivery->waiters.empty()) {
+      ++dropped;
+      route_metrics_.of(delivery->route->name).abandoned.inc();
+      log::debug("bridge", "robot message dropped at shutdown",
+                 {{"route", delivery->route->name}, {"key", key}});
+    }
     for (Waiter& waiter : delivery->waiters) {
       if (waiter.acked) continue;
       ack_waiter(waiter, delivery->kind == Kind::event
@@ -435,6 +444,11 @@ void Relay::abandon_in_flight() {
                              : failure_ack(*delivery, waiter.message_id, 503, "bridge shutting down"));
     }
   }
+  if (dropped != 0)
+    log::warn("bridge",
+              "shutdown grace over: robot messages ACKed on arrival dropped before their webhook "
+              "answered",
+              {{"count", std::to_string(dropped)}});
 }
 
 }  // namespace dsb::bridge

@@ -49,8 +49,9 @@ namespace dsb::bridge {
 
 class Relay : public stream::FrameSink {
  public:
+  // `dingtalk`: how robot replies reach DingTalk (dingtalk_transport.hpp, resolved once).
   Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webhooks& webhooks,
-        WallClock& clock, DedupStore& dedup, Spool& spool);
+        WallClock& clock, DedupStore& dedup, Spool& spool, deliver::Transport dingtalk = {});
   ~Relay() override;
 
   // Starts delivering what the spool holds (also what a previous run left there).
@@ -69,9 +70,10 @@ class Relay : public stream::FrameSink {
   // order_by keys with a direct delivery running or waiting (tests: idle keys are released).
   size_t ordered_keys() const { return ordered_.keys(); }
   // Shutdown grace is over: ACK every waiting event LATER and every waiting callback 500
-  // (a graph callback: its 503 response),
-  // and hand spooled deliveries back to the spool. Requests still running complete into
-  // the void.
+  // (a graph callback: its 503 response), and hand spooled deliveries back to the spool.
+  // Requests still running complete into the void. Deliveries that owe no ACK (direct
+  // robot messages, ACKed on arrival, running or waiting for their order_by turn) are lost:
+  // counted dsb_deliveries_abandoned_total{route} and logged.
   void abandon_in_flight();
 
  private:

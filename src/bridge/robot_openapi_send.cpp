@@ -101,6 +101,22 @@ Result<OpenApiTemplate> action_card(const rapidjson::Value& card) {
   return reader.as("sampleActionCard" + std::to_string(pairs.size()));
 }
 
+// Whether the reply's `at` block would notify anyone: isAtAll true, or a non-empty list of
+// mobiles, user ids or DingTalk ids. An empty or malformed one mentions nobody.
+bool mentions_someone(const rapidjson::Value& reply) {
+  auto at = reply.FindMember("at");
+  if (at == reply.MemberEnd() || !at->value.IsObject()) return false;
+  const rapidjson::Value& block = at->value;
+  auto all = block.FindMember("isAtAll");
+  if (all != block.MemberEnd() && all->value.IsBool() && all->value.GetBool()) return true;
+  for (const char* list : {"atMobiles", "atUserIds", "atDingtalkIds"}) {
+    auto it = block.FindMember(list);
+    if (it != block.MemberEnd() && it->value.IsArray() && !it->value.GetArray().Empty())
+      return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<OpenApiTemplate> map_reply_template(std::string_view reply) {
@@ -133,6 +149,7 @@ Result<OpenApiTemplate> map_reply_template(std::string_view reply) {
   if (mapped && mapped->msg_param.size() > kMaxMsgParamBytes)
     return Status::error("msgParam is " + std::to_string(mapped->msg_param.size()) +
                          " bytes; DingTalk takes at most 15000");
+  if (mapped) mapped->mentions_dropped = mentions_someone(doc);
   return mapped;
 }
 
@@ -179,7 +196,7 @@ Result<OpenApiSend> build_openapi_send(const RobotMessage& robot, std::string_vi
   w.EndObject();
   return OpenApiSend{one_to_one ? "/v1.0/robot/oToMessages/batchSend"
                                 : "/v1.0/robot/groupMessages/send",
-                     std::string(buffer.GetString(), buffer.GetSize())};
+                     std::string(buffer.GetString(), buffer.GetSize()), mapped->mentions_dropped};
 }
 
 }  // namespace dsb::bridge

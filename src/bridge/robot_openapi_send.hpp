@@ -16,8 +16,10 @@
 //                      {title,text,buttonTitle1,buttonUrl1,buttonTitle2,buttonUrl2}
 //                  one btn: sampleActionCard with it as the single button
 //   link        -> sampleLink {text,title,picUrl,messageUrl}
-// What the templates cannot carry (the `at` block, feedCard, more than 5 buttons) makes
-// the reply unmappable; the caller counts and logs that, it is never dropped silently.
+// No template carries an `at` block: a reply with one is sent without it (its text still
+// reads "@name", but nobody is notified), and the result says so, so the caller logs it.
+// What else the templates cannot carry (feedCard, more than 5 buttons) makes the reply
+// unmappable; the caller counts and logs that, it is never dropped silently.
 // Pure: no I/O, no clock.
 #pragma once
 
@@ -35,6 +37,7 @@ inline constexpr size_t kMaxMsgParamBytes = 15'000;  // DingTalk's limit on msgP
 struct OpenApiTemplate {
   std::string msg_key;    // "sampleText", ...
   std::string msg_param;  // the template's fields, serialized JSON object
+  bool mentions_dropped = false;  // the reply's `at` block named someone; it is not sent
 };
 
 // The template for `reply`, or why it has none.
@@ -43,6 +46,7 @@ Result<OpenApiTemplate> map_reply_template(std::string_view reply);
 struct OpenApiSend {
   std::string path;  // "/v1.0/robot/oToMessages/batchSend" or "/v1.0/robot/groupMessages/send"
   std::string body;  // JSON
+  bool mentions_dropped = false;  // as OpenApiTemplate's
 };
 
 // The whole send for `reply` to the conversation `robot` came from; robotCode is the

@@ -9,6 +9,7 @@ RouteSeries& RouteMetrics::of(const std::string& route) {
       registry_.counter("dsb_deliveries_total", {{"route", route}, {"outcome", "ok"}}),
       registry_.counter("dsb_deliveries_total", {{"route", route}, {"outcome", "failed"}}),
       registry_.counter("dsb_duplicates_total", {{"route", route}}),
+      registry_.counter("dsb_deliveries_abandoned_total", {{"route", route}}),
       registry_.histogram("dsb_delivery_duration_seconds", {{"route", route}}),
   });
   return *by_route_.emplace(route, std::move(series)).first->second;

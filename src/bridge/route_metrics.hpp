@@ -21,6 +21,7 @@ struct RouteSeries {
   metrics::Counter& delivered;   // dsb_deliveries_total{outcome="ok"}
   metrics::Counter& failed;      // dsb_deliveries_total{outcome="failed"}
   metrics::Counter& duplicates;  // dsb_duplicates_total
+  metrics::Counter& abandoned;   // dsb_deliveries_abandoned_total
   metrics::Histogram& latency;   // dsb_delivery_duration_seconds
 
   // One webhook attempt's outcome and how long it took.

@@ -328,6 +328,10 @@ void HttpClient::Impl::start(std::unique_ptr<Transfer> transfer) {
   // Never from the environment: an HTTPS_PROXY meant for DingTalk must not capture the
   // local webhooks (Request::transport says when one is wanted).
   curl_easy_setopt(easy, CURLOPT_PROXY, request.transport.proxy.c_str());
+  if (!request.transport.proxy_username.empty() || !request.transport.proxy_password.empty()) {
+    curl_easy_setopt(easy, CURLOPT_PROXYUSERNAME, request.transport.proxy_username.c_str());
+    curl_easy_setopt(easy, CURLOPT_PROXYPASSWORD, request.transport.proxy_password.c_str());
+  }
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());

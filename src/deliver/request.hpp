@@ -15,11 +15,14 @@ namespace dsb::deliver {
 // (direct, system CAs only); every request to DingTalk gets the configured one as a whole
 // (bridge/dingtalk_transport.hpp), so no caller picks one field and forgets the other.
 struct Transport {
-  std::string proxy;  // "" sends directly, never a proxy from the environment
+  std::string proxy;  // "http://host:port"; "" sends directly, never a proxy from the environment
   // A PEM bundle trusted on top of the system CAs for this request only ("" = none):
   // dingtalk.ca_file, for DingTalk behind a TLS-inspecting proxy. Costs the request its
   // connection reuse (common/extra_ca.hpp).
   std::string extra_ca_file;
+  // The proxy's credentials, raw (not percent-encoded); "" for none. Secret: never logged.
+  std::string proxy_username;
+  std::string proxy_password;
   bool operator==(const Transport&) const = default;
 };
 

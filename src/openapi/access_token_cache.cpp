@@ -7,6 +7,7 @@
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "openapi/answer.hpp"
+#include "openapi/api_url.hpp"
 
 namespace dsb::openapi {
 namespace {
@@ -18,7 +19,7 @@ std::string token_request_body(const AppCredentials& app) {
 
 struct Token {
   std::string value;
-  int64_t expire_in_s = 0;
+  int64_t expire_in_s = 0;  // clamped to [kMinExpireInS, kMaxExpireInS]
 };
 
 // {"accessToken":"...","expireIn":7200}, or why not. The reason never quotes the body: a
@@ -33,9 +34,16 @@ Result<Token> read_token(const deliver::Response& response) {
   auto expire = doc.FindMember("expireIn");
   if (!token || token->empty())
     return Status::error("token API answer has no accessToken");
-  if (expire == doc.MemberEnd() || !expire->value.IsInt64() || expire->value.GetInt64() <= 0)
-    return Status::error("token API answer has no positive expireIn");
-  return Token{std::string(*token), expire->value.GetInt64()};
+  if (expire == doc.MemberEnd()) return Status::error("token API answer has no positive expireIn");
+  const rapidjson::Value& value = expire->value;
+  // A number beyond int64 is still "positive and very long": clamped like any other.
+  const bool positive =
+      value.IsInt64() ? value.GetInt64() > 0 : value.IsUint64();
+  if (!positive) return Status::error("token API answer has no positive expireIn");
+  const int64_t expire_in_s =
+      value.IsInt64() ? value.GetInt64() : AccessTokenCache::kMaxExpireInS;
+  return Token{std::string(*token), std::clamp(expire_in_s, AccessTokenCache::kMinExpireInS,
+                                               AccessTokenCache::kMaxExpireInS)};
 }
 
 }  // namespace
@@ -78,10 +86,8 @@ void AccessTokenCache::invalidate(const std::string& token) {
 void AccessTokenCache::start_fetch() {
   fetching_ = true;
   ++fetches_;
-  std::string base = app_.api_base;
-  while (!base.empty() && base.back() == '/') base.pop_back();
   deliver::Request request;
-  request.url = base + "/v1.0/oauth2/accessToken";
+  request.url = api_url(app_.api_base, "/v1.0/oauth2/accessToken");
   request.body = token_request_body(app_);
   request.headers.emplace_back("Content-Type", "application/json");
   request.timeout = kFetchTimeout;

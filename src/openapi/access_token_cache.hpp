@@ -5,7 +5,7 @@
 //   - Single flight: while a fetch runs, every get() queues on it; one fetch answers all.
 //   - Expiry: a token is handed out until expireIn - min(300 s, expireIn / 10) after its
 //     fetch began (DingTalk's tokens live 7200 s: refreshed after 6900 s), so no caller
-//     gets one that dies on the way.
+//     gets one that dies on the way. expireIn is clamped to 60 s .. 1 day first.
 //   - Invalid-token answers: the caller reports the token it used with invalidate(); the
 //     cache drops it only if it still holds that very token, so N callers that all saw the
 //     same stale token cause one refetch, not N.
@@ -51,6 +51,11 @@ class AccessTokenCache {
   static constexpr std::chrono::milliseconds kFetchTimeout{10'000};
   static constexpr int64_t kRetryAfterFailureMs = 1'000;
   static constexpr int64_t kMaxRefreshMarginMs = 300'000;
+  // expireIn is DingTalk's number and is clamped to this before any arithmetic: a huge
+  // one would overflow the millisecond sums, and a tiny one would refetch for every reply
+  // (a token that really dies sooner is refetched by the invalid-token answer).
+  static constexpr int64_t kMinExpireInS = 60;
+  static constexpr int64_t kMaxExpireInS = 86'400;
 
   // REQUIRES: both outlive this object.
   AccessTokenCache(bridge::Webhooks& http, bridge::Timers& clock);

@@ -238,12 +238,7 @@ Status StreamClient::Impl::start() {
   ack_counter(ack_event("", false));
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
-  auto resolved = resolve_proxy(config->dingtalk.proxy, [](const char* name) { return std::getenv(name); });
-  if (!resolved) {
-    log::error(kComponent, "ignoring an unusable proxy setting; connecting directly",
-               {{"reason", resolved.status().message()}});
-  } else if (resolved.value()) {
-    proxy = std::move(*resolved.value());
+  if (proxy) {
     log::info(kComponent, "using HTTP proxy",
               {{"proxy", proxy->display()}, {"source", proxy->source}});
   }
@@ -936,7 +931,10 @@ StreamClient::StreamClient(loop::EventLoop& loop, std::shared_ptr<const config::
 
 StreamClient::~StreamClient() = default;
 
-Status StreamClient::start() { return impl_->start(); }
+Status StreamClient::start(std::optional<Proxy> proxy) {
+  impl_->proxy = std::move(proxy);
+  return impl_->start();
+}
 
 void StreamClient::reconfigure(std::shared_ptr<const config::Config> config) {
   impl_->reconfigure(std::move(config));

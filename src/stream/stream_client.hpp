@@ -8,11 +8,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "common/status.hpp"
 #include "config/config.hpp"
 #include "loop/event_loop.hpp"
 #include "stream/frame_sink.hpp"
+#include "stream/proxy.hpp"
 
 namespace dsb::stream {
 
@@ -26,8 +28,10 @@ class StreamClient : public AckWriter {
   StreamClient& operator=(const StreamClient&) = delete;
 
   // Adds the client's vhost (proxy, CA) to the loop and starts connecting every slot.
+  // `proxy`: resolved once by the caller (bridge/dingtalk_transport.hpp), for the open
+  // call and the websocket alike; nullopt connects directly.
   // REQUIRES: loop.create() succeeded.
-  Status start();
+  Status start(std::optional<Proxy> proxy);
 
   // A reloaded config. New credentials, api_base or subscriptions replace every connection
   // make-before-break; a new `connections` count adds or drains slots; keepalive, reconnect

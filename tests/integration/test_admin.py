@@ -50,6 +50,7 @@ def route_series(route, spool=False):
     """Every series a configured route has, as parse_metrics keys them."""
     keys = [f'dsb_deliveries_total{{outcome="{outcome}",route="{route}"}}' for outcome in ("failed", "ok")]
     keys.append(f'dsb_duplicates_total{{route="{route}"}}')
+    keys.append(f'dsb_deliveries_abandoned_total{{route="{route}"}}')
     if spool:
         keys.append(f'dsb_spool_oldest_pending_seconds{{route="{route}"}}')
     keys += [f'dsb_delivery_duration_seconds_{part}{{route="{route}"}}' for part in ("count", "sum")]

@@ -3,6 +3,7 @@
 // any log line or reason.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,7 @@ struct Fixture {
   std::vector<std::string> results;
 };
 
-std::string token_body(const std::string& token, int expire_in = 7200) {
+std::string token_body(const std::string& token, int64_t expire_in = 7200) {
   return R"({"accessToken":")" + token + R"(","expireIn":)" + std::to_string(expire_in) + "}";
 }
 
@@ -226,4 +227,45 @@ TEST_CASE("access token: an answer after the cache is gone is ignored", "[openap
   }
   http.answer(0, 200, token_body("late"));
   CHECK_FALSE(called);
+}
+
+TEST_CASE("access token: expireIn is clamped before any arithmetic", "[openapi]") {
+  Fixture f;
+  SECTION("INT64_MAX lives one day") {
+    f.get();
+    f.http.answer(0, 200, token_body("tokMax", INT64_MAX));
+    CHECK(f.results.back() == "token:tokMax");
+    f.timers.advance(AccessTokenCache::kMaxExpireInS * 1000 - 300'000 - 1);
+    f.get();
+    CHECK(f.http.calls.size() == 1);
+    f.timers.advance(1);
+    f.get();
+    CHECK(f.http.calls.size() == 2);
+  }
+  SECTION("a number beyond int64 lives one day too") {
+    f.get();
+    f.http.answer(0, 200, R"({"accessToken":"tokBig","expireIn":18446744073709551615})");
+    CHECK(f.results.back() == "token:tokBig");
+    f.timers.advance(AccessTokenCache::kMaxExpireInS * 1000 - 300'000);
+    f.get();
+    CHECK(f.http.calls.size() == 2);
+  }
+  SECTION("one second is kept for a minute's 90 %") {
+    f.get();
+    f.http.answer(0, 200, token_body("tokShort", 1));
+    f.timers.advance(53'999);
+    f.get();
+    CHECK(f.http.calls.size() == 1);
+    f.timers.advance(1);
+    f.get();
+    CHECK(f.http.calls.size() == 2);
+  }
+  SECTION("0 and negative are not a token") {
+    for (int64_t bad : {int64_t{0}, int64_t{-1}, INT64_MIN}) {
+      f.timers.advance(AccessTokenCache::kRetryAfterFailureMs);
+      f.get();
+      f.http.answer(f.http.calls.size() - 1, 200, token_body("tokBad", bad));
+      CHECK(f.results.back() == "error:access token: token API answer has no positive expireIn");
+    }
+  }
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
 
 #include "bridge/relay.hpp"
 #include "common/log.hpp"
@@ -493,6 +494,55 @@ TEST_CASE("order_by: shutdown drops the waiting starts, nothing is POSTed afterw
   f.webhooks.answer(0, 200);  // a1's request completes into the void
   CHECK(f.webhooks.calls.size() == 1);
   CHECK(f.relay.ordered_keys() == 0);
+}
+
+namespace {
+std::vector<std::string> g_relay_log;
+void capture_relay_log(std::string_view line) { g_relay_log.emplace_back(line); }
+size_t lines_with(const std::string& text) {
+  return static_cast<size_t>(std::count_if(g_relay_log.begin(), g_relay_log.end(), [&](const auto& l) {
+    return l.find(text) != std::string::npos;
+  }));
+}
+}  // namespace
+
+TEST_CASE("order_by: robot messages running or queued at the end of shutdown are counted and logged",
+          "[relay][order]") {
+  Fixture f(ordered_routes("conversationId"));
+  auto robot = [](const std::string& msg, const std::string& conversation) {
+    return callback(("m-" + msg).c_str(), "/v1.0/im/bot/messages/get",
+                    R"({"msgId":")" + msg + R"(","conversationId":")" + conversation + R"("})");
+  };
+  auto& abandoned = metrics::global().counter("dsb_deliveries_abandoned_total", {{"route", "robot"}});
+  const uint64_t before = abandoned.value();
+  f.push(robot("r1", "c1"));  // runs
+  f.push(robot("r2", "c1"));  // waits behind r1
+  f.push(robot("r3", "c2"));  // runs
+  f.push(chat_event("a1", "A"));  // owes an ACK: LATER, not counted
+  REQUIRE(f.webhooks.calls.size() == 3);
+  f.relay.stop_taking_frames();
+  g_relay_log.clear();
+  log::set_sink(&capture_relay_log);
+  log::configure(log::Level::debug, log::Format::text);
+  f.relay.abandon_in_flight();
+  log::set_sink(nullptr);
+  log::configure(log::Level::info, log::Format::text);
+  CHECK(abandoned.value() - before == 3);
+  CHECK(lines_with("robot messages ACKed on arrival dropped") == 1);
+  CHECK(lines_with("count=3") == 1);
+  CHECK(lines_with("robot message dropped at shutdown") == 3);
+  CHECK(lines_with("msg:r2") == 1);
+  CHECK(status_of(f.acks.acks.back().second) == "LATER");
+
+  SECTION("nothing dropped, nothing said") {
+    Fixture quiet(ordered_routes("conversationId"));
+    g_relay_log.clear();
+    log::set_sink(&capture_relay_log);
+    quiet.relay.abandon_in_flight();
+    log::set_sink(nullptr);
+    CHECK(g_relay_log.empty());
+    CHECK(abandoned.value() - before == 3);
+  }
 }
 
 TEST_CASE("order_by: a reload that changes the field starts fresh keys", "[relay][order]") {

@@ -126,3 +126,26 @@ TEST_CASE("robot openapi: no recipient, no send", "[robot_openapi]") {
   CHECK(build_openapi_send(group_message(), R"({"msgtype":"feedCard","feedCard":{}})", "c")
             .status().message() == "msgtype feedCard has no OpenAPI template");
 }
+
+TEST_CASE("robot openapi: an at block is dropped, the rest sent, and the drop reported",
+          "[robot_openapi]") {
+  auto drops = [](const std::string& reply) {
+    auto result = map_reply_template(reply);
+    REQUIRE(result);
+    return result->mentions_dropped;
+  };
+  const std::string text = R"({"msgtype":"text","text":{"content":"@u2 done"})";
+  CHECK_FALSE(drops(text + "}"));
+  CHECK_FALSE(drops(text + R"(,"at":{"isAtAll":false,"atUserIds":[]}})"));
+  CHECK_FALSE(drops(text + R"(,"at":"nobody"})"));
+  CHECK(drops(text + R"(,"at":{"isAtAll":true}})"));
+  CHECK(drops(text + R"(,"at":{"atUserIds":["u2"]}})"));
+  CHECK(drops(text + R"(,"at":{"atMobiles":["138"]}})"));
+  CHECK(drops(text + R"(,"at":{"atDingtalkIds":["d2"]}})"));
+
+  auto send = build_openapi_send(group_message(), text + R"(,"at":{"atUserIds":["u2"]}})", "");
+  REQUIRE(send);
+  CHECK(send->mentions_dropped);
+  CHECK(send->body.find("atUserIds") == std::string::npos);
+  CHECK(send->body.find(R"(@u2 done)") != std::string::npos);
+}

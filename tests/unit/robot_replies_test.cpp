@@ -3,7 +3,7 @@
 // outcome counted.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
+#include <map>
 #include <string>
 
 #include "admin/metrics.hpp"
@@ -53,7 +53,8 @@ struct Fixture {
   ManualTimers timers;
   ManualWebhooks http;
   ManualWallClock clock;
-  RobotReplies replies{http, timers, clock};
+  deliver::Transport dingtalk;  // set before `replies` is built (the Fixture's order)
+  RobotReplies replies{http, timers, clock, dingtalk, [] { return 0.0; }};
   config::Config config;
   config::Route route;
   RobotMessage robot;
@@ -125,28 +126,45 @@ TEST_CASE("robot replies: missing, refused and failing sessionWebhooks fall back
   f.http.answer(7, 0);
   CHECK(f.http.calls.size() == 8);
 
+  f.send();  // an errcode written as a string is read as DingTalk's others are
+  f.http.answer(8, 200, R"({"errcode":"310000","errmsg":"sessionWebhook expired"})");
+  REQUIRE(f.http.calls.size() == 10);
+  CHECK(f.http.calls[9].request.url == "https://api.dt/v1.0/robot/oToMessages/batchSend");
+  f.http.answer(9, 200, "{}");
+
   CHECK(f.count("session_webhook", "no_session_webhook") == 1);
   CHECK(f.count("session_webhook", "refused") == 1);
-  CHECK(f.count("session_webhook", "failed") == 3);
-  CHECK(f.count("openapi", "sent") == 4);
+  CHECK(f.count("session_webhook", "failed") == 4);
+  CHECK(f.count("openapi", "sent") == 5);
   CHECK(f.replies.token_fetches() == 1);
 }
 
-TEST_CASE("robot replies: every request to DingTalk takes dingtalk.proxy and dingtalk.ca_file",
+TEST_CASE("robot replies: every request to DingTalk takes the resolved proxy and CA",
           "[robot_replies]") {
-  Fixture f("rr-transport");
-  f.config.dingtalk.proxy = "http://proxy.corp:3128";
-  f.config.dingtalk.ca_file = "/etc/dsb/inspecting-proxy-ca.pem";
-  const deliver::Transport dingtalk{"http://proxy.corp:3128", "/etc/dsb/inspecting-proxy-ca.pem"};
-  f.send();
-  f.http.answer(0, 200, R"({"errcode":310000})");  // the sessionWebhook refuses: fall back
-  REQUIRE(f.http.calls.size() == 2);
-  f.http.answer(1, 200, kToken);
-  REQUIRE(f.http.calls.size() == 3);
-  CHECK(f.http.calls[0].request.url == f.robot.session_webhook);
-  CHECK(f.http.calls[1].request.url == kTokenUrl);
-  CHECK(f.http.calls[2].request.url == kGroupSend);
-  for (const auto& call : f.http.calls) CHECK(call.request.transport == dingtalk);
+  const deliver::Transport dingtalk{"http://proxy.corp:3128", "/etc/dsb/inspecting-proxy-ca.pem",
+                                    "user", "p@ss"};
+  ManualTimers timers;
+  ManualWebhooks http;
+  ManualWallClock clock;
+  RobotReplies replies(http, timers, clock, dingtalk, [] { return 0.0; });
+  config::Config config;
+  config.dingtalk.api_base = "https://api.dt";
+  config.dingtalk.client_id = "client";
+  config::Route route;
+  route.name = "rr-transport";
+  RobotMessage robot;
+  robot.session_webhook = "https://oapi.dt/robot/sendBySession?session=s";
+  robot.conversation_type = "2";
+  robot.conversation_id = "cidG";
+  replies.send(robot, route, config, kText);
+  http.answer(0, 200, R"({"errcode":310000})");  // the sessionWebhook refuses: fall back
+  REQUIRE(http.calls.size() == 2);
+  http.answer(1, 200, kToken);
+  REQUIRE(http.calls.size() == 3);
+  CHECK(http.calls[0].request.url == robot.session_webhook);
+  CHECK(http.calls[1].request.url == kTokenUrl);
+  CHECK(http.calls[2].request.url == kGroupSend);
+  for (const auto& call : http.calls) CHECK(call.request.transport == dingtalk);
 }
 
 TEST_CASE("robot replies: a sessionWebhook reply has its own timeout, not the route's",
@@ -159,18 +177,40 @@ TEST_CASE("robot replies: a sessionWebhook reply has its own timeout, not the ro
   CHECK(RobotReplies::kSessionWebhookTimeout <= std::chrono::seconds(10));
 }
 
-TEST_CASE("dingtalk transport: the configured proxy, else HTTPS_PROXY, and the extra CA",
+TEST_CASE("dingtalk transport: resolved once by the Stream's rules, for both sides",
           "[robot_replies]") {
   config::Config config;
   config.dingtalk.ca_file = "/etc/dsb/ca.pem";
-  const char* saved = std::getenv("HTTPS_PROXY");
-  const std::string before = saved ? saved : "";
-  ::setenv("HTTPS_PROXY", "http://from-env:8080", 1);
-  CHECK(dingtalk_transport(config) == deliver::Transport{"http://from-env:8080", "/etc/dsb/ca.pem"});
+  std::map<std::string, std::string> env;
+  auto getenv_fn = [&env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+
+  CHECK(resolve_dingtalk_transport(config, getenv_fn).http() ==
+        deliver::Transport{"", "/etc/dsb/ca.pem", "", ""});
+
+  env["HTTPS_PROXY"] = "http://us%40r:p%3Ass@from-env:8080/";
+  DingTalkTransport from_env = resolve_dingtalk_transport(config, getenv_fn);
+  REQUIRE(from_env.proxy);
+  CHECK(from_env.proxy->source == "HTTPS_PROXY");
+  // Credentials decoded once and handed to curl apart from the URL, as to the open call.
+  CHECK(from_env.http() ==
+        deliver::Transport{"http://from-env:8080", "/etc/dsb/ca.pem", "us@r", "p:ss"});
+
   config.dingtalk.proxy = "http://configured:3128";
-  CHECK(dingtalk_transport(config) ==
-        deliver::Transport{"http://configured:3128", "/etc/dsb/ca.pem"});
-  if (saved) ::setenv("HTTPS_PROXY", before.c_str(), 1); else ::unsetenv("HTTPS_PROXY");
+  DingTalkTransport configured = resolve_dingtalk_transport(config, getenv_fn);
+  REQUIRE(configured.proxy);
+  CHECK(configured.proxy->source == "dingtalk.proxy");
+  CHECK(configured.http() == deliver::Transport{"http://configured:3128", "/etc/dsb/ca.pem", "", ""});
+
+  SECTION("an unusable HTTPS_PROXY sends both directly") {
+    config.dingtalk.proxy.clear();
+    env["HTTPS_PROXY"] = "socks5://from-env:1080";
+    DingTalkTransport bad = resolve_dingtalk_transport(config, getenv_fn);
+    CHECK_FALSE(bad.proxy);
+    CHECK(bad.http() == deliver::Transport{"", "/etc/dsb/ca.pem", "", ""});
+  }
 }
 
 TEST_CASE("robot replies: an invalid token is renewed once and the reply resent once",
@@ -208,12 +248,12 @@ TEST_CASE("robot replies: rate limits are retried with backoff, then counted as 
   f.http.answer(0, 200, kToken);
   f.http.answer(1, 429, "");
   CHECK(f.replies.waiting() == 1);
-  CHECK(f.timers.next_in() == RobotReplies::kRateLimitBackoff[0].count());
-  f.timers.advance(RobotReplies::kRateLimitBackoff[0].count());
+  CHECK(f.timers.next_in() == OpenApiReplies::kRateLimitBackoff[0].count());
+  f.timers.advance(OpenApiReplies::kRateLimitBackoff[0].count());
   REQUIRE(f.http.calls.size() == 3);
   f.http.answer(2, 200, R"({"errcode":130101,"errmsg":"send too fast"})");
-  CHECK(f.timers.next_in() == RobotReplies::kRateLimitBackoff[1].count());
-  f.timers.advance(RobotReplies::kRateLimitBackoff[1].count());
+  CHECK(f.timers.next_in() == OpenApiReplies::kRateLimitBackoff[1].count());
+  f.timers.advance(OpenApiReplies::kRateLimitBackoff[1].count());
   REQUIRE(f.http.calls.size() == 4);
   CHECK(f.http.calls[3].request.url == kGroupSend);
 
@@ -225,19 +265,19 @@ TEST_CASE("robot replies: rate limits are retried with backoff, then counted as 
   }
   SECTION("a longer Retry-After is honoured, capped") {
     f.http.answer(3, 429, "", "600");
-    CHECK(f.timers.next_in() == RobotReplies::kMaxRetryAfter.count());
+    CHECK(f.timers.next_in() == OpenApiReplies::kMaxRetryAfter.count());
   }
   SECTION("given up after kMaxAttempts sends") {
-    for (int n = 3; n < RobotReplies::kMaxAttempts; ++n) {
+    for (int n = 3; n < OpenApiReplies::kMaxAttempts; ++n) {
       f.http.answer(static_cast<size_t>(n), 429, "");
-      f.timers.advance(RobotReplies::kMaxRetryAfter.count());
+      f.timers.advance(OpenApiReplies::kMaxRetryAfter.count());
     }
-    REQUIRE(f.http.calls.size() == 1 + RobotReplies::kMaxAttempts);
-    f.http.answer(RobotReplies::kMaxAttempts, 429, "");
-    CHECK(f.http.calls.size() == 1 + RobotReplies::kMaxAttempts);
+    REQUIRE(f.http.calls.size() == 1 + OpenApiReplies::kMaxAttempts);
+    f.http.answer(OpenApiReplies::kMaxAttempts, 429, "");
+    CHECK(f.http.calls.size() == 1 + OpenApiReplies::kMaxAttempts);
     CHECK(f.replies.waiting() == 0);
     CHECK(f.count("openapi", "failed") == 1);
-    CHECK(f.count("openapi", "rate_limited") == RobotReplies::kMaxAttempts);
+    CHECK(f.count("openapi", "rate_limited") == OpenApiReplies::kMaxAttempts);
   }
 }
 
