@@ -1068,9 +1068,7 @@ TEST_CASE("long callback webhooks: a 10m timeout waits for the answer, which is 
   CHECK(*f.acks.acks[0].second.data == R"({"response":{"ok":1}})");
 }
 
-std::vector<std::string> g_relay_log;
-void capture_relay_log(std::string_view line) { g_relay_log.emplace_back(line); }
-
+// Uses the log capture declared with the order_by tests above.
 bool relay_logged(std::string_view text) {
   return std::any_of(g_relay_log.begin(), g_relay_log.end(),
                      [&](const std::string& line) { return line.find(text) != std::string::npos; });
