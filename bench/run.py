@@ -223,7 +223,7 @@ def ceiling(args, bins, logdir):
         gen.stop()
 
 
-def session(args, bins, logdir, name, delivery, phases, route_keys=None, soak_too=False):
+def run_session(args, bins, logdir, name, delivery, phases, route_keys=None, soak_too=False):
     """One bridge against the loadgen and the stub webhook: the named phases, memory around them."""
     hook = Stubhook(bins["stubhook"], os.path.join(logdir, f"stubhook-{name}.log"))
     gen = LoadGen(bins["loadgen"], os.path.join(logdir, f"loadgen-{name}.log"))
@@ -388,11 +388,11 @@ def main():
            "logs": logdir, "budgets": BUDGETS}
     t0 = time.monotonic()
     doc["ceiling"] = ceiling(args, bins, logdir)
-    doc["direct"] = session(args, bins, logdir, "direct", "direct", ("lat200", "lat1000", "capacity"),
+    doc["direct"] = run_session(args, bins, logdir, "direct", "direct", ("lat200", "lat1000", "capacity"),
                             soak_too=True)
-    doc["spool"] = session(args, bins, logdir, "spool", "spool", ("capacity",))
+    doc["spool"] = run_session(args, bins, logdir, "spool", "spool", ("capacity",))
     # What the section 14 keys cost beside plain direct.
-    doc["ordered"] = session(args, bins, logdir, "ordered", "direct", ("lat1000", "capacity"),
+    doc["ordered"] = run_session(args, bins, logdir, "ordered", "direct", ("lat1000", "capacity"),
                              ORDERED_ROUTE_KEYS)
     doc["host"]["loadavg_end"] = os.getloadavg()
     doc["seconds"] = round(time.monotonic() - t0, 1)
