@@ -161,6 +161,22 @@ Response list_of(const Records& records, Fields fields) {
   return done(buffer);
 }
 
+// Pushes `spec` on the named connection (or one that subscribed to it) and answers the
+// ids a test waits on: {"messageId","eventId" (null for callbacks),"connection"}.
+Response push_frame(Gateway& gw, const std::string& connection, FrameSpec spec) {
+  auto conn = gw.pick_connection(connection, spec.type, spec.topic);
+  if (!conn) return Response::error(409, conn.status().message());
+  const PushedFrame& pushed = gw.push(std::move(spec), conn.value());
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  str(w, "messageId", pushed.frame.message_id);
+  str_or_null(w, "eventId", pushed.frame.event_id);
+  str(w, "connection", pushed.connection);
+  w.EndObject();
+  return done(buffer);
+}
+
 Response post_frames(Gateway& gw, const Request& req) {
   rapidjson::Document doc;
   if (Status s = parse_body(req, doc); !s) return Response::error(400, s.message());
@@ -183,17 +199,7 @@ Response post_frames(Gateway& gw, const Request& req) {
       spec.headers.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()),
                                 as_text(m.value));
   }
-  auto conn = gw.pick_connection(string_or(doc, "connection"), spec.type, spec.topic);
-  if (!conn) return Response::error(409, conn.status().message());
-  const PushedFrame& pushed = gw.push(std::move(spec), conn.value());
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  str(w, "messageId", pushed.frame.message_id);
-  str_or_null(w, "eventId", pushed.frame.event_id);
-  str(w, "connection", pushed.connection);
-  w.EndObject();
-  return done(buffer);
+  return push_frame(gw, string_or(doc, "connection"), std::move(spec));
 }
 
 constexpr const char* kGraphTopic = "/v1.0/graph/api/invoke";
@@ -234,16 +240,7 @@ Response post_graph(Gateway& gw, const Request& req) {
   spec.type = "CALLBACK";
   spec.topic = kGraphTopic;
   spec.data = json::write(data);
-  auto conn = gw.pick_connection(string_or(doc, "connection"), spec.type, spec.topic);
-  if (!conn) return Response::error(409, conn.status().message());
-  const PushedFrame& pushed = gw.push(std::move(spec), conn.value());
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  str(w, "messageId", pushed.frame.message_id);
-  str(w, "connection", pushed.connection);
-  w.EndObject();
-  return done(buffer);
+  return push_frame(gw, string_or(doc, "connection"), std::move(spec));
 }
 
 Response post_raw(Gateway& gw, const Request& req) {
