@@ -42,4 +42,8 @@ std::string_view signing_name(Signing signing) {
   return signing == Signing::standard_webhooks ? "standard-webhooks" : "bridge-v1";
 }
 
+std::string_view store_backend_name(StoreBackend backend) {
+  return backend == StoreBackend::redis ? "redis" : "sqlite";
+}
+
 }  // namespace dsb::config

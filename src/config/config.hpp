@@ -152,6 +152,20 @@ struct Route {
   bool is_callback() const { return !topic.empty(); }
 };
 
+// Where the spool and the dedup records live (product.md section 12).
+enum class StoreBackend { sqlite, redis };
+
+struct StoreSettings {
+  StoreBackend backend = StoreBackend::sqlite;  // sqlite: the file under state_dir
+  // redis: redis://[:password@]host:port/db (or from url_file). Holds a secret (the
+  // password): never logged as written.
+  std::string url;
+  std::string key_prefix = "dsb:";  // every key the bridge writes starts with it
+  // How long a replica's claim on a spooled delivery or an in-flight frame lasts unless it
+  // renews it: the longest a dead replica's work waits before another takes it over.
+  Millis lease{30'000};
+};
+
 struct Subscription {
   std::string type;   // "EVENT" or "CALLBACK"
   std::string topic;
@@ -163,6 +177,7 @@ struct Config {
   DingTalk dingtalk;
   Admin admin;
   std::string state_dir = "/var/lib/dingtalk-stream-bridge";
+  StoreSettings store;
   Log log;
   Limits limits;
   Defaults defaults;
@@ -176,5 +191,6 @@ struct Config {
 std::string_view format_name(Format format);
 std::string_view delivery_name(Delivery delivery);
 std::string_view signing_name(Signing signing);
+std::string_view store_backend_name(StoreBackend backend);
 
 }  // namespace dsb::config

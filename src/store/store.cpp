@@ -680,4 +680,19 @@ void Store::run_maintenance(std::function<void()> done) {
            true});
 }
 
+void Store::claim_dedup(std::string key, int64_t since_ms, int64_t /*lease_ms*/,
+                        std::function<void(Result<DedupClaim>)> done) {
+  // One replica has nobody to share a key with: a record answers `delivered`, anything
+  // else (absent, or unreadable: a duplicate is better than a loss) `mine`.
+  find_dedup(std::move(key), since_ms,
+             [done = std::move(done)](std::optional<DedupRecord> record) {
+               DedupClaim claim;
+               if (record) {
+                 claim.state = DedupClaim::State::delivered;
+                 claim.record = std::move(*record);
+               }
+               done(std::move(claim));
+             });
+}
+
 }  // namespace dsb::store

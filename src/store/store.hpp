@@ -51,61 +51,11 @@
 #include <vector>
 
 #include "common/status.hpp"
-#include "stream/frame.hpp"
+#include "store/backend.hpp"
 #include "store/database.hpp"
 #include "store/store_files.hpp"
 
 namespace dsb::store {
-
-// What the relay spools for a `delivery: spool` route: the frame and the URLs it goes to.
-struct SpoolEntry {
-  std::string route;
-  std::string dedup_key;
-  stream::Frame frame;
-  std::vector<std::string> urls;  // one delivery row each
-  int64_t created_at_ms = 0;      // wall clock
-  // The route's order_by value for this frame; none: not ordered. Deliveries with one are
-  // handed out per (route, URL, order_key) one at a time, in append order (see due()).
-  std::optional<std::string> order_key;
-};
-
-// One (frame, URL) delivery handed out by due(): claimed until record_*() or release().
-struct DueDelivery {
-  int64_t id = 0;  // the delivery id (record_* / spool replay --id)
-  int64_t frame_id = 0;
-  std::string route;
-  std::string dedup_key;
-  stream::Frame frame;
-  std::string url;
-  int attempts = 0;          // made so far
-  int64_t queued_at_ms = 0;  // for RetryPolicy's age (reset by `spool replay`)
-  int64_t created_at_ms = 0;
-};
-
-// One attempt on a delivery, as its history keeps it (`spool show`).
-struct Attempt {
-  int64_t at_ms = 0;  // wall clock: when the outcome was known
-  int status = 0;     // the webhook's HTTP status; 0 when it failed below HTTP or was not sent
-  std::string error;  // why it failed; "" for a success
-};
-
-// The history kept per delivery: its first attempts (how it started failing) and its
-// latest ones (how it fails now); those between are dropped as new ones come, so a
-// delivery retried for a day holds at most this many rows.
-inline constexpr int kFirstAttemptsKept = 3;
-inline constexpr int kLastAttemptsKept = 10;
-
-struct SpoolCounts {
-  int64_t pending = 0;
-  int64_t dead = 0;
-};
-
-struct DedupRecord {
-  std::string key;
-  int code = 200;
-  std::string data;
-  int64_t remembered_at_ms = 0;
-};
 
 struct StoreOptions {
   std::string state_dir;
@@ -125,7 +75,7 @@ struct StoreOptions {
   int64_t max_page_count = 0;
 };
 
-class Store {
+class Store final : public Backend {
  public:
   // Starts the store thread, which opens the database at once. Never fails: see writable().
   explicit Store(StoreOptions options);
@@ -137,20 +87,21 @@ class Store {
 
   // Blocks until the store thread's first open attempt is over; returns its outcome. For
   // startup logging: the store works (or keeps retrying) either way.
-  Status wait_open();
+  Status wait_open() override;
+  std::string_view name() const override { return "sqlite"; }
 
   // Any thread, lock-free. False with the reason after a failed open or write; true again
   // after the next successful one.
-  bool writable() const { return writable_.load(std::memory_order_acquire); }
-  std::string unwritable_reason() const;
+  bool writable() const override { return writable_.load(std::memory_order_acquire); }
+  std::string unwritable_reason() const override;
   // Any thread. True when the last open attempt failed because another process holds
   // state_dir's lock (see StateLock): the daemon does not start then.
-  bool locked_out() const { return locked_out_.load(std::memory_order_acquire); }
+  bool locked_out() const override { return locked_out_.load(std::memory_order_acquire); }
 
   // --- spool -----------------------------------------------------------------------------
   // Stores the frame and one pending delivery per URL, due at once. `done` runs after the
   // transaction holding it is committed and fsync'd (ok), or with the error.
-  void append(SpoolEntry entry, std::function<void(Status)> done);
+  void append(SpoolEntry entry, std::function<void(Status)> done) override;
 
   // Pending deliveries with next_attempt_at <= now_ms, oldest first, at most `limit`,
   // none that is already claimed; each one returned is claimed (not handed out again)
@@ -159,7 +110,8 @@ class Store {
   // Order: a delivery with an order_key is not handed out while an earlier one (lower id)
   // of the same route, URL and order_key is still pending (claimed, or waiting for a
   // retry): a failing head holds back its own key only, and the order survives restarts.
-  void due(int64_t now_ms, size_t limit, std::function<void(std::vector<DueDelivery>)> done);
+  void due(int64_t now_ms, size_t limit,
+           std::function<void(std::vector<DueDelivery>)> done) override;
 
   // The outcome of an attempt on a claimed delivery; each ends the claim once committed,
   // counts the attempt, and adds it to the delivery's history (bounded, see
@@ -168,30 +120,31 @@ class Store {
   // outcome is kept with its claim and committed later (see Faults above).
   // A success is deferrable: the claim keeps it from being handed out again meanwhile.
   void record_success(int64_t delivery_id, Attempt attempt,
-                      std::function<void(Status)> done = {});
+                      std::function<void(Status)> done = {}) override;
   // A failed attempt that will be retried at `next_attempt_at_ms`.
   void record_failure(int64_t delivery_id, Attempt attempt, int64_t next_attempt_at_ms,
-                      std::function<void(Status)> done = {});
+                      std::function<void(Status)> done = {}) override;
   // A failed attempt after which the delivery is given up (state dead).
-  void dead_letter(int64_t delivery_id, Attempt attempt, std::function<void(Status)> done = {});
+  void dead_letter(int64_t delivery_id, Attempt attempt,
+                   std::function<void(Status)> done = {}) override;
   // Ends the claim without an attempt (shutdown before the POST finished).
-  void release(int64_t delivery_id);
+  void release(int64_t delivery_id) override;
 
   // Any thread: counts for metrics, refreshed after open and each maintenance pass.
-  SpoolCounts counts() const { return {pending_.load(), dead_.load()}; }
+  SpoolCounts counts() const override { return {pending_.load(), dead_.load()}; }
   // Refreshes the counts now; `done` runs with them.
   void refresh_counts(std::function<void(SpoolCounts)> done = {});
   // Any thread: outcomes kept in memory because their commit failed (see Faults above).
-  size_t unrecorded_outcomes() const { return unrecorded_count_.load(); }
+  size_t unrecorded_outcomes() const override { return unrecorded_count_.load(); }
   // Any thread: per route, queued_at (wall ms) of the oldest pending delivery; routes with
   // none are absent. Read every retry_interval while anything is pending; emptied at once
   // when nothing is.
-  std::map<std::string, int64_t> oldest_pending() const;
+  std::map<std::string, int64_t> oldest_pending() const override;
 
   // --- dedup -----------------------------------------------------------------------------
   // Write-behind, deferrable: stored within write_behind_ms; a failure is logged, not
   // reported.
-  void remember_dedup(DedupRecord record);
+  void remember_dedup(DedupRecord record) override;
   // Calls `each` for every record remembered at or after `since_ms`, oldest first, then
   // `done` (with the error if the store is unusable). Both run on the store thread.
   void scan_dedup(int64_t since_ms, std::function<void(const DedupRecord&)> each,
@@ -200,7 +153,12 @@ class Store {
   // the store thread has read it, without waiting for the batch's commit: it sees every
   // remember_dedup queued before it. nullopt when absent or unreadable.
   void find_dedup(std::string key, int64_t since_ms,
-                  std::function<void(std::optional<DedupRecord>)> done);
+                  std::function<void(std::optional<DedupRecord>)> done) override;
+  // One replica: the record if there is one, else `mine` (never `elsewhere`); nothing is
+  // held, so release_dedup has nothing to give up.
+  void claim_dedup(std::string key, int64_t since_ms, int64_t lease_ms,
+                   std::function<void(Result<DedupClaim>)> done) override;
+  void release_dedup(std::string /*key*/) override {}
 
   // Any thread: transactions committed so far (each one fsync) - shows group commit at work.
   uint64_t commits() const { return commits_.load(); }
