@@ -22,20 +22,26 @@ void count(const std::string& route, const char* via, const char* outcome) {
 
 RobotReplies::RobotReplies(Webhooks& webhooks, Timers& timers, WallClock& clock,
                            deliver::Transport dingtalk, OpenApiReplies::Random random)
+    : RobotReplies(webhooks, timers, clock,
+                   TransportFor([dingtalk = std::move(dingtalk)](const config::App&) { return dingtalk; }),
+                   std::move(random)) {}
+
+RobotReplies::RobotReplies(Webhooks& webhooks, Timers& timers, WallClock& clock,
+                           TransportFor dingtalk, OpenApiReplies::Random random)
     : webhooks_(webhooks),
       clock_(clock),
       dingtalk_(std::move(dingtalk)),
       openapi_(webhooks, timers, clock, std::move(random)) {}
 
-openapi::AppCredentials RobotReplies::app_of(const config::Config& config) const {
-  return {config.dingtalk.api_base, config.dingtalk.client_id, config.dingtalk.client_secret,
-          dingtalk_};
+openapi::AppCredentials RobotReplies::app_of(const config::App& app) const {
+  return {app.dingtalk.api_base, app.dingtalk.client_id, app.dingtalk.client_secret,
+          dingtalk_ ? dingtalk_(app) : deliver::Transport{}};
 }
 
 RobotReplies::~RobotReplies() { *self_ = nullptr; }
 
 void RobotReplies::send(const RobotMessage& robot, const config::Route& route,
-                        const config::Config& config, const std::string& reply) {
+                        const config::App& config, const std::string& reply) {
   if (robot.session_webhook.empty()) {
     count(route.name, "session_webhook", "no_session_webhook");
     fall_back(robot, route.name, app_of(config), reply, "the message has no sessionWebhook");
@@ -61,14 +67,14 @@ void RobotReplies::send(const RobotMessage& robot, const config::Route& route,
 }
 
 void RobotReplies::send_to_session_webhook(const RobotMessage& robot, const config::Route& route,
-                                           const config::Config& config,
+                                           const config::App& config,
                                            const std::string& reply) {
   deliver::Request request;
   request.url = robot.session_webhook;
   request.body = reply;
   request.headers.emplace_back("Content-Type", "application/json");
   request.timeout = kSessionWebhookTimeout;
-  request.transport = dingtalk_;
+  request.transport = dingtalk_ ? dingtalk_(config) : deliver::Transport{};
   std::weak_ptr<RobotReplies*> self = self_;
   // What a fallback needs, kept past this call: the config may be reloaded meanwhile.
   webhooks_.post(std::move(request), [self, robot, name = route.name, app = app_of(config),

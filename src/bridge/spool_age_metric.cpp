@@ -22,13 +22,16 @@ void SpoolAgeMetric::update(const config::Config& config,
                             const std::map<std::string, int64_t>& oldest_queued_at_ms,
                             int64_t now_ms) {
   std::unordered_map<std::string, int64_t> seconds;  // per configured spool route
-  for (const config::Route& route : config.routes) {
-    if (route.delivery != config::Delivery::spool) continue;
-    const auto oldest = oldest_queued_at_ms.find(route.name);
-    const int64_t age_ms =
-        oldest == oldest_queued_at_ms.end() ? 0 : std::max<int64_t>(0, now_ms - oldest->second);
-    seconds[route.name] = age_ms / 1000;
-    series(route.name);
+  for (const config::App& app : config.apps) {
+    for (const config::Route& route : app.routes) {
+      if (route.delivery != config::Delivery::spool) continue;
+      const std::string name = config::qualified_route_name(app, route);  // as the spool has it
+      const auto oldest = oldest_queued_at_ms.find(name);
+      const int64_t age_ms =
+          oldest == oldest_queued_at_ms.end() ? 0 : std::max<int64_t>(0, now_ms - oldest->second);
+      seconds[name] = age_ms / 1000;
+      series(name);
+    }
   }
   for (auto& [route, gauge] : by_route_) {
     const auto it = seconds.find(route);

@@ -41,6 +41,10 @@
 namespace dsb::stream {
 namespace {
 
+// A StreamClient serves one app: its config is narrowed to it (Config::narrowed_to).
+const config::App& the_app(const config::Config& config) { return config.apps.front(); }
+
+
 constexpr const char* kComponent = "stream";
 constexpr const char* kProtocolName = "dingtalk-stream";
 constexpr int64_t kTickUs = 100'000;            // how fast the stop deadline is noticed
@@ -100,6 +104,7 @@ struct StreamClient::Impl {
 
   lws_context* context = nullptr;  // the loop's
   lws_vhost* vhost = nullptr;      // ours: client connections with our proxy and CA
+  std::string vhost_name;          // lws keeps the pointer
   lws_protocols protocols[2] = {};
   std::vector<std::unique_ptr<Slot>> slots;
   std::map<ConnectionId, std::unique_ptr<Connection>> conns;
@@ -211,7 +216,9 @@ Status StreamClient::Impl::create_vhost() {
   std::memset(&info, 0, sizeof info);
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = protocols;
-  info.vhost_name = "dingtalk-stream";
+  // One vhost per app's client: a name of its own, so lws tells them apart.
+  vhost_name = "dingtalk-stream-" + the_app(*config).name;
+  info.vhost_name = vhost_name.c_str();
   info.user = this;
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   if (!ca_file.empty()) info.client_ssl_ca_filepath = ca_file.c_str();
@@ -242,7 +249,7 @@ Status StreamClient::Impl::start() {
     log::info(kComponent, "using HTTP proxy",
               {{"proxy", proxy->display()}, {"source", proxy->source}});
   }
-  ca_file = config->dingtalk.ca_file;
+  ca_file = the_app(*config).dingtalk.ca_file;
 
   if (Status status = create_vhost(); !status) return status;
 
@@ -268,10 +275,10 @@ void StreamClient::Impl::release() {
 
 // Makes the slots match `connections`: new ones start connecting, surplus ones drain.
 void StreamClient::Impl::resize_slots() {
-  const size_t wanted = static_cast<size_t>(std::max(1, config->dingtalk.connections));
+  const size_t wanted = static_cast<size_t>(std::max(1, the_app(*config).dingtalk.connections));
   while (slots.size() < wanted) {
     slots.push_back(std::make_unique<Slot>(loop, static_cast<int>(slots.size()),
-                                           config->dingtalk.reconnect));
+                                           the_app(*config).dingtalk.reconnect));
     slots.back()->retired = true;  // revived below, like any retired slot
   }
   for (size_t i = 0; i < slots.size(); ++i) {
@@ -301,12 +308,12 @@ void StreamClient::Impl::resize_slots() {
 }
 
 void StreamClient::Impl::reconfigure(std::shared_ptr<const config::Config> next) {
-  const config::DingTalk& before = config->dingtalk;
-  const config::DingTalk& after = next->dingtalk;
+  const config::DingTalk& before = the_app(*config).dingtalk;
+  const config::DingTalk& after = the_app(*next).dingtalk;
   const bool new_identity = before.client_id != after.client_id ||
                             before.client_secret != after.client_secret ||
                             before.api_base != after.api_base ||
-                            config->subscriptions() != next->subscriptions();
+                            the_app(*config).subscriptions() != the_app(*next).subscriptions();
   if (before.proxy != after.proxy || before.ca_file != after.ca_file) {
     log::warn(kComponent, "dingtalk.proxy and dingtalk.ca_file changes take effect on restart");
   }
@@ -315,7 +322,8 @@ void StreamClient::Impl::reconfigure(std::shared_ptr<const config::Config> next)
   config = std::move(next);
   if (stopping) return;
   for (auto& slot : slots) {
-    if (new_pacing) slot->backoff = Backoff(config->dingtalk.reconnect.initial, config->dingtalk.reconnect.max);
+    const config::Reconnect& pacing = the_app(*config).dingtalk.reconnect;
+    if (new_pacing) slot->backoff = Backoff(pacing.initial, pacing.max);
   }
   if (new_identity) {
     log::info(kComponent, "credentials, api_base or subscriptions changed: replacing connections");
@@ -387,14 +395,14 @@ void StreamClient::Impl::start_open(Slot& slot) {
   slot.open_token = next_token++;
   slot.open_started_us = now_us();
   OpenRequest request;
-  request.client_id = config->dingtalk.client_id;
-  request.client_secret = config->dingtalk.client_secret;
-  request.subscriptions = config->subscriptions();
+  request.client_id = the_app(*config).dingtalk.client_id;
+  request.client_secret = the_app(*config).dingtalk.client_secret;
+  request.subscriptions = the_app(*config).subscriptions();
   request.ua = user_agent();
   request.local_ip = local_ipv4_addresses();
   log::debug(kComponent, "opening connection", {{"slot", std::to_string(slot.index)}});
-  worker->submit(OpenCallWorker::Job{slot.open_token, slot.index, open_url(config->dingtalk.api_base),
-                                     open_request_body(request), config->dingtalk.client_secret});
+  worker->submit(OpenCallWorker::Job{slot.open_token, slot.index, open_url(the_app(*config).dingtalk.api_base),
+                                     open_request_body(request), the_app(*config).dingtalk.client_secret});
 }
 
 void StreamClient::Impl::on_open_done(OpenCallWorker::Done& done) {
@@ -412,7 +420,7 @@ void StreamClient::Impl::on_open_done(OpenCallWorker::Done& done) {
                  {{"slot", slot_text},
                   {"status", std::to_string(r.http_status)},
                   {"error", r.error},
-                  {"client_id", config->dingtalk.client_id}});
+                  {"client_id", the_app(*config).dingtalk.client_id}});
       slot.backoff.jump_to_max();
       schedule_reconnect(slot, "rejected credentials", false);
       return;
@@ -515,8 +523,8 @@ void StreamClient::Impl::on_established(Connection& c) {
              {"slot", std::to_string(c.slot)},
              {"endpoint", c.endpoint},
              {"connect_ms", std::to_string((now - c.opened_us) / 1000)}});
-  schedule_ping(c, to_us(config->dingtalk.keepalive.ping_idle));
-  schedule_silence(c, to_us(config->dingtalk.keepalive.silence_timeout));
+  schedule_ping(c, to_us(the_app(*config).dingtalk.keepalive.ping_idle));
+  schedule_silence(c, to_us(the_app(*config).dingtalk.keepalive.silence_timeout));
   // Make before break: the replacement is up, so the connections it replaces may go as
   // soon as they owe no ACK (the drain timer bounds the wait).
   for (auto& [id, other] : conns) {
@@ -533,7 +541,7 @@ void StreamClient::Impl::note_alive(Connection& c) {
   if (c.awaiting_pong) {
     c.awaiting_pong = false;
     c.pong_timer.cancel();
-    schedule_ping(c, to_us(config->dingtalk.keepalive.ping_idle));
+    schedule_ping(c, to_us(the_app(*config).dingtalk.keepalive.ping_idle));
   }
 }
 
@@ -770,7 +778,7 @@ void StreamClient::Impl::on_gone(ConnectionId id, const std::string& reason) {
 
 void StreamClient::Impl::on_ping_timer(Connection& c) {
   if (c.state == ConnState::closing || c.wsi == nullptr || c.awaiting_pong) return;
-  const auto& ka = config->dingtalk.keepalive;
+  const auto& ka = the_app(*config).dingtalk.keepalive;
   const int64_t idle = now_us() - c.last_rx_us;
   if (idle < to_us(ka.ping_idle)) {
     schedule_ping(c, to_us(ka.ping_idle) - idle);
@@ -787,14 +795,14 @@ void StreamClient::Impl::on_pong_timer(Connection& c) {
   log::warn(kComponent, "pong timeout",
             {{"conn", std::to_string(c.id)},
              {"slot", std::to_string(c.slot)},
-             {"timeout_ms", std::to_string(config->dingtalk.keepalive.pong_timeout.count())}});
+             {"timeout_ms", std::to_string(the_app(*config).dingtalk.keepalive.pong_timeout.count())}});
   // The peer is not answering, so a close handshake would only wait: drop the socket.
   kill(c, "pong timeout");
 }
 
 void StreamClient::Impl::on_silence_timer(Connection& c) {
   if (c.state != ConnState::up) return;
-  const int64_t limit = to_us(config->dingtalk.keepalive.silence_timeout);
+  const int64_t limit = to_us(the_app(*config).dingtalk.keepalive.silence_timeout);
   const int64_t silent = now_us() - c.last_frame_us;
   if (silent < limit) {
     schedule_silence(c, limit - silent);

@@ -24,10 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (result.config) {
       const Config& config = *result.config;
-      FUZZ_CHECK(!config.routes.empty());
-      FUZZ_CHECK(config.dingtalk.connections >= 1 && config.dingtalk.connections <= 8);
-      for (const Route& route : config.routes) FUZZ_CHECK(!route.urls.empty());
-      (void)config.subscriptions();
+      FUZZ_CHECK(!config.apps[0].routes.empty());
+      FUZZ_CHECK(config.apps[0].dingtalk.connections >= 1 && config.apps[0].dingtalk.connections <= 8);
+      for (const Route& route : config.apps[0].routes) FUZZ_CHECK(!route.urls.empty());
+      (void)config.apps[0].subscriptions();
       (void)describe(config);
     }
   });

@@ -165,7 +165,8 @@ struct Fixture {
   explicit Fixture(std::vector<config::Route> routes) : config(make_config(std::move(routes))) {}
   static std::shared_ptr<const config::Config> make_config(std::vector<config::Route> routes) {
     auto c = std::make_shared<config::Config>();
-    c->routes = std::move(routes);
+    c->apps.emplace_back();
+    c->apps[0].routes = std::move(routes);
     return c;
   }
   std::shared_ptr<const config::Config> config;

@@ -55,7 +55,7 @@ struct Fixture {
   ManualWallClock clock;
   deliver::Transport dingtalk;  // set before `replies` is built (the Fixture's order)
   RobotReplies replies{http, timers, clock, dingtalk, [] { return 0.0; }};
-  config::Config config;
+  config::App config;
   config::Route route;
   RobotMessage robot;
 };
@@ -147,7 +147,7 @@ TEST_CASE("robot replies: every request to DingTalk takes the resolved proxy and
   ManualWebhooks http;
   ManualWallClock clock;
   RobotReplies replies(http, timers, clock, dingtalk, [] { return 0.0; });
-  config::Config config;
+  config::App config;
   config.dingtalk.api_base = "https://api.dt";
   config.dingtalk.client_id = "client";
   config::Route route;
@@ -179,7 +179,7 @@ TEST_CASE("robot replies: a sessionWebhook reply has its own timeout, not the ro
 
 TEST_CASE("dingtalk transport: resolved once by the Stream's rules, for both sides",
           "[robot_replies]") {
-  config::Config config;
+  config::App config;
   config.dingtalk.ca_file = "/etc/dsb/ca.pem";
   std::map<std::string, std::string> env;
   auto getenv_fn = [&env](const char* name) -> const char* {
@@ -302,7 +302,7 @@ TEST_CASE("robot replies: pending retries end with the object, counted as failed
   ManualTimers timers;
   ManualWebhooks http;
   ManualWallClock clock;
-  config::Config config;
+  config::App config;
   config.dingtalk.api_base = "https://api.dt";
   config.dingtalk.client_id = "client";
   config::Route route;

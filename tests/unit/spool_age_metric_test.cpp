@@ -35,7 +35,8 @@ TEST_CASE("spool age: every spool route has a series, at 0 until something waits
   metrics::Registry registry;
   bridge::SpoolAgeMetric metric(registry);
   config::Config config;
-  config.routes = {route("orders", config::Delivery::spool),
+  config.apps.emplace_back();
+  config.apps[0].routes = {route("orders", config::Delivery::spool),
                    route("chat", config::Delivery::direct),
                    route("billing", config::Delivery::spool)};
   metric.update(config, {}, 1'000'000);
@@ -48,7 +49,7 @@ TEST_CASE("spool age: every spool route has a series, at 0 until something waits
   CHECK(age_of(registry, "orders") == 90);  // whole seconds
   CHECK(age_of(registry, "billing") == 0);
 
-  config.routes.erase(config.routes.begin());  // a reload drops "orders"
+  config.apps[0].routes.erase(config.apps[0].routes.begin());  // a reload drops "orders"
   metric.update(config, {{"orders", 1'000'000 - 90'500}}, 1'000'000);
   CHECK(age_of(registry, "orders") == 0);
 }
