@@ -1,0 +1,118 @@
+"""Several apps in one daemon (product.md section 12): each app's frames reach its own routes
+with X-DingTalk-App, one eventId in two apps is delivered to both, and SIGHUP adds and
+removes apps without touching the connections of the apps it leaves alone."""
+import os
+import signal
+import unittest
+
+from harness import CLIENT_ID, CLIENT_SECRET, Bridge, Emulator, StubWebhook, wait_until
+
+APPS = {"hr": ("hr-client", "hr-secret"), "sales": ("sales-client", "sales-secret"),
+        "default": (CLIENT_ID, CLIENT_SECRET)}
+
+
+def apps_config(emulator, hooks):
+    """`apps:` with one app per entry of `hooks` (name -> StubWebhook), each on its own client."""
+    lines = ["apps:"]
+    for name, hook in hooks.items():
+        client_id, secret = APPS[name]
+        lines += [f"  - name: {name}",
+                  f"    client_id: {client_id}",
+                  f"    client_secret: {secret}",
+                  f"    api_base: {emulator.base}",
+                  "    routes:",
+                  "      - name: events",
+                  '        event: "*"',
+                  f"        url: {hook.url}/{name}"]
+    lines += ["admin:", '  listen: ""', "log:", "  level: debug"]
+    return "\n".join(lines) + "\n"
+
+
+class AppsTest(unittest.TestCase):
+    def setUp(self):
+        # The harness's own client (the app "default" here) plus two more.
+        self.emulator = Emulator("--client-id", "hr-client:hr-secret",
+                                 "--client-id", "sales-client:sales-secret")
+        self.addCleanup(self.emulator.stop)
+
+    def stub(self):
+        hook = StubWebhook()
+        self.addCleanup(hook.close)
+        return hook
+
+    def start(self, hooks):
+        bridge = Bridge(apps_config(self.emulator, hooks))
+        self.addCleanup(bridge.stop)
+        self.wait_for_clients(set(APPS[name][0] for name in hooks))
+        return bridge
+
+    def open_by_client(self):
+        return {c["clientId"]: c["id"] for c in self.emulator.connections("open")}
+
+    def wait_for_clients(self, client_ids):
+        return wait_until(lambda: set(self.open_by_client()) == client_ids and self.open_by_client(),
+                          timeout=15, what=f"open connections of exactly {sorted(client_ids)}")
+
+    def delivered(self, hook, event_id):
+        return [r for r in hook.requests if f'"{event_id}"'.encode() in r["body"] or
+                r["headers"].get("Idempotency-Key") == event_id]
+
+    def test_each_app_reaches_its_own_route_with_its_name(self):
+        hr, sales = self.stub(), self.stub()
+        self.start({"hr": hr, "sales": sales})
+        sent_hr = self.emulator.send_event(clientId="hr-client", eventId="ev-hr-1")
+        sent_sales = self.emulator.send_event(clientId="sales-client", eventId="ev-sales-1")
+        for sent in (sent_hr, sent_sales):
+            self.assertEqual(self.emulator.wait_for_ack(sent["messageId"])["status"], "SUCCESS")
+        wait_until(lambda: hr.requests and sales.requests, what="both webhooks called")
+        self.assertEqual([r["path"] for r in hr.requests], ["/hr"])
+        self.assertEqual([r["path"] for r in sales.requests], ["/sales"])
+        self.assertEqual(hr.requests[0]["headers"]["X-DingTalk-App"], "hr")
+        self.assertEqual(sales.requests[0]["headers"]["X-DingTalk-App"], "sales")
+
+    def test_one_event_id_in_two_apps_is_delivered_to_both(self):
+        hr, sales = self.stub(), self.stub()
+        self.start({"hr": hr, "sales": sales})
+        first = self.emulator.send_event(clientId="hr-client", eventId="same-event")
+        self.emulator.wait_for_ack(first["messageId"])
+        second = self.emulator.send_event(clientId="sales-client", eventId="same-event")
+        self.assertEqual(self.emulator.wait_for_ack(second["messageId"])["status"], "SUCCESS")
+        self.assertEqual(len(hr.requests), 1)
+        self.assertEqual(len(sales.requests), 1)
+        # Within one app it is a duplicate: ACKed, not POSTed again.
+        repeat = self.emulator.send_event(clientId="hr-client", eventId="same-event")
+        self.assertEqual(self.emulator.wait_for_ack(repeat["messageId"])["status"], "SUCCESS")
+        self.assertEqual(len(hr.requests), 1)
+
+    def test_sighup_adds_and_removes_apps_and_leaves_the_others_connected(self):
+        hr, sales, default = self.stub(), self.stub(), self.stub()
+        bridge = self.start({"hr": hr, "sales": sales})
+        hr_connection = self.open_by_client()["hr-client"]
+
+        with open(bridge.config_path + ".new", "w") as f:
+            f.write(apps_config(self.emulator, {"hr": hr, "default": default}) +
+                    f"state_dir: {bridge.dir.name}/state\n")
+        os.replace(bridge.config_path + ".new", bridge.config_path)
+        bridge.send_signal(signal.SIGHUP)
+        bridge.wait_for_line(r"config reloaded")
+        self.wait_for_clients({"hr-client", CLIENT_ID})
+        # hr's connection is the very one it had: the reload did not touch it.
+        self.assertEqual(self.open_by_client()["hr-client"], hr_connection)
+        closed = [c for c in self.emulator.connections("closed") if c["clientId"] == "sales-client"]
+        self.assertEqual(len(closed), 1)
+        self.assertTrue(bridge.grep(r"app removed.*app=sales"))
+        self.assertTrue(bridge.grep(r"app added app=default"))
+
+        after = self.emulator.send_event(clientId="hr-client", eventId="ev-after")
+        self.assertEqual(self.emulator.wait_for_ack(after["messageId"])["status"], "SUCCESS")
+        added = self.emulator.send_event(clientId=CLIENT_ID, eventId="ev-default")
+        self.assertEqual(self.emulator.wait_for_ack(added["messageId"])["status"], "SUCCESS")
+        wait_until(lambda: len(hr.requests) == 1 and len(default.requests) == 1,
+                   what="hr's and the new app's webhooks called")
+        self.assertEqual(default.requests[0]["headers"]["X-DingTalk-App"], "default")
+        self.assertEqual(sales.requests, [])
+        self.assertEqual(bridge.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
