@@ -123,8 +123,10 @@ struct StreamClient::Impl {
   Timer tick_timer{loop};
 
   metrics::Registry& metrics = metrics::global();
-  metrics::Gauge& up_gauge = metrics.gauge("dsb_connections_up");
-  metrics::Counter& reconnects = metrics.counter("dsb_reconnects_total");
+  // Every series of ours carries the app (constant per client: a reload keeps the name).
+  const std::string app_name = the_app(*config).name;
+  metrics::Gauge& up_gauge = metrics.gauge("dsb_connections_up", {{"app", app_name}});
+  metrics::Counter& reconnects = metrics.counter("dsb_reconnects_total", {{"app", app_name}});
   std::map<std::pair<std::string, std::string>, metrics::Counter*> frame_counters;
   std::map<std::pair<int, std::string_view>, metrics::Counter*> ack_counters;
   // dsb_ack_latency_seconds by frame type, indexed by FrameType; all at zero from the start.
@@ -201,7 +203,8 @@ struct StreamClient::Impl {
   metrics::Counter& ack_counter(const Ack& ack);
   metrics::Histogram& ack_latency_of(FrameType type) {
     return metrics.histogram("dsb_ack_latency_seconds",
-                             {{"type", std::string(frame_type_name(type))}}, kAckLatencyBuckets);
+                             {{"app", app_name}, {"type", std::string(frame_type_name(type))}},
+                             kAckLatencyBuckets);
   }
 };
 
@@ -638,7 +641,7 @@ void StreamClient::Impl::malformed(Connection& c, const std::string& label,
              {"reason", reason},
              {"messageId", message_id},
              {"bytes", std::to_string(bytes)}});
-  metrics.counter("dsb_frames_malformed_total", {{"reason", label}}).inc();
+  metrics.counter("dsb_frames_malformed_total", {{"app", app_name}, {"reason", label}}).inc();
   if (!message_id.empty()) {
     enqueue(c, ack_error(message_id, 400, reason), WriteQueue::Priority::normal);
   }
@@ -656,7 +659,7 @@ void StreamClient::Impl::send_ack(ConnectionId id, const Ack& ack) {
   if (c == nullptr || c->wsi == nullptr || c->state == ConnState::connecting) {
     log::warn(kComponent, "ack dropped: connection gone",
               {{"conn", std::to_string(id)}, {"messageId", ack.message_id}});
-    metrics.counter("dsb_acks_dropped_total").inc();
+    metrics.counter("dsb_acks_dropped_total", {{"app", app_name}}).inc();
     return;
   }
   const auto owed = c->owed.find(ack.message_id);
@@ -913,7 +916,7 @@ metrics::Counter& StreamClient::Impl::frame_counter(FrameType type, std::string_
   auto it = frame_counters.find(key);
   if (it == frame_counters.end()) {
     metrics::Counter& counter =
-        metrics.counter("dsb_frames_total", {{"type", key.first}, {"topic", key.second}});
+        metrics.counter("dsb_frames_total", {{"app", app_name}, {"type", key.first}, {"topic", key.second}});
     it = frame_counters.emplace(std::move(key), &counter).first;
   }
   return *it->second;
@@ -924,7 +927,8 @@ metrics::Counter& StreamClient::Impl::ack_counter(const Ack& ack) {
   auto it = ack_counters.find(key);
   if (it == ack_counters.end()) {
     metrics::Counter& counter = metrics.counter(
-        "dsb_acks_total", {{"code", std::to_string(key.first)}, {"status", std::string(key.second)}});
+        "dsb_acks_total",
+        {{"app", app_name}, {"code", std::to_string(key.first)}, {"status", std::string(key.second)}});
     it = ack_counters.emplace(key, &counter).first;
   }
   return *it->second;

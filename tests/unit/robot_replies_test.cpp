@@ -26,7 +26,8 @@ const char* kTokenUrl = "https://api.dt/v1.0/oauth2/accessToken";
 
 uint64_t outcome(const std::string& route, const char* via, const char* name) {
   return metrics::global()
-      .counter("dsb_robot_replies_total", {{"route", route}, {"via", via}, {"outcome", name}})
+      .counter("dsb_robot_replies_total",
+               {{"app", "default"}, {"route", route}, {"via", via}, {"outcome", name}})
       .value();
 }
 
