@@ -13,8 +13,9 @@ APPS = {"hr": ("hr-client", "hr-secret"), "sales": ("sales-client", "sales-secre
         "stranger": ("unknown-client", "whatever")}  # the emulator refuses its credentials
 
 
-def apps_config(emulator, hooks, admin='""'):
-    """`apps:` with one app per entry of `hooks` (name -> StubWebhook), each on its own client."""
+def apps_config(emulator, hooks, admin='""', robots=()):
+    """`apps:` with one app per entry of `hooks` (name -> StubWebhook), each on its own client;
+    the apps named in `robots` also take robot messages (another subscription)."""
     lines = ["apps:"]
     for name, hook in hooks.items():
         client_id, secret = APPS[name]
@@ -26,6 +27,10 @@ def apps_config(emulator, hooks, admin='""'):
                   "      - name: events",
                   '        event: "*"',
                   f"        url: {hook.url}/{name}"]
+        if name in robots:
+            lines += ["      - name: robot",
+                      "        topic: /v1.0/im/bot/messages/get",
+                      f"        url: {hook.url}/{name}-robot"]
     lines += ["admin:", f"  listen: {admin}", "log:", "  level: debug"]
     return "\n".join(lines) + "\n"
 
@@ -140,6 +145,30 @@ class AppsTest(unittest.TestCase):
         self.assertEqual(default.requests[0]["headers"]["X-DingTalk-App"], "default")
         self.assertEqual(sales.requests, [])
         self.assertEqual(bridge.stop(), 0)
+
+    def rewrite(self, bridge, text):
+        with open(bridge.config_path + ".new", "w") as f:
+            f.write(text + f"state_dir: {bridge.dir.name}/state\n")
+        os.replace(bridge.config_path + ".new", bridge.config_path)
+
+    def test_sighup_changing_one_apps_subscriptions_replaces_only_its_connection(self):
+        hr, sales = self.stub(), self.stub()
+        bridge = self.start({"hr": hr, "sales": sales})
+        before = self.open_by_client()
+        self.rewrite(bridge, apps_config(self.emulator, {"hr": hr, "sales": sales}, robots=("hr",)))
+        bridge.send_signal(signal.SIGHUP)
+        bridge.wait_for_line(r"config reloaded")
+        # hr subscribes to robot messages now: a new connection replaces its old one.
+        wait_until(lambda: self.open_by_client().get("hr-client") not in (None, before["hr-client"]),
+                   timeout=15, what="hr's replacement connection")
+        self.wait_for_clients({"hr-client", "sales-client"})
+        self.assertEqual(self.open_by_client()["sales-client"], before["sales-client"])
+        robot = self.emulator.send_callback("/v1.0/im/bot/messages/get",
+                                            {"msgId": "m-1", "robotCode": "r", "text": {"content": "hi"}},
+                                            clientId="hr-client")
+        self.emulator.wait_for_ack(robot["messageId"])
+        wait_until(lambda: any(r["path"] == "/hr-robot" for r in hr.requests),
+                   what="hr's new robot route called")
 
 
 if __name__ == "__main__":
