@@ -32,7 +32,26 @@ RobotReplies::RobotReplies(Webhooks& webhooks, Timers& timers, WallClock& clock,
     : webhooks_(webhooks),
       clock_(clock),
       dingtalk_(std::move(dingtalk)),
-      openapi_(webhooks, timers, clock, std::move(random)) {}
+      timers_(timers),
+      random_(std::move(random)) {}
+
+OpenApiReplies& RobotReplies::openapi_of(const openapi::AppCredentials& app) {
+  std::unique_ptr<OpenApiReplies>& replies = openapi_[app.client_id];
+  if (!replies) replies = std::make_unique<OpenApiReplies>(webhooks_, timers_, clock_, random_);
+  return *replies;
+}
+
+uint64_t RobotReplies::token_fetches() const {
+  uint64_t fetches = 0;
+  for (const auto& [client_id, replies] : openapi_) fetches += replies->token_fetches();
+  return fetches;
+}
+
+size_t RobotReplies::waiting() const {
+  size_t waiting = 0;
+  for (const auto& [client_id, replies] : openapi_) waiting += replies->waiting();
+  return waiting;
+}
 
 openapi::AppCredentials RobotReplies::app_of(const config::App& app) const {
   return {app.dingtalk.api_base, app.dingtalk.client_id, app.dingtalk.client_secret,
@@ -115,7 +134,7 @@ void RobotReplies::fall_back(const RobotMessage& robot, const std::string& route
   if (send->mentions_dropped)
     log::info("bridge", "robot reply's @-mentions dropped: the OpenAPI templates carry no `at`",
               {{"route", route}});
-  openapi_.send(route, app, std::move(send.value()));
+  openapi_of(app).send(route, app, std::move(send.value()));
 }
 
 }  // namespace dsb::bridge

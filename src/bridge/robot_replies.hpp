@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -60,9 +61,9 @@ class RobotReplies {
             const std::string& reply);
 
   // Token API calls made so far.
-  uint64_t token_fetches() const { return openapi_.token_fetches(); }
+  uint64_t token_fetches() const;
   // OpenAPI sends waiting out a rate limit.
-  size_t waiting() const { return openapi_.waiting(); }
+  size_t waiting() const;
 
  private:
   void send_to_session_webhook(const RobotMessage& robot, const config::Route& route,
@@ -77,7 +78,12 @@ class RobotReplies {
   Webhooks& webhooks_;
   WallClock& clock_;
   const TransportFor dingtalk_;
-  OpenApiReplies openapi_;
+  // One per app (by client id), made on its first reply: DingTalk's rate limits and access
+  // tokens are per app, so one app's limit never holds another app's replies.
+  OpenApiReplies& openapi_of(const openapi::AppCredentials& app);
+  Timers& timers_;
+  OpenApiReplies::Random random_;
+  std::map<std::string, std::unique_ptr<OpenApiReplies>> openapi_;
   // Answers that arrive after we are gone find this expired.
   std::shared_ptr<RobotReplies*> self_ = std::make_shared<RobotReplies*>(this);
 };
