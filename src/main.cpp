@@ -74,8 +74,10 @@ int main(int argc, char** argv) {
       app.add_subcommand("emulate", "Run a local, offline stand-in for the DingTalk gateway");
   emulate->add_option("--listen", emulator_options.listen, "HOST:PORT to listen on (port 0: any)")
       ->capture_default_str();
-  emulate->add_option("--client-id", emulator_options.client_id, "Accepted client id")
-      ->capture_default_str();
+  std::vector<std::string> emulator_clients;
+  emulate->add_option("--client-id", emulator_clients,
+                      "Accepted client id (default dingemulatorclient); repeat it to serve several "
+                      "apps at once, each as ID (with --client-secret) or ID:SECRET");
   emulate->add_option("--client-secret", emulator_options.client_secret, "Accepted client secret")
       ->capture_default_str();
   emulate->add_option("--ping-interval", emulator_options.system_ping_interval_s,
@@ -140,7 +142,13 @@ int main(int argc, char** argv) {
   }
 
   if (*check) return check_command(check_config);
-  if (*emulate) return dsb::emulator::run(emulator_options);
+  if (*emulate) {
+    if (dsb::Status clients = dsb::emulator::set_clients(emulator_options, emulator_clients); !clients) {
+      std::fprintf(stderr, "%s\n", clients.message().c_str());
+      return 2;
+    }
+    return dsb::emulator::run(emulator_options);
+  }
   if (*run) return run_command(run_config);
   if (*spool) {
     spool_options.action = *spool_replay ? dsb::store::SpoolAction::replay

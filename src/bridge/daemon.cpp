@@ -7,6 +7,7 @@
 #include "admin/admin_server.hpp"
 #include "admin/metrics.hpp"
 #include "admin/systemd_notify.hpp"
+#include "bridge/app_streams.hpp"
 #include "bridge/config_reload.hpp"
 #include "bridge/dingtalk_transport.hpp"
 #include "bridge/dedup.hpp"
@@ -27,6 +28,14 @@ namespace dsb::bridge {
 namespace {
 
 constexpr std::chrono::milliseconds kTick{100};  // how fast a signal is noticed
+// Connections a reload may add (new apps) beyond what the config at start asks for.
+constexpr int kReloadConnections = 16;
+
+size_t route_count(const config::Config& config) {
+  size_t routes = 0;
+  for (const config::App& app : config.apps) routes += app.routes.size();
+  return routes;
+}
 
 // Owns every stage for one run, in the order they must be built and torn down.
 class Daemon : public admin::Readiness {
@@ -39,10 +48,9 @@ class Daemon : public admin::Readiness {
         webhooks_(loop_, http_options(config)),
         timers_(loop_),
         spool_(loop_, store_),
-        dingtalk_(resolve_dingtalk_transport(
-            config, [](const char* name) { return std::getenv(name); })),
-        relay_(config_, timers_, webhooks_, clock_, dedup_, spool_, dingtalk_.http()),
-        stream_(loop_, config_, relay_),
+        relay_(config_, timers_, webhooks_, clock_, dedup_, spool_,
+               [this](const config::App& app) { return streams_.transport_for(app); }),
+        streams_(loop_, relay_, [](const char* name) { return std::getenv(name); }),
         reload_(
             [](const std::string& path) {
               return config::load_file(path, config::ProcessEnvironment());
@@ -63,7 +71,9 @@ class Daemon : public admin::Readiness {
     // N connections, their replacements, the worker's wake pipe and headroom, plus what the
     // admin endpoint may hold: lws stops accepting and connecting once the table is full, so
     // the admin port must never be able to fill the Stream connections' share.
-    const auto fd_limit = static_cast<unsigned int>(4 * config_->dingtalk.connections + 64) +
+    // Room for a reload to add a few apps' connections (kReloadConnections) too.
+    const int connections = AppStreams::connections_wanted(*config_) + kReloadConnections;
+    const auto fd_limit = static_cast<unsigned int>(4 * connections + 64) +
                           admin::AdminServer::kFdsNeeded;
     if (Status status = loop_.create(fd_limit); !status) {
       log::error("bridge", "cannot start the event loop", {{"reason", status.message()}});
@@ -83,7 +93,8 @@ class Daemon : public admin::Readiness {
       }
       log::info("bridge", "admin endpoint listening", {{"address", admin_.address()}});
     }
-    if (Status status = stream_.start(dingtalk_.proxy); !status) {
+    streams_.resolve(*config_);
+    if (Status status = streams_.start(); !status) {
       log::error("bridge", "cannot start the Stream connection", {{"reason", status.message()}});
       loop_.destroy();
       return 1;
@@ -103,7 +114,7 @@ class Daemon : public admin::Readiness {
     // about their sockets.
     watchdog_.stop();
     webhooks_.shutdown();
-    stream_.release();
+    streams_.release();
     loop_.destroy();
     return 0;
   }
@@ -113,7 +124,7 @@ class Daemon : public admin::Readiness {
   std::vector<std::string> not_ready_reasons() const override {
     std::vector<std::string> reasons;
     if (draining_) reasons.emplace_back("shutting down");
-    if (stream_.connections_up() == 0) reasons.emplace_back("no Stream connection registered");
+    for (std::string& reason : streams_.not_ready_reasons()) reasons.push_back(std::move(reason));
     if (std::string store = store_problem(); !store.empty()) reasons.push_back(std::move(store));
     return reasons;
   }
@@ -144,7 +155,7 @@ class Daemon : public admin::Readiness {
   }
 
   void on_tick() {
-    const int64_t newest_frame_us = stream_.newest_frame_us();
+    const int64_t newest_frame_us = streams_.newest_frame_us();
     last_frame_age_.set((steady_us() - (newest_frame_us != 0 ? newest_frame_us : started_us_)) /
                         1'000'000);
     const store::SpoolCounts counts = store_.counts();
@@ -159,6 +170,7 @@ class Daemon : public admin::Readiness {
       log::warn("bridge", "signal ignored",
                 {{"signal", ignored.name}, {"times", std::to_string(ignored.times)}});
     }
+    streams_.on_tick();
     if (signals.reload && !draining_) request_reload();
     if (signals.stop && !draining_) begin_drain();
     if (draining_ && !closing_) {
@@ -186,7 +198,7 @@ class Daemon : public admin::Readiness {
                 {{"in_flight", std::to_string(relay_.in_flight())}});
       relay_.abandon_in_flight();
     }
-    stream_.close_all([this] { loop_.quit(); });
+    streams_.close_all([this] { loop_.quit(); });
   }
 
   // All or nothing: a file that does not load changes nothing. The file is read and
@@ -223,8 +235,9 @@ class Daemon : public admin::Readiness {
     // At once, as relay_.reload() declares the per-route series: a scrape right after the
     // reload sees an added spool route's age at zero, not absent until the next tick.
     spool_age_.update(*config_, store_.oldest_pending(), clock_.now_ms());
-    stream_.reconfigure(next);
-    log::info("bridge", "config reloaded", {{"routes", std::to_string(next->routes.size())}});
+    streams_.reconfigure(next);
+    log::info("bridge", "config reloaded",
+              {{"apps", std::to_string(next->apps.size())}, {"routes", std::to_string(route_count(*next))}});
   }
 
   std::shared_ptr<const config::Config> config_;
@@ -235,10 +248,10 @@ class Daemon : public admin::Readiness {
   HttpWebhooks webhooks_;
   LoopTimers timers_;
   LoopSpool spool_;
-  // Proxy and CA for the Stream and every request to DingTalk: resolved once, here.
-  const DingTalkTransport dingtalk_;
-  Relay relay_;
-  stream::StreamClient stream_;
+  Relay relay_;  // one for every app: one spool, one dedup store
+  // Each app's connections, and its proxy and CA for the Stream and every request to
+  // DingTalk (resolved once per app).
+  AppStreams streams_;
   admin::AdminServer admin_;
   admin::systemd::WatchdogPinger watchdog_;
   ConfigReload reload_;  // its hand-back posts to the loop: destroyed first
@@ -262,8 +275,9 @@ int run_daemon(const config::Config& config) {
   log::info("bridge", "starting",
             {{"version", BRIDGE_VERSION},
              {"config", config.source_file},
-             {"routes", std::to_string(config.routes.size())},
-             {"connections", std::to_string(config.dingtalk.connections)}});
+             {"apps", std::to_string(config.apps.size())},
+             {"routes", std::to_string(route_count(config))},
+             {"connections", std::to_string(AppStreams::connections_wanted(config))}});
   install_signal_handlers();
   return_large_buffers_to_the_kernel();
 

@@ -15,16 +15,16 @@ deliver::Transport DingTalkTransport::http() const {
   return transport;
 }
 
-DingTalkTransport resolve_dingtalk_transport(const config::Config& config,
+DingTalkTransport resolve_dingtalk_transport(const config::App& app,
                                              const stream::Getenv& getenv_fn) {
   DingTalkTransport transport;
-  transport.ca_file = config.dingtalk.ca_file;
-  auto resolved = stream::resolve_proxy(config.dingtalk.proxy, getenv_fn);
+  transport.ca_file = app.dingtalk.ca_file;
+  auto resolved = stream::resolve_proxy(app.dingtalk.proxy, getenv_fn);
   if (!resolved) {
     log::error("bridge",
                "ignoring an unusable proxy setting; connecting directly (Stream and requests "
                "to DingTalk alike)",
-               {{"reason", resolved.status().message()}});
+               {{"app", app.name}, {"reason", resolved.status().message()}});
   } else {
     transport.proxy = std::move(resolved.value());
   }

@@ -30,7 +30,7 @@ struct DingTalkTransport {
 
 // Logs an unusable proxy setting (and that both go direct). `getenv_fn` reads the process
 // environment in the daemon, a table in tests.
-DingTalkTransport resolve_dingtalk_transport(const config::Config& config,
+DingTalkTransport resolve_dingtalk_transport(const config::App& app,
                                              const stream::Getenv& getenv_fn);
 
 }  // namespace dsb::bridge

@@ -13,10 +13,10 @@
 namespace dsb::bridge {
 namespace {
 
-void count(const std::string& route, const char* outcome) {
+void count(const std::string& app, const std::string& route, const char* outcome) {
   metrics::global()
       .counter("dsb_robot_replies_total",
-               {{"route", route}, {"via", "openapi"}, {"outcome", outcome}})
+               {{"app", app}, {"route", route}, {"via", "openapi"}, {"outcome", outcome}})
       .inc();
 }
 
@@ -29,10 +29,12 @@ OpenApiReplies::Random seeded_random() {
 
 // One reply on its way through the OpenAPI.
 struct OpenApiReplies::Reply {
+  std::string app;  // the config's name of the app it replies for
   std::string route;
   std::string url;
   std::string body;
   deliver::Transport transport;
+  openapi::AccessTokenCache* tokens = nullptr;  // its app's; lives as long as OpenApiReplies
   int attempts = 0;            // sends made
   bool token_renewed = false;  // the one resend with a fresh token is spent
   bool probe = false;          // sent alone after a rate limit's backoff
@@ -43,8 +45,20 @@ OpenApiReplies::OpenApiReplies(Webhooks& webhooks, Timers& timers, WallClock& cl
     : webhooks_(webhooks),
       timers_(timers),
       clock_(clock),
-      random_(random ? std::move(random) : seeded_random()),
-      tokens_(webhooks, timers) {}
+      random_(random ? std::move(random) : seeded_random()) {}
+
+uint64_t OpenApiReplies::token_fetches() const {
+  uint64_t fetches = 0;
+  for (const auto& [client_id, cache] : tokens_) fetches += cache->fetches();
+  return fetches;
+}
+
+openapi::AccessTokenCache& OpenApiReplies::tokens_of(const openapi::AppCredentials& app) {
+  std::unique_ptr<openapi::AccessTokenCache>& cache = tokens_[app.client_id];
+  if (!cache) cache = std::make_unique<openapi::AccessTokenCache>(webhooks_, timers_);
+  cache->set_app(app);  // a reload may have changed its secret or api_base
+  return *cache;
+}
 
 OpenApiReplies::~OpenApiReplies() {
   *self_ = nullptr;
@@ -54,8 +68,9 @@ OpenApiReplies::~OpenApiReplies() {
 
 void OpenApiReplies::send(const std::string& route, const openapi::AppCredentials& app,
                           OpenApiSend send) {
-  tokens_.set_app(app);
   auto reply = std::make_shared<Reply>();
+  reply->tokens = &tokens_of(app);
+  reply->app = app.app;
   reply->route = route;
   reply->url = openapi::api_url(app.api_base, send.path);
   reply->body = std::move(send.body);
@@ -72,7 +87,7 @@ void OpenApiReplies::send(const std::string& route, const openapi::AppCredential
 
 void OpenApiReplies::attempt(const std::shared_ptr<Reply>& reply) {
   std::weak_ptr<OpenApiReplies*> self = self_;
-  tokens_.get([self, reply](Result<std::string> token) {
+  reply->tokens->get([self, reply](Result<std::string> token) {
     auto alive = self.lock();
     if (!alive || *alive == nullptr) return;
     OpenApiReplies& me = **alive;
@@ -105,7 +120,7 @@ void OpenApiReplies::on_answer(const std::shared_ptr<Reply>& reply, const std::s
                                const deliver::Response& response) {
   const openapi::Answer answer = openapi::classify_answer(response);
   if (answer.kind == openapi::AnswerKind::rate_limited) {
-    count(reply->route, "rate_limited");
+    count(reply->app, reply->route, "rate_limited");
     wait_out(reply, response, answer.reason);
     return;
   }
@@ -116,12 +131,12 @@ void OpenApiReplies::on_answer(const std::shared_ptr<Reply>& reply, const std::s
   }
   switch (answer.kind) {
     case openapi::AnswerKind::ok:
-      count(reply->route, "sent");
+      count(reply->app, reply->route, "sent");
       log::info("bridge", "robot reply sent through the OpenAPI",
                 {{"route", reply->route}, {"attempts", std::to_string(reply->attempts)}});
       return;
     case openapi::AnswerKind::invalid_token:
-      tokens_.invalidate(token);
+      reply->tokens->invalidate(token);
       if (reply->token_renewed) {
         fail(*reply, "the fresh access token was refused too: " + answer.reason);
         return;
@@ -212,7 +227,7 @@ void OpenApiReplies::open_gate() {
 }
 
 void OpenApiReplies::fail(const Reply& reply, const std::string& reason) {
-  count(reply.route, "failed");
+  count(reply.app, reply.route, "failed");
   log::error("bridge", "robot reply failed through the OpenAPI",
              {{"route", reply.route}, {"attempts", std::to_string(reply.attempts)},
               {"reason", reason}});

@@ -30,6 +30,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <map>
 #include <functional>
 #include <memory>
 #include <string>
@@ -71,11 +72,12 @@ class OpenApiReplies {
   OpenApiReplies(const OpenApiReplies&) = delete;
   OpenApiReplies& operator=(const OpenApiReplies&) = delete;
 
-  // Sends `send` for `route` as `app` (the token cache follows the app, see set_app).
+  // Sends `send` for `route` as `app`, with that app's own access token (one cache per
+  // client id: several apps in one daemon do not evict each other's tokens).
   void send(const std::string& route, const openapi::AppCredentials& app, OpenApiSend send);
 
   // Token API calls made so far.
-  uint64_t token_fetches() const { return tokens_.fetches(); }
+  uint64_t token_fetches() const;
   // Replies queued behind a rate limit.
   size_t waiting() const { return queue_.size(); }
   // A rate limit is being waited out (or probed).
@@ -104,7 +106,9 @@ class OpenApiReplies {
   Timers& timers_;
   WallClock& clock_;  // for a Retry-After given as an HTTP date
   Random random_;
-  openapi::AccessTokenCache tokens_;
+  // By client id; kept while we live (an app removed and added back finds its token).
+  std::map<std::string, std::unique_ptr<openapi::AccessTokenCache>> tokens_;
+  openapi::AccessTokenCache& tokens_of(const openapi::AppCredentials& app);
   std::deque<std::shared_ptr<Reply>> queue_;  // behind the rate limit, oldest first
   TimerId gate_timer_ = 0;      // non-zero while a rate limit's backoff runs
   int64_t gate_opens_at_ms_ = 0;  // when gate_timer_ fires (steady ms)

@@ -35,6 +35,7 @@ bool is_json(std::string_view text) {
 }  // namespace
 
 struct Relay::Waiter {
+  stream::AckWriter* acks = nullptr;  // the StreamClient of the connection (FrameSink contract)
   ConnectionId conn = 0;
   std::string message_id;
   TimerId deadline = 0;
@@ -46,8 +47,10 @@ struct Relay::Delivery {
   bool spooled = false;  // journaled for the Spooler instead of POSTed here
   std::string key;       // dedup key
   std::string idempotency_key;
-  std::shared_ptr<const config::Config> config;  // keeps `route` alive across reloads
+  std::shared_ptr<const config::Config> config;  // keeps `app` and `route` alive across reloads
+  const config::App* app = nullptr;
   const config::Route* route = nullptr;
+  std::string route_name;  // qualified_route_name: in the spool, metrics and logs
   Frame frame;
   RobotMessage robot;  // robot messages only
 
@@ -74,11 +77,11 @@ struct Relay::Delivery {
 };
 
 Relay::Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webhooks& webhooks,
-             WallClock& clock, DedupStore& dedup, Spool& spool, deliver::Transport dingtalk)
+             WallClock& clock, DedupStore& dedup, Spool& spool, RobotReplies::TransportFor dingtalk)
     : config_(std::move(config)), timers_(timers), clock_(clock), dedup_(dedup), spool_(spool),
       lanes_(timers), caller_(webhooks, clock), replies_(webhooks, timers, clock, std::move(dingtalk)),
       spooler_(config_, spool, timers, clock, lanes_, caller_, replies_, route_metrics_) {
-  route_metrics_.declare(config_->routes);
+  declare_route_metrics();
 }
 
 Relay::~Relay() {
@@ -89,7 +92,7 @@ Relay::~Relay() {
 
 void Relay::reload(std::shared_ptr<const config::Config> config) {
   config_ = std::move(config);
-  route_metrics_.declare(config_->routes);
+  declare_route_metrics();
   spooler_.reload(config_);
 }
 
@@ -98,35 +101,57 @@ void Relay::stop_taking_frames() {
   spooler_.stop_taking();
 }
 
-void Relay::send_ack(ConnectionId conn, const Ack& ack) {
-  if (acks_ != nullptr) acks_->send_ack(conn, ack);
+size_t Relay::in_flight(const std::string& app) const {
+  size_t count = 0;
+  for (const auto& [key, delivery] : deliveries_) count += delivery->app->name == app ? 1 : 0;
+  return count;
+}
+
+void Relay::declare_route_metrics() { route_metrics_.declare(*config_); }
+
+std::string dedup_key_in_app(const config::App& app, std::string frame_key) {
+  if (app.is_default()) return frame_key;
+  return "app:" + app.name + "/" + frame_key;
 }
 
 void Relay::on_frame(ConnectionId conn, Frame frame, stream::AckWriter& acks) {
-  acks_ = &acks;  // frames are counted by the stream, which sees them all
+  const std::string app = config_->apps.empty() ? std::string(config::App::kDefaultAppName)
+                                                : config_->apps.front().name;
+  on_frame(app, conn, std::move(frame), acks);
+}
+
+void Relay::on_frame(const std::string& app_name, ConnectionId conn, Frame frame,
+                     stream::AckWriter& acks) {
+  // frames are counted by the stream, which sees them all
   if (!taking_frames_) {
     log::info("bridge", "frame left un-ACKed: shutting down",
-              {{"message_id", std::string(frame.message_id())}});
+              {{"app", app_name}, {"message_id", std::string(frame.message_id())}});
     return;
   }
   if (frame.type == stream::FrameType::system) return;  // the stream answers those itself
-  handle(conn, std::move(frame));
+  const config::App* app = config_->find_app(app_name);
+  if (app == nullptr) {
+    log::info("bridge", "frame left un-ACKed: its app was removed by a reload",
+              {{"app", app_name}, {"message_id", std::string(frame.message_id())}});
+    return;
+  }
+  handle(*app, conn, std::move(frame), acks);
 }
 
-void Relay::handle(ConnectionId conn, Frame frame) {
+void Relay::handle(const config::App& app, ConnectionId conn, Frame frame, stream::AckWriter& acks) {
   const Kind kind = frame.type == stream::FrameType::event ? Kind::event
                     : frame.topic() == kRobotTopic         ? Kind::robot
                                                            : Kind::callback;
   const std::string message_id(frame.message_id());
   FrameData data(frame.data);  // only read by `match` and `order_by`, and then parsed once
-  const Router router(config_->routes);
+  const Router router(app.routes);
   const config::Route* route = router.match(frame, data);
   if (route == nullptr) {
-    counter("dsb_unrouted_total", {{"type", std::string(stream::frame_type_name(frame.type))}}).inc();
+    counter("dsb_unrouted_total", {{"app", app.name}, {"type", std::string(stream::frame_type_name(frame.type))}}).inc();
     if (kind == Kind::event) {
       log::debug("bridge", "unrouted event ACKed",
                  {{"event_type", std::string(frame.header("eventType"))}, {"message_id", message_id}});
-      send_ack(conn, stream::ack_event(message_id, true, "unrouted"));
+      acks.send_ack(conn, stream::ack_event(message_id, true, "unrouted"));
     } else {
       // Still 404 (product.md section 4); the log tells a missing route from routes whose
       // `match` turned the frame away, which is what the operator has to fix.
@@ -134,7 +159,7 @@ void Relay::handle(ConnectionId conn, Frame frame) {
                 router.has_callback_topic(frame.topic()) ? "no route's match took the callback"
                                                          : "no route for callback topic",
                 {{"topic", std::string(frame.topic())}, {"message_id", message_id}});
-      send_ack(conn, stream::ack_error(message_id, 404, "no route for topic"));
+      acks.send_ack(conn, stream::ack_error(message_id, 404, "no route for topic"));
     }
     return;
   }
@@ -143,15 +168,17 @@ void Relay::handle(ConnectionId conn, Frame frame) {
   // DingTalk ignores a robot ACK's data and redelivers slow ones: ACK first, deliver after
   // (unless the route journals it first).
   const bool acked_on_arrival = kind == Kind::robot && !spooled;
-  if (acked_on_arrival) send_ack(conn, stream::ack_callback(message_id, "null"));
+  if (acked_on_arrival) acks.send_ack(conn, stream::ack_callback(message_id, "null"));
 
   RobotMessage robot = kind == Kind::robot ? read_robot_message(frame.data) : RobotMessage{};
-  const std::string key = dedup_key(frame, RobotMessageKey{robot.robot_code, robot.msg_id});
+  const std::string key =
+      dedup_key_in_app(app, dedup_key(frame, RobotMessageKey{robot.robot_code, robot.msg_id}));
+  const std::string route_name = config::qualified_route_name(app, *route);
   if (auto running = deliveries_.find(key); running != deliveries_.end()) {
-    route_metrics_.of(route->name).duplicates.inc();
+    route_metrics_.of(app.name, route->name).duplicates.inc();
     log::info("bridge", "redelivery joins the delivery under way",
-              {{"route", route->name}, {"key", key}, {"message_id", message_id}});
-    if (!acked_on_arrival) add_waiter(running->second, conn, message_id);
+              {{"app", app.name}, {"route", route->name}, {"key", key}, {"message_id", message_id}});
+    if (!acked_on_arrival) add_waiter(running->second, acks, conn, message_id);
     return;
   }
 
@@ -163,12 +190,14 @@ void Relay::handle(ConnectionId conn, Frame frame) {
   delivery->key = key;
   delivery->idempotency_key = std::string(idempotency_key(frame, {robot.robot_code, robot.msg_id}));
   delivery->config = config_;
+  delivery->app = &app;
   delivery->route = route;
+  delivery->route_name = route_name;
   if (route->order_by) delivery->order_value = data.field(*route->order_by);
   delivery->frame = std::move(frame);  // `data` points into it: not read after this
   delivery->robot = std::move(robot);
   deliveries_[key] = delivery;
-  if (!acked_on_arrival) add_waiter(delivery, conn, message_id);
+  if (!acked_on_arrival) add_waiter(delivery, acks, conn, message_id);
   dedup_.find(key, clock_.now_ms(), [this, delivery](std::optional<DeliveredOutcome> earlier) {
     on_dedup_answer(delivery, std::move(earlier));
   });
@@ -178,9 +207,9 @@ void Relay::on_dedup_answer(const std::shared_ptr<Delivery>& delivery,
                             std::optional<DeliveredOutcome> earlier) {
   if (delivery->abandoned) return;  // shutdown ACKed its waiters meanwhile
   if (earlier && earlier->complete) {
-    route_metrics_.of(delivery->route->name).duplicates.inc();
+    route_metrics_.of(delivery->app->name, delivery->route->name).duplicates.inc();
     log::info("bridge", "duplicate not delivered again",
-              {{"route", delivery->route->name}, {"key", delivery->key},
+              {{"app", delivery->app->name}, {"route", delivery->route->name}, {"key", delivery->key},
                {"message_id", std::string(delivery->frame.message_id())}});
     delivery->replayed = std::move(*earlier);
     ack_waiters(*delivery);
@@ -204,7 +233,7 @@ void Relay::start_in_order(const std::shared_ptr<Delivery>& delivery) {
   }
   // The path is part of the key: a reload that changes a route's order_by starts fresh keys.
   delivery->order_key =
-      route.name + '\x1f' + route.order_by->text + '\x1f' + *delivery->order_value;
+      delivery->route_name + '\x1f' + route.order_by->text + '\x1f' + *delivery->order_value;
   ordered_.run(*delivery->order_key, [this, delivery] {
     if (delivery->abandoned) {  // cannot happen after clear(); kept so a start never leaks
       finish(delivery);
@@ -215,7 +244,7 @@ void Relay::start_in_order(const std::shared_ptr<Delivery>& delivery) {
 }
 
 void Relay::journal(const std::shared_ptr<Delivery>& delivery) {
-  store::SpoolEntry entry{delivery->route->name, delivery->key, delivery->frame,
+  store::SpoolEntry entry{delivery->route_name, delivery->key, delivery->frame,
                           delivery->route->urls, clock_.now_ms()};
   // The store keeps the order per (route, URL, value) across retries and restarts.
   entry.order_key = delivery->order_value;
@@ -232,17 +261,17 @@ void Relay::on_journaled(const std::shared_ptr<Delivery>& delivery, const Status
     delivery->all_ok = false;
     delivery->failure = "spool unavailable: " + status.message();
     log::error("bridge", "frame not journaled; ACKing so DingTalk redelivers it",
-               {{"route", delivery->route->name}, {"reason", status.message()},
+               {{"app", delivery->app->name}, {"route", delivery->route->name}, {"reason", status.message()},
                 {"message_id", std::string(delivery->frame.message_id())}});
   }
   ack_waiters(*delivery);
   finish(delivery);
 }
 
-void Relay::add_waiter(const std::shared_ptr<Delivery>& delivery, ConnectionId conn,
-                       std::string message_id) {
+void Relay::add_waiter(const std::shared_ptr<Delivery>& delivery, stream::AckWriter& acks,
+                       ConnectionId conn, std::string message_id) {
   const size_t index = delivery->waiters.size();
-  delivery->waiters.push_back(Waiter{conn, std::move(message_id)});
+  delivery->waiters.push_back(Waiter{&acks, conn, std::move(message_id)});
   const bool is_callback = delivery->kind == Kind::callback;
   const std::chrono::milliseconds wait =
       is_callback ? delivery->route->timeout : delivery->config->limits.ack_deadline;
@@ -254,7 +283,7 @@ void Relay::add_waiter(const std::shared_ptr<Delivery>& delivery, ConnectionId c
     waiter.deadline = 0;
     const std::string why = (d->spooled ? "spool still writing after " : "webhook still working after ") +
                             std::to_string(wait.count()) + " ms";
-    log::warn("bridge", "ACK deadline reached", {{"route", d->route->name},
+    log::warn("bridge", "ACK deadline reached", {{"app", d->app->name}, {"route", d->route->name},
                                                  {"message_id", waiter.message_id}, {"reason", why}});
     ack_waiter(waiter, d->kind == Kind::event ? stream::ack_event(waiter.message_id, false, why)
                                               : failure_ack(*d, waiter.message_id, 504, why));
@@ -276,11 +305,11 @@ void Relay::start_delivery(std::shared_ptr<Delivery> delivery) {
     return;
   }
   for (size_t index : targets) {
-    lanes_.run(route, [this, delivery, index] {
+    lanes_.run(delivery->route_name, route, [this, delivery, index] {
       const config::Route& r = *delivery->route;
-      caller_.call(delivery->config, r, r.urls[index], delivery->frame, delivery->idempotency_key,
+      caller_.call(delivery->config, *delivery->app, r, r.urls[index], delivery->frame, delivery->idempotency_key,
                    [this, delivery, index](Answer answer) {
-                     lanes_.finish(delivery->route->name);
+                     lanes_.finish(delivery->route_name);
                      on_answer(delivery, index, std::move(answer));
                    });
     });
@@ -291,11 +320,11 @@ void Relay::on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_inde
   const config::Route& route = *delivery->route;
   const std::string& url = route.urls[url_index];
   const bool ok = answer.delivered;
-  route_metrics_.of(route.name).record(ok, answer.elapsed_ms);
+  route_metrics_.of(delivery->app->name, delivery->route->name).record(ok, answer.elapsed_ms);
   if (ok) {
     if (log::enabled(log::Level::debug)) {  // the fields cost more than the rest of this
       log::debug("bridge", "delivered",
-                 {{"route", route.name}, {"url", config::redact_url(url)},
+                 {{"app", delivery->app->name}, {"route", route.name}, {"url", config::redact_url(url)},
                   {"ms", std::to_string(answer.elapsed_ms)}});
     }
     if (delivery->kind == Kind::event) delivery->delivered_urls.push_back(url);
@@ -305,19 +334,21 @@ void Relay::on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_inde
       // stream could not parse, once per frame however many URLs the route has.
       delivery->malformed_counted = true;
       log::warn("bridge", "malformed frame",
-                {{"route", route.name}, {"reason", answer.reason},
+                {{"app", delivery->app->name}, {"route", route.name}, {"reason", answer.reason},
                  {"message_id", std::string(delivery->frame.message_id())}});
-      counter("dsb_frames_malformed_total", {{"reason", std::string(answer.malformed)}}).inc();
+      counter("dsb_frames_malformed_total",
+              {{"app", delivery->app->name}, {"reason", std::string(answer.malformed)}})
+          .inc();
     }
     log::warn("bridge", "delivery failed",
-              {{"route", route.name}, {"url", config::redact_url(url)}, {"reason", answer.reason},
+              {{"app", delivery->app->name}, {"route", route.name}, {"url", config::redact_url(url)}, {"reason", answer.reason},
                {"message_id", std::string(delivery->frame.message_id())}});
     if (delivery->all_ok) delivery->failure = answer.reason;
     delivery->all_ok = false;
   }
 
   if (delivery->kind == Kind::robot && ok && is_robot_reply(answer.reply)) {
-    replies_.send(delivery->robot, route, *delivery->config, answer.reply);
+    replies_.send(delivery->robot, route, *delivery->app, answer.reply);
   }
   if (delivery->kind == Kind::callback && url_index == 0) {
     // The first URL's reply is the callback's answer; the others only get copies.
@@ -404,7 +435,7 @@ void Relay::ack_waiter(Waiter& waiter, const Ack& ack) {
   if (waiter.deadline != 0) timers_.cancel(waiter.deadline);
   waiter.deadline = 0;
   waiter.acked = true;
-  send_ack(waiter.conn, ack);
+  waiter.acks->send_ack(waiter.conn, ack);
 }
 
 void Relay::finish(const std::shared_ptr<Delivery>& delivery) {
@@ -433,9 +464,9 @@ void Relay::abandon_in_flight() {
     // arrival and still running or queued behind its order_by key is lost here.
     if (delivery->waiters.empty()) {
       ++dropped;
-      route_metrics_.of(delivery->route->name).abandoned.inc();
+      route_metrics_.of(delivery->app->name, delivery->route->name).abandoned.inc();
       log::debug("bridge", "robot message dropped at shutdown",
-                 {{"route", delivery->route->name}, {"key", key}});
+                 {{"app", delivery->app->name}, {"route", delivery->route->name}, {"key", key}});
     }
     for (Waiter& waiter : delivery->waiters) {
       if (waiter.acked) continue;

@@ -47,17 +47,29 @@
 
 namespace dsb::bridge {
 
+// The dedup key of `frame_key` (dedup.hpp's) in `app`'s scope: apps other than "default"
+// prefix it with "app:<name>/", so one message id in two apps is two frames; "default"
+// keeps the bare key, so a single-app bridge keeps its dedup window across the upgrade.
+std::string dedup_key_in_app(const config::App& app, std::string frame_key);
+
 class Relay : public stream::FrameSink {
  public:
   // `dingtalk`: how robot replies reach DingTalk (dingtalk_transport.hpp, resolved once).
   Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webhooks& webhooks,
-        WallClock& clock, DedupStore& dedup, Spool& spool, deliver::Transport dingtalk = {});
+        WallClock& clock, DedupStore& dedup, Spool& spool,
+        RobotReplies::TransportFor dingtalk = {});
   ~Relay() override;
 
   // Starts delivering what the spool holds (also what a previous run left there).
   void start() { spooler_.start(); }
 
+  // A frame of the config's first app (the only one in a single-app config).
   void on_frame(stream::ConnectionId conn, stream::Frame frame, stream::AckWriter& acks) override;
+  // A frame that came in on one of `app`'s connections: routed by that app's routes, its
+  // dedup key in that app's scope, ACKed through `acks`. A frame of an app the config no
+  // longer has is left un-ACKed (its connections are closing; DingTalk redelivers it).
+  void on_frame(const std::string& app, stream::ConnectionId conn, stream::Frame frame,
+                stream::AckWriter& acks);
 
   // New routes for new frames; deliveries under way finish with the routes they started with.
   void reload(std::shared_ptr<const config::Config> config);
@@ -67,6 +79,9 @@ class Relay : public stream::FrameSink {
   void stop_taking_frames();
   // Frames whose ACK or delivery is still pending, spooled deliveries included.
   size_t in_flight() const { return deliveries_.size() + spooler_.in_flight(); }
+  // Direct deliveries of `app`'s frames still under way: its connections may close (the
+  // app was removed) once none owes them an ACK.
+  size_t in_flight(const std::string& app) const;
   // order_by keys with a direct delivery running or waiting (tests: idle keys are released).
   size_t ordered_keys() const { return ordered_.keys(); }
   // Shutdown grace is over: ACK every waiting event LATER and every waiting callback 500
@@ -81,7 +96,8 @@ class Relay : public stream::FrameSink {
   struct Waiter;
 
   // Routes an EVENT or CALLBACK frame, answers repeats, or starts its delivery.
-  void handle(stream::ConnectionId conn, stream::Frame frame);
+  void handle(const config::App& app, stream::ConnectionId conn, stream::Frame frame,
+              stream::AckWriter& acks);
   // Continues `handle` once the dedup store knows whether the frame came before.
   void on_dedup_answer(const std::shared_ptr<Delivery>& delivery,
                        std::optional<DeliveredOutcome> earlier);
@@ -94,8 +110,8 @@ class Relay : public stream::FrameSink {
   void start_delivery(std::shared_ptr<Delivery> delivery);
   void on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_index, Answer answer);
   void on_all_answers(const std::shared_ptr<Delivery>& delivery);
-  void add_waiter(const std::shared_ptr<Delivery>& delivery, stream::ConnectionId conn,
-                  std::string message_id);
+  void add_waiter(const std::shared_ptr<Delivery>& delivery, stream::AckWriter& acks,
+                  stream::ConnectionId conn, std::string message_id);
   void ack_waiters(Delivery& delivery);
   // A duplicate's ACK: as the first arrival was ACKed.
   stream::Ack replayed_ack(const Delivery& delivery, const std::string& message_id) const;
@@ -107,15 +123,15 @@ class Relay : public stream::FrameSink {
                           const std::string& reason) const;
   void ack_waiter(Waiter& waiter, const stream::Ack& ack);
   void finish(const std::shared_ptr<Delivery>& delivery);
+  // Every app's routes' series, at zero when new (start and each reload).
+  void declare_route_metrics();
 
-  void send_ack(stream::ConnectionId conn, const stream::Ack& ack);
 
   std::shared_ptr<const config::Config> config_;
   Timers& timers_;
   WallClock& clock_;
   DedupStore& dedup_;
   Spool& spool_;
-  stream::AckWriter* acks_ = nullptr;  // set by the first frame; outlives us (FrameSink contract)
   RouteMetrics route_metrics_;
   RouteLanes lanes_;
   OrderedQueues ordered_;  // direct deliveries of order_by routes, before their lane
@@ -123,8 +139,23 @@ class Relay : public stream::FrameSink {
   RobotReplies replies_;
   Spooler spooler_;
   bool taking_frames_ = true;
-  // Deliveries under way, by dedup key: one per frame identity, however often it arrives.
+  // Deliveries under way, by dedup key (app-scoped: dedup_key_in_app): one per frame
+  // identity, however often it arrives.
   std::unordered_map<std::string, std::shared_ptr<Delivery>> deliveries_;
+};
+
+// What one app's StreamClient hands its frames to: the relay, told whose frames they are.
+class AppFrames : public stream::FrameSink {
+ public:
+  // REQUIRES: `relay` outlives this object.
+  AppFrames(Relay& relay, std::string app) : relay_(relay), app_(std::move(app)) {}
+  void on_frame(stream::ConnectionId conn, stream::Frame frame, stream::AckWriter& acks) override {
+    relay_.on_frame(app_, conn, std::move(frame), acks);
+  }
+
+ private:
+  Relay& relay_;
+  const std::string app_;
 };
 
 }  // namespace dsb::bridge

@@ -21,6 +21,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -39,37 +41,49 @@ class RobotReplies {
   // would let a reply hang that long on a dead connection before the fallback is tried.
   static constexpr std::chrono::milliseconds kSessionWebhookTimeout{10'000};
 
+  // How an app's replies reach DingTalk (dingtalk_transport.hpp, resolved once per app).
+  using TransportFor = std::function<deliver::Transport(const config::App&)>;
+
   // REQUIRES: the ports outlive this object. `dingtalk`: how every reply reaches DingTalk
   // (dingtalk_transport.hpp, resolved once). `random`: the OpenAPI backoff's jitter.
   RobotReplies(Webhooks& webhooks, Timers& timers, WallClock& clock,
                deliver::Transport dingtalk = {}, OpenApiReplies::Random random = {});
+  // The same with a transport per app (the daemon's, one per app's proxy and CA).
+  RobotReplies(Webhooks& webhooks, Timers& timers, WallClock& clock, TransportFor dingtalk,
+               OpenApiReplies::Random random = {});
   ~RobotReplies();
   RobotReplies(const RobotReplies&) = delete;
   RobotReplies& operator=(const RobotReplies&) = delete;
 
+  // Replies as `app` (its credentials, token cache and transport); `route` is one of its.
   // REQUIRES: is_robot_reply(reply).
-  void send(const RobotMessage& robot, const config::Route& route, const config::Config& config,
+  void send(const RobotMessage& robot, const config::Route& route, const config::App& app,
             const std::string& reply);
 
   // Token API calls made so far.
-  uint64_t token_fetches() const { return openapi_.token_fetches(); }
+  uint64_t token_fetches() const;
   // OpenAPI sends waiting out a rate limit.
-  size_t waiting() const { return openapi_.waiting(); }
+  size_t waiting() const;
 
  private:
   void send_to_session_webhook(const RobotMessage& robot, const config::Route& route,
-                               const config::Config& config, const std::string& reply);
+                               const config::App& app, const std::string& reply);
   // Sends `reply` through the OpenAPI; `why` says why the sessionWebhook did not take it.
   void fall_back(const RobotMessage& robot, const std::string& route,
                  const openapi::AppCredentials& app, const std::string& reply,
                  const std::string& why);
 
-  openapi::AppCredentials app_of(const config::Config& config) const;
+  openapi::AppCredentials app_of(const config::App& app) const;
 
   Webhooks& webhooks_;
   WallClock& clock_;
-  const deliver::Transport dingtalk_;
-  OpenApiReplies openapi_;
+  const TransportFor dingtalk_;
+  // One per app (by client id), made on its first reply: DingTalk's rate limits and access
+  // tokens are per app, so one app's limit never holds another app's replies.
+  OpenApiReplies& openapi_of(const openapi::AppCredentials& app);
+  Timers& timers_;
+  OpenApiReplies::Random random_;
+  std::map<std::string, std::unique_ptr<OpenApiReplies>> openapi_;
   // Answers that arrive after we are gone find this expired.
   std::shared_ptr<RobotReplies*> self_ = std::make_shared<RobotReplies*>(this);
 };

@@ -8,10 +8,11 @@ RouteLanes::~RouteLanes() {
   for (auto& [name, lane] : lanes_) timers_.cancel(lane.token_timer);
 }
 
-void RouteLanes::run(const config::Route& route, std::function<void()> start) {
+void RouteLanes::run(const std::string& lane_name, const config::Route& route,
+                     std::function<void()> start) {
   // The map's key, not route.name, is what the token timer may refer to later: a reload
   // frees the route.
-  auto& [name, lane] = *lanes_.try_emplace(route.name).first;
+  auto& [name, lane] = *lanes_.try_emplace(lane_name).first;
   apply_limits(lane, route);
   lane.waiting.push_back(std::move(start));
   start_waiting(name, lane);

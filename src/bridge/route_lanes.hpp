@@ -28,7 +28,10 @@ class RouteLanes {
   // Starts `start` now if the route has room and a token, else queues it. `start` must
   // eventually lead to exactly one finish(route.name) call. The route's limits as given
   // here apply from now on (a reload may change them).
-  void run(const config::Route& route, std::function<void()> start);
+  void run(const config::Route& route, std::function<void()> start) { run(route.name, route, start); }
+  // The same for a lane named `lane` (qualified_route_name: two apps' routes of one name
+  // have a lane each); finish(lane) ends its POSTs.
+  void run(const std::string& lane, const config::Route& route, std::function<void()> start);
   // One POST of `route` ended: the next waiting ones start, as far as the limits allow.
   void finish(const std::string& route);
 

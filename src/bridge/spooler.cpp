@@ -25,13 +25,6 @@ std::string failure_text(const Answer& answer, store::RetryVerdict verdict) {
   return text;
 }
 
-const config::Route* find_route(const config::Config& config, const std::string& name) {
-  for (const config::Route& route : config.routes) {
-    if (route.name == name) return &route;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 Spooler::Spooler(std::shared_ptr<const config::Config> config, Spool& spool, Timers& timers,
@@ -89,24 +82,26 @@ void Spooler::on_due(std::vector<store::DueDelivery> due) {
       spool_.release(item.id);
       continue;
     }
-    const config::Route* route = find_route(*config_, item.route);
-    if (route == nullptr) {
+    // Spooled under its qualified name ("<app>/<route>" outside the app "default").
+    const config::AppRoute target = config_->find_route(item.route);
+    if (target.route == nullptr) {
       log::warn("bridge", "spooled delivery dead-lettered: its route is gone",
                 {{"route", item.route}, {"delivery", std::to_string(item.id)}});
       spool_.dead_letter(item.id, {clock_.now_ms(), 0, "route removed from the config"});
       continue;
     }
     in_flight_.insert(item.id);
-    deliver(std::make_shared<store::DueDelivery>(std::move(item)), *route);
+    deliver(std::make_shared<store::DueDelivery>(std::move(item)), *target.app, *target.route);
   }
   // More may wait behind a full batch: each finished delivery asks again (pump()).
 }
 
-void Spooler::deliver(std::shared_ptr<store::DueDelivery> delivery, const config::Route& route) {
-  auto config = config_;  // keeps `route` alive while the delivery waits in its lane
-  lanes_.run(route, [this, delivery, config, &route] {
+void Spooler::deliver(std::shared_ptr<store::DueDelivery> delivery, const config::App& app,
+                      const config::Route& route) {
+  auto config = config_;  // keeps `app` and `route` alive while the delivery waits in its lane
+  lanes_.run(delivery->route, route, [this, delivery, config, &app, &route] {
     if (in_flight_.count(delivery->id) == 0) {  // released by stop() while it waited
-      lanes_.finish(route.name);
+      lanes_.finish(delivery->route);
       return;
     }
     // The Idempotency-Key a webhook sees is the one direct delivery gives the same frame,
@@ -115,30 +110,30 @@ void Spooler::deliver(std::shared_ptr<store::DueDelivery> delivery, const config
     const RobotMessage robot =
         frame.topic() == kRobotTopic ? read_robot_message(frame.data) : RobotMessage{};
     const std::string key(idempotency_key(frame, {robot.robot_code, robot.msg_id}));
-    caller_.call(config, route, delivery->url, frame, key,
-                 [this, delivery, config, &route](Answer answer) {
-                   lanes_.finish(route.name);
+    caller_.call(config, app, route, delivery->url, frame, key,
+                 [this, delivery, config, &app, &route](Answer answer) {
+                   lanes_.finish(delivery->route);
                    if (in_flight_.erase(delivery->id) == 0) return;  // released meanwhile
-                   on_answer(*delivery, route, answer);
+                   on_answer(*delivery, app, route, answer);
                    pump();
                  });
   });
 }
 
-void Spooler::on_answer(const store::DueDelivery& delivery, const config::Route& route,
-                        const Answer& answer) {
+void Spooler::on_answer(const store::DueDelivery& delivery, const config::App& app,
+                        const config::Route& route, const Answer& answer) {
   const int attempts = delivery.attempts + 1;
   const int64_t now = clock_.now_ms();
-  metrics_.of(route.name).record(answer.delivered, answer.elapsed_ms);
+  metrics_.of(app.name, route.name).record(answer.delivered, answer.elapsed_ms);
   if (answer.delivered) {
     spool_.record_success(delivery.id, {now, answer.status, {}});
     if (log::enabled(log::Level::debug)) {
       log::debug("bridge", "spooled delivery done",
-                 {{"route", route.name}, {"url", config::redact_url(delivery.url)},
+                 {{"route", delivery.route}, {"url", config::redact_url(delivery.url)},
                   {"attempts", std::to_string(attempts)}});
     }
     if (delivery.frame.topic() == kRobotTopic && is_robot_reply(answer.reply)) {
-      replies_.send(read_robot_message(delivery.frame.data), route, *config_, answer.reply);
+      replies_.send(read_robot_message(delivery.frame.data), route, app, answer.reply);
     }
     return;
   }
@@ -147,7 +142,7 @@ void Spooler::on_answer(const store::DueDelivery& delivery, const config::Route&
   std::string error = failure_text(answer, decision.verdict);
   if (decision.dead()) {
     log::error("bridge", "spooled delivery dead-lettered",
-               {{"route", route.name}, {"url", config::redact_url(delivery.url)},
+               {{"route", delivery.route}, {"url", config::redact_url(delivery.url)},
                 {"attempts", std::to_string(attempts)}, {"reason", error},
                 {"why", decision.verdict == store::RetryVerdict::permanent
                             ? "permanent failure"
@@ -157,7 +152,7 @@ void Spooler::on_answer(const store::DueDelivery& delivery, const config::Route&
     return;
   }
   log::warn("bridge", "spooled delivery failed; will retry",
-            {{"route", route.name}, {"url", config::redact_url(delivery.url)},
+            {{"route", delivery.route}, {"url", config::redact_url(delivery.url)},
              {"attempts", std::to_string(attempts)}, {"reason", error},
              {"retry_in_ms", std::to_string(decision.retry_at_ms - now)}});
   spool_.record_failure(delivery.id, {now, answer.status, std::move(error)}, decision.retry_at_ms);

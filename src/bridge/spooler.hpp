@@ -45,8 +45,9 @@ class Spooler {
 
  private:
   void on_due(std::vector<store::DueDelivery> due);
-  void deliver(std::shared_ptr<store::DueDelivery> delivery, const config::Route& route);
-  void on_answer(const store::DueDelivery& delivery, const config::Route& route,
+  void deliver(std::shared_ptr<store::DueDelivery> delivery, const config::App& app,
+               const config::Route& route);
+  void on_answer(const store::DueDelivery& delivery, const config::App& app, const config::Route& route,
                  const Answer& answer);
   void schedule_poll();
 

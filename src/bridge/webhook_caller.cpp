@@ -1,17 +1,40 @@
 #include "bridge/webhook_caller.hpp"
 
+#include <cctype>
+
 #include "deliver/format.hpp"
 #include "deliver/retry_after.hpp"
 
 namespace dsb::bridge {
 
-void WebhookCaller::call(std::shared_ptr<const config::Config> config, const config::Route& route,
+namespace {
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+// Ours replaces any the request carries already (a graph frame's own headers, a route's
+// static ones): the webhook must be able to trust which app a request is for.
+void name_the_app(deliver::Request& request, const std::string& app) {
+  std::erase_if(request.headers, [](const auto& header) { return equals_ignoring_case(header.first, kAppHeader); });
+  request.headers.emplace_back(std::string(kAppHeader), app);
+}
+
+}  // namespace
+
+void WebhookCaller::call(std::shared_ptr<const config::Config> config, const config::App& app,
+                         const config::Route& route,
                          const std::string& url, const stream::Frame& frame,
                          std::string_view idempotency_key, std::function<void(Answer)> done) {
   const deliver::WebhookFormat& format = deliver::format_for(route.format);
   Result<deliver::Request> request =
       format.build({route, url, frame, idempotency_key, clock_.now_ms(),
-                    config->dingtalk.client_id, config->dingtalk.client_secret});
+                    app.dingtalk.client_id, app.dingtalk.client_secret});
   if (!request) {
     const std::string& reason = request.status().message();
     Answer answer;
@@ -21,8 +44,9 @@ void WebhookCaller::call(std::shared_ptr<const config::Config> config, const con
     done(std::move(answer));
     return;
   }
+  name_the_app(request.value(), app.name);
   webhooks_.post(std::move(request.value()),
-                 [&clock = clock_, config, &route, &format,
+                 [&clock = clock_, config, &app, &route, &format,
                   done = std::move(done)](deliver::Response response) {
                    Answer answer;
                    answer.elapsed_ms = response.elapsed_ms;
@@ -38,7 +62,7 @@ void WebhookCaller::call(std::shared_ptr<const config::Config> config, const con
                                          : "webhook failed: " + response.error;
                    } else {
                      deliver::ReplyVerdict verdict =
-                         format.judge(route, config->dingtalk.client_id, response);
+                         format.judge(route, app.dingtalk.client_id, response);
                      answer.delivered = verdict.delivered;
                      answer.reason = std::move(verdict.reason);
                      answer.reply = std::move(verdict.reply);

@@ -34,16 +34,21 @@ struct Answer {
   std::string_view malformed;
 };
 
+// The header naming the app a request comes from (product.md section 12).
+inline constexpr std::string_view kAppHeader = "X-DingTalk-App";
+
 class WebhookCaller {
  public:
   WebhookCaller(Webhooks& webhooks, WallClock& clock) : webhooks_(webhooks), clock_(clock) {}
 
   // Builds `route`'s request for `url` from `frame` (both only read during the call), sends
-  // it and runs `done` with the answer. `config` owns `route` and is kept until `done`.
+  // it and runs `done` with the answer. `config` owns `app` and `route` (one of the app's)
+  // and is kept until `done`. Every request names the app in X-DingTalk-App.
   // A frame the format cannot express is a failed delivery, reported through `done` at once
   // (with the format's 400 reply, if it has one, and Answer::malformed set when the format
   // says the frame's data is at fault).
-  void call(std::shared_ptr<const config::Config> config, const config::Route& route,
+  void call(std::shared_ptr<const config::Config> config, const config::App& app,
+            const config::Route& route,
             const std::string& url, const stream::Frame& frame, std::string_view idempotency_key,
             std::function<void(Answer)> done);
 

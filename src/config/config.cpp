@@ -4,7 +4,7 @@
 
 namespace dsb::config {
 
-std::vector<Subscription> Config::subscriptions() const {
+std::vector<Subscription> App::subscriptions() const {
   std::vector<Subscription> out;
   bool any_event = false;
   for (const Route& route : routes) {
@@ -16,6 +16,38 @@ std::vector<Subscription> Config::subscriptions() const {
     if (std::find(out.begin(), out.end(), sub) == out.end()) out.push_back(std::move(sub));
   }
   if (any_event) out.push_back({"EVENT", "*"});
+  return out;
+}
+
+const App* Config::find_app(std::string_view name) const {
+  for (const App& app : apps) {
+    if (app.name == name) return &app;
+  }
+  return nullptr;
+}
+
+std::string qualified_route_name(const App& app, const Route& route) {
+  return app.is_default() ? route.name : app.name + "/" + route.name;
+}
+
+AppRoute Config::find_route(std::string_view qualified) const {
+  const std::size_t slash = qualified.find('/');
+  const std::string_view app_name =
+      slash == std::string_view::npos ? App::kDefaultAppName : qualified.substr(0, slash);
+  const std::string_view route_name =
+      slash == std::string_view::npos ? qualified : qualified.substr(slash + 1);
+  const App* app = find_app(app_name);
+  if (app == nullptr) return {};
+  for (const Route& route : app->routes) {
+    if (route.name == route_name) return {app, &route};
+  }
+  return {};
+}
+
+Config Config::narrowed_to(std::string_view name) const {
+  Config out = *this;
+  out.apps.clear();
+  if (const App* app = find_app(name)) out.apps.push_back(*app);
   return out;
 }
 

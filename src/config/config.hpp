@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -172,20 +173,52 @@ struct Subscription {
   bool operator==(const Subscription&) const = default;
 };
 
+// One DingTalk app (product.md section 12): its credentials and connections, and the
+// routes its frames take. The single-app form of the file (`dingtalk:` and top-level
+// `routes:`) is the app named `default`.
+struct App {
+  std::string name = "default";  // [a-z0-9_-], 1..32 characters, unique in the config
+  DingTalk dingtalk;
+  std::vector<Route> routes;
+  SourceLocation location;  // of the app's mapping in `apps:`; of `dingtalk:` otherwise
+
+  bool is_default() const { return name == kDefaultAppName; }
+  // One CALLBACK subscription per distinct topic, in route order, and EVENT "*" if any
+  // route matches events (product.md section 3).
+  std::vector<Subscription> subscriptions() const;
+
+  static constexpr std::string_view kDefaultAppName = "default";
+};
+
+// A route and the app it belongs to; both live as long as their Config.
+struct AppRoute {
+  const App* app = nullptr;
+  const Route* route = nullptr;
+};
+
+// The name a route goes by outside its app (spool records, `spool --route`): its own name
+// in the app "default", "<app>/<route>" in the others. Route names never contain "/".
+std::string qualified_route_name(const App& app, const Route& route);
+
 struct Config {
   std::string source_file;
-  DingTalk dingtalk;
+  // Never empty once loaded; in file order. The single-app form loads as one app
+  // named "default".
+  std::vector<App> apps;
   Admin admin;
   std::string state_dir = "/var/lib/dingtalk-stream-bridge";
   StoreSettings store;
   Log log;
   Limits limits;
   Defaults defaults;
-  std::vector<Route> routes;
 
-  // One CALLBACK subscription per distinct topic, in route order, and EVENT "*" if any
-  // route matches events (product.md section 3).
-  std::vector<Subscription> subscriptions() const;
+  // The app named `name`, or nullptr.
+  const App* find_app(std::string_view name) const;
+  // The route named `qualified` (qualified_route_name), or nulls.
+  AppRoute find_route(std::string_view qualified) const;
+  // This config with only the app `name` (REQUIRES: it exists): for parts that serve one
+  // app and read the whole config (a StreamClient, the robot reply senders).
+  Config narrowed_to(std::string_view name) const;
 };
 
 std::string_view format_name(Format format);

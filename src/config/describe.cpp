@@ -9,15 +9,17 @@
 
 namespace dsb::config {
 
-std::string describe(const Config& config) {
-  std::ostringstream out;
-  out << "subscriptions:\n";
-  for (const Subscription& sub : config.subscriptions()) {
-    out << "  " << sub.type << ' ' << sub.topic << '\n';
+namespace {
+
+// One app's subscriptions and routes, each line after `indent`.
+void describe_app(const App& app, const std::string& indent, std::ostringstream& out) {
+  out << indent << "subscriptions:\n";
+  for (const Subscription& sub : app.subscriptions()) {
+    out << indent << "  " << sub.type << ' ' << sub.topic << '\n';
   }
-  out << "routes (first match wins):\n";
-  for (const Route& route : config.routes) {
-    out << "  " << route.name << ": "
+  out << indent << "routes (first match wins):\n";
+  for (const Route& route : app.routes) {
+    out << indent << "  " << route.name << ": "
         << (route.is_callback() ? "topic " + route.topic : "event " + route.event);
     for (std::size_t i = 0; i < route.match.size(); ++i) {
       out << (i ? ", " : " match ") << route.match[i].field.text << '=' << route.match[i].glob;
@@ -26,7 +28,7 @@ std::string describe(const Config& config) {
     for (std::size_t i = 0; i < route.urls.size(); ++i) {
       out << (i ? ", " : "") << redact_url(route.urls[i]);
     }
-    out << "\n    format " << format_name(route.format) << ", delivery "
+    out << '\n' << indent << "    format " << format_name(route.format) << ", delivery "
         << delivery_name(route.delivery) << ", timeout " << format_duration(route.timeout)
         << ", max_in_flight " << route.max_in_flight;
     if (route.delivery == Delivery::spool) {
@@ -46,6 +48,23 @@ std::string describe(const Config& config) {
       for (const auto& [name, value] : route.headers) out << ' ' << name;
     }
     out << '\n';
+  }
+}
+
+}  // namespace
+
+std::string describe(const Config& config) {
+  std::ostringstream out;
+  // The single-app form reads as it always did; with apps each gets its own block.
+  if (config.apps.size() == 1 && config.apps.front().is_default()) {
+    describe_app(config.apps.front(), "", out);
+    return out.str();
+  }
+  for (const App& app : config.apps) {
+    out << "app " << app.name << " (client_id " << app.dingtalk.client_id << ", "
+        << app.dingtalk.connections << (app.dingtalk.connections == 1 ? " connection" : " connections")
+        << "):\n";
+    describe_app(app, "  ", out);
   }
   return out.str();
 }

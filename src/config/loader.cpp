@@ -4,6 +4,7 @@
 #include "config/loader.hpp"
 
 #include <limits>
+#include <map>
 
 #include <yaml-cpp/depthguard.h>
 
@@ -21,8 +22,13 @@ constexpr long long kMaxConnections = 8;
 constexpr int kYamlNestingLimit = 500;
 
 // Known keys are listed most-used first: "did you mean" prefers earlier ones on ties.
-const std::vector<std::string_view> kTopKeys = {"dingtalk", "routes", "admin",   "state_dir",
-                                                "log",      "limits", "defaults"};
+const std::vector<std::string_view> kTopKeys = {"dingtalk", "routes",   "apps", "admin",
+                                                "state_dir", "log",    "limits", "defaults"};
+// The keys of `dingtalk:`, which an item of `apps:` takes too (product.md section 12).
+const std::vector<std::string_view> kDingtalkKeys = {
+    "client_id", "client_secret", "client_secret_file", "api_base", "connections",
+    "proxy",     "ca_file",       "keepalive",          "reconnect"};
+constexpr std::size_t kMaxAppName = 32;
 const std::vector<std::string_view> kLevels = {"trace", "debug", "info", "warn", "error"};
 const std::vector<std::string_view> kLogFormats = {"text", "json"};
 const std::vector<std::string_view> kDeliveries = {"direct", "spool"};
@@ -61,15 +67,8 @@ void read_reconnect(MapReader& dingtalk, Reconnect& reconnect) {
   }
 }
 
-void read_dingtalk(MapReader& root, DingTalk& dingtalk) {
-  if (!root.has("dingtalk")) {
-    root.missing("dingtalk", "client_id and client_secret are required");
-    return;
-  }
-  std::optional<MapReader> m = root.map("dingtalk");
-  if (!m) return;
-  m->reject_unknown({"client_id", "client_secret", "client_secret_file", "api_base", "connections",
-                     "proxy", "ca_file", "keepalive", "reconnect"});
+// The keys of kDingtalkKeys in `m`: the `dingtalk:` mapping or one item of `apps:`.
+void read_dingtalk_keys(MapReader* m, DingTalk& dingtalk) {
   read_required_text(*m, "client_id", dingtalk.client_id);
   if (Problem problem = check_identifier(dingtalk.client_id)) m->error("client_id", *problem);
   if (auto v = m->required_secret("client_secret")) dingtalk.client_secret = *v;
@@ -98,6 +97,112 @@ void read_dingtalk(MapReader& root, DingTalk& dingtalk) {
   }
   read_keepalive(*m, dingtalk.keepalive);
   read_reconnect(*m, dingtalk.reconnect);
+}
+
+// The single-app form: `dingtalk:` and top-level `routes:` are the app "default".
+void read_single_app(Context& ctx, MapReader& root, const Defaults& defaults, std::vector<App>& apps) {
+  App app;
+  app.location = ctx.diag.location(root.mark());
+  if (!root.has("dingtalk")) {
+    root.missing("dingtalk", "client_id and client_secret are required");
+  } else if (std::optional<MapReader> m = root.map("dingtalk")) {
+    app.location = ctx.diag.location(root.value_mark("dingtalk"));
+    m->reject_unknown(kDingtalkKeys);
+    read_dingtalk_keys(&*m, app.dingtalk);
+  }
+  read_routes(ctx, root, defaults, app.routes);
+  apps.push_back(std::move(app));
+}
+
+Problem check_app_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxAppName) {
+    return "must be 1 to " + std::to_string(kMaxAppName) + " characters, got " +
+           std::to_string(name.size());
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return "may contain only a-z, 0-9, \"_\" and \"-\", got " + quoted(name);
+  }
+  return std::nullopt;
+}
+
+struct AppSeen {
+  int line;  // 1-based, of the first use
+  std::string app;
+};
+
+void read_app(Context& ctx, std::size_t index, const YAML::Node& node, const YAML::Mark& mark,
+              const Defaults& defaults, std::map<std::string, AppSeen>& names,
+              std::map<std::string, AppSeen>& client_ids, std::vector<App>& out) {
+  const std::string label = "app #" + std::to_string(index + 1);
+  if (!node.IsMap()) {
+    ctx.diag.error(mark, label + ": expected a mapping with name, client_id, client_secret and "
+                                 "routes, got " + kind_of(node));
+    return;
+  }
+  MapReader r(ctx, node, mark, Scope{"", label});
+  App app;
+  app.location = ctx.diag.location(mark);
+  // The name comes first because every other message names the app by it.
+  std::optional<std::string> name = r.text("name");
+  if (!r.has("name")) r.missing("name");
+  bool named = false;
+  if (name) {
+    if (Problem problem = check_app_name(*name)) {
+      r.error("name", *problem);
+    } else {
+      named = true;
+      r.set_scope(Scope{"", "app " + quoted(*name)});
+      auto [it, inserted] = names.emplace(*name, AppSeen{r.value_mark("name").line + 1, *name});
+      if (!inserted) {
+        r.error("name", "already used by the app at line " + std::to_string(it->second.line));
+      }
+    }
+    app.name = *name;
+  }
+  std::vector<std::string_view> known = {"name"};
+  known.insert(known.end(), kDingtalkKeys.begin(), kDingtalkKeys.end());
+  known.push_back("routes");
+  r.reject_unknown(known);
+  read_dingtalk_keys(&r, app.dingtalk);
+  if (!app.dingtalk.client_id.empty()) {
+    auto [it, inserted] = client_ids.emplace(
+        app.dingtalk.client_id, AppSeen{r.value_mark("client_id").line + 1, app.name});
+    if (!inserted) {
+      // DingTalk spreads an app's pushes over all its connections: two apps on one client
+      // id would each get a random share of the other's frames.
+      r.error("client_id", "already used by app " + quoted(it->second.app) + " (line " +
+                               std::to_string(it->second.line) + "); one app per client id");
+    }
+  }
+  read_routes(ctx, r, defaults, app.routes, named ? std::string_view(*name) : std::string_view());
+  out.push_back(std::move(app));
+}
+
+// The `apps:` form: a list of apps, each with the keys of `dingtalk:` and its own routes.
+void read_apps(Context& ctx, MapReader& root, const Defaults& defaults, std::vector<App>& apps) {
+  for (std::string_view key : {"dingtalk", "routes"}) {
+    if (root.has(key)) {
+      root.error(key, "cannot be combined with apps; give each app its dingtalk keys and routes "
+                      "inside apps, or use dingtalk and routes without apps (the app \"default\")");
+    }
+  }
+  const YAML::Node& list = root.find("apps")->value;
+  if (list.IsNull() || (list.IsSequence() && list.size() == 0)) {
+    root.error("apps", "at least one app is needed");
+    return;
+  }
+  if (!list.IsSequence()) {
+    root.error("apps", "expected a list of apps, got " + kind_of(list));
+    return;
+  }
+  std::map<std::string, AppSeen> names;
+  std::map<std::string, AppSeen> client_ids;
+  std::size_t index = 0;
+  for (const YAML::Node& item : list) {
+    read_app(ctx, index, item, mark_or(item, root.value_mark("apps")), defaults, names, client_ids, apps);
+    ++index;
+  }
 }
 
 void read_admin(MapReader& root, Admin& admin) {
@@ -156,7 +261,6 @@ void read_defaults(MapReader& root, Defaults& defaults) {
 void read_config(Context& ctx, const YAML::Node& root_node, Config& config) {
   MapReader root(ctx, root_node, root_node.Mark(), Scope{});
   root.reject_unknown(kTopKeys);
-  read_dingtalk(root, config.dingtalk);
   read_admin(root, config.admin);
   if (auto v = root.text("state_dir")) {
     if (v->empty()) root.error("state_dir", "must not be empty");
@@ -165,7 +269,11 @@ void read_config(Context& ctx, const YAML::Node& root_node, Config& config) {
   read_log(root, config.log);
   read_limits(root, config.limits);
   read_defaults(root, config.defaults);
-  read_routes(ctx, root, config.defaults, config.routes);
+  if (root.has("apps")) {
+    read_apps(ctx, root, config.defaults, config.apps);
+  } else {
+    read_single_app(ctx, root, config.defaults, config.apps);
+  }
 }
 
 }  // namespace

@@ -362,8 +362,8 @@ void read_signing(MapReader& r, Route& route) {
 
 void read_route(Context& ctx, std::size_t index, const YAML::Node& node, const YAML::Mark& mark,
                 const Defaults& defaults, std::map<std::string, int>& names,
-                std::vector<Route>& out) {
-  std::string label = "route #" + std::to_string(index + 1);
+                const std::string& of_app, std::vector<Route>& out) {
+  std::string label = "route #" + std::to_string(index + 1) + of_app;
   if (!node.IsMap()) {
     ctx.diag.error(mark, label + ": expected a mapping with name, topic or event, and url, got " +
                              kind_of(node));
@@ -383,7 +383,7 @@ void read_route(Context& ctx, std::size_t index, const YAML::Node& node, const Y
     if (Problem problem = check_route_name(*name)) {
       r.error("name", *problem);
     } else {
-      r.set_scope(Scope{"", route_label(index, name)});
+      r.set_scope(Scope{"", route_label(index, name) + of_app});
       auto [it, inserted] = names.emplace(*name, r.value_mark("name").line + 1);
       if (!inserted) r.error("name", "already used by the route at line " + std::to_string(it->second));
     }
@@ -427,7 +427,10 @@ void read_route(Context& ctx, std::size_t index, const YAML::Node& node, const Y
 
 }  // namespace
 
-void read_routes(Context& ctx, MapReader& root, const Defaults& defaults, std::vector<Route>& out) {
+void read_routes(Context& ctx, MapReader& root, const Defaults& defaults, std::vector<Route>& out,
+                 std::string_view app) {
+  // Inside `apps:` messages name the app too: two apps may each have a route "robot".
+  const std::string of_app = app.empty() ? "" : " of app " + quoted(app);
   const MapReader::Entry* entry = root.find("routes");
   if (!entry) {
     root.missing("routes", "at least one route is needed");
@@ -446,7 +449,7 @@ void read_routes(Context& ctx, MapReader& root, const Defaults& defaults, std::v
   std::map<std::string, int> names;  // name -> line of its first use
   std::size_t index = 0;
   for (const YAML::Node& item : list) {
-    read_route(ctx, index, item, mark_or(item, root.value_mark("routes")), defaults, names, out);
+    read_route(ctx, index, item, mark_or(item, root.value_mark("routes")), defaults, names, of_app, out);
     ++index;
   }
 }

@@ -2,10 +2,12 @@
 // {"error": "..."}: 400 for a malformed body, 409 when no suitable connection is open.
 // `connection` is an id such as "c1"; when omitted, one open connection is chosen at random
 // among those subscribed to the frame (as DingTalk does). Times are epoch milliseconds.
+// With several client ids served (emulate --client-id A --client-id B:secret), a push
+// (frames, graph) may name `"clientId":"B"`: one of that client's connections takes it.
 //
 // POST /emulator/frames
 //   {"type":"EVENT"|"CALLBACK"|"SYSTEM" (default EVENT), "topic":"...", "data":<any JSON>,
-//    "headers":{...}, "eventType":"...", "eventId":"...", "connection":"c1"}
+//    "headers":{...}, "eventType":"...", "eventId":"...", "connection":"c1", "clientId":"..."}
 //   data: a string is sent verbatim, anything else is serialized; missing = "{}". A robot
 //   CALLBACK (/v1.0/im/bot/messages/get) whose data is an object gets sessionWebhook (back to
 //   this emulator) and sessionWebhookExpiredTime (now + 90 min) unless it has them.
@@ -31,7 +33,7 @@
 //   and every EVENT ACKed LATER. -> {"redelivered":N}
 // POST /emulator/reset  {}  clears frames, ACKs, opens, replies, robot messages; keeps
 //   connections, ACK violations and token counts. -> {"ok":true}
-// GET /emulator/connections  [{"id","state":"open"|"closed","ua","localIp","subscriptions":
+// GET /emulator/connections  [{"id","state":"open"|"closed","clientId","ua","localIp","subscriptions":
 //   [{"type","topic"}],"openedAt","closedAt"|null,"closeReason","draining","silenced",
 //   "wsPingsReceived":null}]   (lws 4.1 answers websocket pings itself and does not report them)
 // GET /emulator/acks  [{"messageId","code","message","data","status","connection","at"}] and,
@@ -163,8 +165,9 @@ Response list_of(const Records& records, Fields fields) {
 
 // Pushes `spec` on the named connection (or one that subscribed to it) and answers the
 // ids a test waits on: {"messageId","eventId" (null for callbacks),"connection"}.
-Response push_frame(Gateway& gw, const std::string& connection, FrameSpec spec) {
-  auto conn = gw.pick_connection(connection, spec.type, spec.topic);
+Response push_frame(Gateway& gw, const rapidjson::Document& doc, FrameSpec spec) {
+  auto conn = gw.pick_connection(string_or(doc, "connection"), spec.type, spec.topic,
+                                 string_or(doc, "clientId"));
   if (!conn) return Response::error(409, conn.status().message());
   const PushedFrame& pushed = gw.push(std::move(spec), conn.value());
   rapidjson::StringBuffer buffer;
@@ -199,7 +202,7 @@ Response post_frames(Gateway& gw, const Request& req) {
       spec.headers.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()),
                                 as_text(m.value));
   }
-  return push_frame(gw, string_or(doc, "connection"), std::move(spec));
+  return push_frame(gw, doc, std::move(spec));
 }
 
 constexpr const char* kGraphTopic = "/v1.0/graph/api/invoke";
@@ -240,7 +243,7 @@ Response post_graph(Gateway& gw, const Request& req) {
   spec.type = "CALLBACK";
   spec.topic = kGraphTopic;
   spec.data = json::write(data);
-  return push_frame(gw, string_or(doc, "connection"), std::move(spec));
+  return push_frame(gw, doc, std::move(spec));
 }
 
 Response post_raw(Gateway& gw, const Request& req) {
@@ -346,6 +349,7 @@ Response get_connections(const Gateway& gw) {
   return list_of(gw.connections(), [](Writer& w, const auto& c) {
     str(w, "id", c.id);
     str(w, "state", c.open ? "open" : "closed");
+    str(w, "clientId", c.info.client_id);
     str(w, "ua", c.info.ua);
     str(w, "localIp", c.info.local_ip);
     subscriptions(w, c.info.subscriptions);

@@ -86,7 +86,7 @@ class Emulator final : public Transport {
  public:
   explicit Emulator(const Options& options)
       : gateway_({options.client_id, options.client_secret, options.system_ping_interval_s,
-                  options.demo_event_interval_s},
+                  options.demo_event_interval_s, options.more_clients},
                  {&steady_ms, &wall_ms}, *this),
         server_(make_router(), httpd::Server::Options{kMaxControlBody}) {
     std::memset(&timer_, 0, sizeof timer_);
@@ -389,6 +389,7 @@ int Emulator::run(const Options& options) {
   std::fflush(stdout);
   log::info("emulator", "listening",
             {{"address", address}, {"tls", tls ? "on" : "off"}, {"client_id", options.client_id},
+             {"more_clients", std::to_string(options.more_clients.size())},
              {"ping_interval_s", std::to_string(options.system_ping_interval_s)},
              {"demo_interval_s", std::to_string(options.demo_event_interval_s)}});
 

@@ -91,12 +91,13 @@ Gateway::OpenResult Gateway::open_connection(std::string_view body, const std::s
   OpenResult result;
   if (!problem.empty()) {
     result = {400, error_body("InvalidParameter", problem)};
-  } else if (record.client_id != options_.client_id || secret != options_.client_secret) {
+  } else if (!options_.accepts(record.client_id, secret)) {
     problem = "clientId or clientSecret is wrong";
     result = {401, error_body("InvalidAuthentication", problem)};
   } else {
     std::string endpoint = base_url_;
     if (endpoint.rfind("http", 0) == 0) endpoint.replace(0, 4, "ws");
+    record.info.client_id = record.client_id;
     std::string ticket = tickets_.issue(record.info);
     result = {200, "{\"endpoint\":" + json::quote(endpoint + "/connect") +
                        ",\"ticket\":" + json::quote(ticket) + "}"};
@@ -118,7 +119,7 @@ Gateway::OpenResult Gateway::access_token(std::string_view body) {
   auto secret = doc.HasParseError() ? std::nullopt : json::string_member(doc, "appSecret");
   if (!key || !secret)
     return {400, error_body("MissingParameter", "appKey and appSecret must be strings")};
-  if (*key != options_.client_id || *secret != options_.client_secret)
+  if (!options_.accepts(std::string(*key), std::string(*secret)))
     return {401, error_body("InvalidAuthentication", "appKey or appSecret is wrong")};
   const int64_t now = clock_.steady_ms();
   if (token_.empty() || now >= token_expiry_) {
@@ -315,11 +316,13 @@ void Gateway::connection_closed(const std::string& conn, std::string reason) {
 }
 
 Result<std::string> Gateway::pick_connection(const std::string& wanted, std::string_view type,
-                                             std::string_view topic) {
+                                             std::string_view topic, const std::string& client_id) {
   const std::string what = std::string(type) + " " + std::string(topic);
   if (!wanted.empty()) {
     ConnectionRecord* c = connection(wanted);
     if (!c) return Result<std::string>::error("unknown connection " + wanted);
+    if (!client_id.empty() && c->info.client_id != client_id)
+      return Result<std::string>::error("connection " + wanted + " is not of client " + client_id);
     if (!c->open) return Result<std::string>::error("connection " + wanted + " is closed");
     if (c->draining)
       return Result<std::string>::error("connection " + wanted + " got a disconnect frame");
@@ -330,10 +333,14 @@ Result<std::string> Gateway::pick_connection(const std::string& wanted, std::str
   std::vector<const ConnectionRecord*> live, eligible;
   for (const auto& c : connections_) {
     if (!c.open || c.draining) continue;
+    if (!client_id.empty() && c.info.client_id != client_id) continue;
     live.push_back(&c);
     if (subscribed(c.info.subscriptions, type, topic)) eligible.push_back(&c);
   }
-  if (live.empty()) return Result<std::string>::error("no open connection");
+  if (live.empty()) {
+    return Result<std::string>::error(client_id.empty() ? "no open connection"
+                                                        : "no open connection of client " + client_id);
+  }
   if (eligible.empty())
     return Result<std::string>::error("no open connection subscribed to " + what);
   std::uniform_int_distribution<size_t> pick(0, eligible.size() - 1);
@@ -359,6 +366,7 @@ const PushedFrame& Gateway::push(FrameSpec spec, const std::string& conn) {
   PushedFrame pushed;
   pushed.frame = build_frame(spec, next_ids(*c));
   pushed.connection = conn;
+  pushed.client_id = c->info.client_id;
   pushed.at = clock_.wall_ms();
   pushed.pushed_us = steady_us();
   transport_.send(conn, pushed.frame.text, false, 1);
@@ -426,7 +434,8 @@ int Gateway::redeliver() {
     if (f.frame.type != "EVENT" && f.frame.type != "CALLBACK") continue;
     const bool later = f.ack && f.frame.type == "EVENT" && f.ack->status == "LATER";
     if (f.ack && !later) continue;
-    Result<std::string> conn = pick_connection("", f.frame.type, f.frame.topic);
+    // DingTalk redelivers to the app the frame was for, on any of its connections.
+    Result<std::string> conn = pick_connection("", f.frame.type, f.frame.topic, f.client_id);
     if (!conn) continue;
     transport_.send(conn.value(), f.frame.text, false, 1);
     f.connection = conn.value();

@@ -60,6 +60,7 @@ struct AckSummary {
 struct PushedFrame {
   Frame frame;
   std::string connection;
+  std::string client_id;  // of the connection it was pushed on: redeliveries stay with it
   int64_t at = 0;  // wall ms of the last delivery
   int64_t pushed_us = 0;  // steady µs of the last delivery, for ACK latency
   int deliveries = 1;
@@ -121,6 +122,16 @@ struct GatewayOptions {
   std::string client_secret;
   int system_ping_interval_s = 0;
   int demo_event_interval_s = 0;
+  // Further apps served at once (client id -> secret), beside client_id: each one's open
+  // calls get tickets, and frames can be pushed to its connections alone.
+  std::map<std::string, std::string> more_clients;
+
+  // Whether `id` with `secret` is one of the clients served.
+  bool accepts(const std::string& id, const std::string& secret) const {
+    if (id == client_id) return secret == client_secret;
+    auto it = more_clients.find(id);
+    return it != more_clients.end() && it->second == secret;
+  }
 };
 
 class Gateway {
@@ -174,9 +185,10 @@ class Gateway {
 
   // --- pushes ----------------------------------------------------------------------------
   // Picks `connection` (must be open, not draining, subscribed) or, when empty, a random
-  // eligible one. Fails with the reason a test should see.
+  // eligible one; of the client `client_id` only, when that is not empty. Fails with the
+  // reason a test should see.
   Result<std::string> pick_connection(const std::string& connection, std::string_view type,
-                                      std::string_view topic);
+                                      std::string_view topic, const std::string& client_id = "");
   // Builds, sends and logs a frame. REQUIRES: connection is open.
   const PushedFrame& push(FrameSpec spec, const std::string& connection);
   // Robot CALLBACK data object gets a sessionWebhook pointing back at this emulator.

@@ -20,6 +20,7 @@ struct Subscription {
 
 // What an open call declared; a connection opened with its ticket inherits it.
 struct ClientInfo {
+  std::string client_id;  // whose open call issued the ticket
   std::string ua;
   std::string local_ip;
   std::vector<Subscription> subscriptions;

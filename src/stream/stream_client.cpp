@@ -41,6 +41,10 @@
 namespace dsb::stream {
 namespace {
 
+// A StreamClient serves one app: its config is narrowed to it (Config::narrowed_to).
+const config::App& the_app(const config::Config& config) { return config.apps.front(); }
+
+
 constexpr const char* kComponent = "stream";
 constexpr const char* kProtocolName = "dingtalk-stream";
 constexpr int64_t kTickUs = 100'000;            // how fast the stop deadline is noticed
@@ -100,6 +104,7 @@ struct StreamClient::Impl {
 
   lws_context* context = nullptr;  // the loop's
   lws_vhost* vhost = nullptr;      // ours: client connections with our proxy and CA
+  std::string vhost_name;          // lws keeps the pointer
   lws_protocols protocols[2] = {};
   std::vector<std::unique_ptr<Slot>> slots;
   std::map<ConnectionId, std::unique_ptr<Connection>> conns;
@@ -118,8 +123,10 @@ struct StreamClient::Impl {
   Timer tick_timer{loop};
 
   metrics::Registry& metrics = metrics::global();
-  metrics::Gauge& up_gauge = metrics.gauge("dsb_connections_up");
-  metrics::Counter& reconnects = metrics.counter("dsb_reconnects_total");
+  // Every series of ours carries the app (constant per client: a reload keeps the name).
+  const std::string app_name = the_app(*config).name;
+  metrics::Gauge& up_gauge = metrics.gauge("dsb_connections_up", {{"app", app_name}});
+  metrics::Counter& reconnects = metrics.counter("dsb_reconnects_total", {{"app", app_name}});
   std::map<std::pair<std::string, std::string>, metrics::Counter*> frame_counters;
   std::map<std::pair<int, std::string_view>, metrics::Counter*> ack_counters;
   // dsb_ack_latency_seconds by frame type, indexed by FrameType; all at zero from the start.
@@ -196,7 +203,8 @@ struct StreamClient::Impl {
   metrics::Counter& ack_counter(const Ack& ack);
   metrics::Histogram& ack_latency_of(FrameType type) {
     return metrics.histogram("dsb_ack_latency_seconds",
-                             {{"type", std::string(frame_type_name(type))}}, kAckLatencyBuckets);
+                             {{"app", app_name}, {"type", std::string(frame_type_name(type))}},
+                             kAckLatencyBuckets);
   }
 };
 
@@ -211,7 +219,9 @@ Status StreamClient::Impl::create_vhost() {
   std::memset(&info, 0, sizeof info);
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = protocols;
-  info.vhost_name = "dingtalk-stream";
+  // One vhost per app's client: a name of its own, so lws tells them apart.
+  vhost_name = "dingtalk-stream-" + the_app(*config).name;
+  info.vhost_name = vhost_name.c_str();
   info.user = this;
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   if (!ca_file.empty()) info.client_ssl_ca_filepath = ca_file.c_str();
@@ -240,9 +250,9 @@ Status StreamClient::Impl::start() {
 
   if (proxy) {
     log::info(kComponent, "using HTTP proxy",
-              {{"proxy", proxy->display()}, {"source", proxy->source}});
+              {{"proxy", proxy->display()}, {"source", proxy->source}, {"app", app_name}});
   }
-  ca_file = config->dingtalk.ca_file;
+  ca_file = the_app(*config).dingtalk.ca_file;
 
   if (Status status = create_vhost(); !status) return status;
 
@@ -268,10 +278,10 @@ void StreamClient::Impl::release() {
 
 // Makes the slots match `connections`: new ones start connecting, surplus ones drain.
 void StreamClient::Impl::resize_slots() {
-  const size_t wanted = static_cast<size_t>(std::max(1, config->dingtalk.connections));
+  const size_t wanted = static_cast<size_t>(std::max(1, the_app(*config).dingtalk.connections));
   while (slots.size() < wanted) {
     slots.push_back(std::make_unique<Slot>(loop, static_cast<int>(slots.size()),
-                                           config->dingtalk.reconnect));
+                                           the_app(*config).dingtalk.reconnect));
     slots.back()->retired = true;  // revived below, like any retired slot
   }
   for (size_t i = 0; i < slots.size(); ++i) {
@@ -301,24 +311,27 @@ void StreamClient::Impl::resize_slots() {
 }
 
 void StreamClient::Impl::reconfigure(std::shared_ptr<const config::Config> next) {
-  const config::DingTalk& before = config->dingtalk;
-  const config::DingTalk& after = next->dingtalk;
+  const config::DingTalk& before = the_app(*config).dingtalk;
+  const config::DingTalk& after = the_app(*next).dingtalk;
   const bool new_identity = before.client_id != after.client_id ||
                             before.client_secret != after.client_secret ||
                             before.api_base != after.api_base ||
-                            config->subscriptions() != next->subscriptions();
+                            the_app(*config).subscriptions() != the_app(*next).subscriptions();
   if (before.proxy != after.proxy || before.ca_file != after.ca_file) {
-    log::warn(kComponent, "dingtalk.proxy and dingtalk.ca_file changes take effect on restart");
+    log::warn(kComponent, "dingtalk.proxy and dingtalk.ca_file changes take effect on restart",
+              {{"app", app_name}});
   }
   const bool new_pacing = before.reconnect.initial != after.reconnect.initial ||
                           before.reconnect.max != after.reconnect.max;
   config = std::move(next);
   if (stopping) return;
   for (auto& slot : slots) {
-    if (new_pacing) slot->backoff = Backoff(config->dingtalk.reconnect.initial, config->dingtalk.reconnect.max);
+    const config::Reconnect& pacing = the_app(*config).dingtalk.reconnect;
+    if (new_pacing) slot->backoff = Backoff(pacing.initial, pacing.max);
   }
   if (new_identity) {
-    log::info(kComponent, "credentials, api_base or subscriptions changed: replacing connections");
+    log::info(kComponent, "credentials, api_base or subscriptions changed: replacing connections",
+              {{"app", app_name}});
     for (auto& slot : slots) {
       if (slot->retired) continue;
       Connection* c = find(slot->current);
@@ -363,7 +376,7 @@ void StreamClient::Impl::begin_stop() {
   stopping = true;
   stop_deadline_us = now_us() + kStopCloseUs;
   log::info(kComponent, "stopping: closing connections",
-            {{"connections", std::to_string(conns.size())}});
+            {{"connections", std::to_string(conns.size())}, {"app", app_name}});
   for (auto& slot : slots) slot->retry_timer.cancel();
   schedule_tick();
   if (worker) worker->cancel();
@@ -387,14 +400,15 @@ void StreamClient::Impl::start_open(Slot& slot) {
   slot.open_token = next_token++;
   slot.open_started_us = now_us();
   OpenRequest request;
-  request.client_id = config->dingtalk.client_id;
-  request.client_secret = config->dingtalk.client_secret;
-  request.subscriptions = config->subscriptions();
+  request.client_id = the_app(*config).dingtalk.client_id;
+  request.client_secret = the_app(*config).dingtalk.client_secret;
+  request.subscriptions = the_app(*config).subscriptions();
   request.ua = user_agent();
   request.local_ip = local_ipv4_addresses();
-  log::debug(kComponent, "opening connection", {{"slot", std::to_string(slot.index)}});
-  worker->submit(OpenCallWorker::Job{slot.open_token, slot.index, open_url(config->dingtalk.api_base),
-                                     open_request_body(request), config->dingtalk.client_secret});
+  log::debug(kComponent, "opening connection",
+             {{"slot", std::to_string(slot.index)}, {"app", app_name}});
+  worker->submit(OpenCallWorker::Job{slot.open_token, slot.index, open_url(the_app(*config).dingtalk.api_base),
+                                     open_request_body(request), the_app(*config).dingtalk.client_secret});
 }
 
 void StreamClient::Impl::on_open_done(OpenCallWorker::Done& done) {
@@ -412,7 +426,7 @@ void StreamClient::Impl::on_open_done(OpenCallWorker::Done& done) {
                  {{"slot", slot_text},
                   {"status", std::to_string(r.http_status)},
                   {"error", r.error},
-                  {"client_id", config->dingtalk.client_id}});
+                  {"client_id", the_app(*config).dingtalk.client_id}, {"app", app_name}});
       slot.backoff.jump_to_max();
       schedule_reconnect(slot, "rejected credentials", false);
       return;
@@ -420,7 +434,7 @@ void StreamClient::Impl::on_open_done(OpenCallWorker::Done& done) {
       log::warn(kComponent, "open call failed",
                 {{"slot", slot_text},
                  {"status", std::to_string(r.http_status)},
-                 {"error", r.error}});
+                 {"error", r.error}, {"app", app_name}});
       schedule_reconnect(slot, "open call failed", false);
       return;
   }
@@ -433,7 +447,7 @@ void StreamClient::Impl::start_websocket(Slot& slot, const std::string& endpoint
     log::warn(kComponent, "open call failed",
               {{"slot", std::to_string(slot.index)},
                {"error", "unusable endpoint " + redact_query(endpoint) + ": " +
-                             target.status().message()}});
+                             target.status().message()}, {"app", app_name}});
     schedule_reconnect(slot, "bad endpoint", false);
     return;
   }
@@ -472,7 +486,7 @@ void StreamClient::Impl::start_websocket(Slot& slot, const std::string& endpoint
   ci.pwsi = &c.wsi;
   log::debug(kComponent, "connecting websocket",
              {{"conn", std::to_string(id)}, {"slot", std::to_string(slot.index)},
-              {"endpoint", c.endpoint}});
+              {"endpoint", c.endpoint}, {"app", app_name}});
   if (lws_client_connect_via_info(&ci) == nullptr) {
     // lws may already have reported CLIENT_CONNECTION_ERROR (then on_gone ran).
     if (find(id) != nullptr) on_gone(id, "websocket connect failed");
@@ -489,7 +503,7 @@ void StreamClient::Impl::schedule_reconnect(Slot& slot, const std::string& reaso
   log::info(kComponent, "reconnect scheduled",
             {{"slot", std::to_string(slot.index)},
              {"delay_ms", std::to_string(delay.count())},
-             {"reason", reason}});
+             {"reason", reason}, {"app", app_name}});
   schedule(slot.retry_timer, to_us(delay), [this, &slot] { on_retry_timer(slot); });
 }
 
@@ -514,9 +528,9 @@ void StreamClient::Impl::on_established(Connection& c) {
             {{"conn", std::to_string(c.id)},
              {"slot", std::to_string(c.slot)},
              {"endpoint", c.endpoint},
-             {"connect_ms", std::to_string((now - c.opened_us) / 1000)}});
-  schedule_ping(c, to_us(config->dingtalk.keepalive.ping_idle));
-  schedule_silence(c, to_us(config->dingtalk.keepalive.silence_timeout));
+             {"connect_ms", std::to_string((now - c.opened_us) / 1000)}, {"app", app_name}});
+  schedule_ping(c, to_us(the_app(*config).dingtalk.keepalive.ping_idle));
+  schedule_silence(c, to_us(the_app(*config).dingtalk.keepalive.silence_timeout));
   // Make before break: the replacement is up, so the connections it replaces may go as
   // soon as they owe no ACK (the drain timer bounds the wait).
   for (auto& [id, other] : conns) {
@@ -533,7 +547,7 @@ void StreamClient::Impl::note_alive(Connection& c) {
   if (c.awaiting_pong) {
     c.awaiting_pong = false;
     c.pong_timer.cancel();
-    schedule_ping(c, to_us(config->dingtalk.keepalive.ping_idle));
+    schedule_ping(c, to_us(the_app(*config).dingtalk.keepalive.ping_idle));
   }
 }
 
@@ -581,14 +595,15 @@ void StreamClient::Impl::on_text(Connection& c, std::string text) {
   if (stopping) {
     // Not taken: without an ACK DingTalk redelivers it to the next connection.
     log::debug(kComponent, "frame not taken while stopping",
-               {{"conn", std::to_string(c.id)}, {"messageId", std::string(frame.message_id())}});
+               {{"conn", std::to_string(c.id)}, {"messageId", std::string(frame.message_id())},
+                {"app", app_name}});
     return;
   }
   log::trace(kComponent, "frame",
              {{"conn", std::to_string(c.id)},
               {"type", std::string(frame_type_name(frame.type))},
               {"topic", std::string(frame.topic())},
-              {"messageId", std::string(frame.message_id())}});
+              {"messageId", std::string(frame.message_id())}, {"app", app_name}});
   // Owed until the sink ACKs it: a draining connection stays open for it.
   c.owed.emplace(std::string(frame.message_id()), AnsweredFrame{c.last_frame_us, frame.type});
   sink.on_frame(c.id, std::move(frame), self);
@@ -610,7 +625,8 @@ void StreamClient::Impl::on_system(Connection& c, Frame& frame) {
       if (auto r = json::string_member(data, "reason")) reason = std::string(*r);
     }
     log::info(kComponent, "disconnect requested by gateway",
-              {{"conn", std::to_string(c.id)}, {"slot", std::to_string(c.slot)}, {"reason", reason}});
+              {{"conn", std::to_string(c.id)}, {"slot", std::to_string(c.slot)}, {"reason", reason},
+               {"app", app_name}});
     // Harmless, and Go's SDK notes it stops the gateway from re-sending the disconnect.
     enqueue(c, ack_system(frame), WriteQueue::Priority::normal,
             AnsweredFrame{c.last_frame_us, FrameType::system});
@@ -619,7 +635,7 @@ void StreamClient::Impl::on_system(Connection& c, Frame& frame) {
   }
   // CONNECTED, REGISTERED, KEEPALIVE and unknown topics: liveness only, never ACKed.
   log::debug(kComponent, "system frame",
-             {{"conn", std::to_string(c.id)}, {"topic", std::string(topic)}});
+             {{"conn", std::to_string(c.id)}, {"topic", std::string(topic)}, {"app", app_name}});
 }
 
 void StreamClient::Impl::malformed(Connection& c, const std::string& label,
@@ -629,8 +645,8 @@ void StreamClient::Impl::malformed(Connection& c, const std::string& label,
             {{"conn", std::to_string(c.id)},
              {"reason", reason},
              {"messageId", message_id},
-             {"bytes", std::to_string(bytes)}});
-  metrics.counter("dsb_frames_malformed_total", {{"reason", label}}).inc();
+             {"bytes", std::to_string(bytes)}, {"app", app_name}});
+  metrics.counter("dsb_frames_malformed_total", {{"app", app_name}, {"reason", label}}).inc();
   if (!message_id.empty()) {
     enqueue(c, ack_error(message_id, 400, reason), WriteQueue::Priority::normal);
   }
@@ -647,8 +663,8 @@ void StreamClient::Impl::send_ack(ConnectionId id, const Ack& ack) {
   Connection* c = find(id);
   if (c == nullptr || c->wsi == nullptr || c->state == ConnState::connecting) {
     log::warn(kComponent, "ack dropped: connection gone",
-              {{"conn", std::to_string(id)}, {"messageId", ack.message_id}});
-    metrics.counter("dsb_acks_dropped_total").inc();
+              {{"conn", std::to_string(id)}, {"messageId", ack.message_id}, {"app", app_name}});
+    metrics.counter("dsb_acks_dropped_total", {{"app", app_name}}).inc();
     return;
   }
   const auto owed = c->owed.find(ack.message_id);
@@ -704,7 +720,8 @@ void StreamClient::Impl::begin_replacement(Connection& c, const std::string& rea
   slot.current = 0;
   if (stopping) return;
   log::info(kComponent, "replacing connection",
-            {{"conn", std::to_string(c.id)}, {"slot", std::to_string(c.slot)}, {"reason", reason}});
+            {{"conn", std::to_string(c.id)}, {"slot", std::to_string(c.slot)}, {"reason", reason},
+             {"app", app_name}});
   // Replacement starts at once (no backoff): the old connection still carries ACKs.
   start_open(slot);
 }
@@ -749,13 +766,13 @@ void StreamClient::Impl::on_gone(ConnectionId id, const std::string& reason) {
               {{"conn", std::to_string(id)},
                {"slot", std::to_string(c->slot)},
                {"reason", why},
-               {"up_ms", std::to_string((now - c->established_us) / 1000)}});
+               {"up_ms", std::to_string((now - c->established_us) / 1000)}, {"app", app_name}});
   } else {
     log::warn(kComponent, "connection failed",
               {{"conn", std::to_string(id)},
                {"slot", std::to_string(c->slot)},
                {"endpoint", c->endpoint},
-               {"reason", why}});
+               {"reason", why}, {"app", app_name}});
   }
   if (stopping) notify_closed_if_done();
   if (destroying || stopping) return;
@@ -770,7 +787,7 @@ void StreamClient::Impl::on_gone(ConnectionId id, const std::string& reason) {
 
 void StreamClient::Impl::on_ping_timer(Connection& c) {
   if (c.state == ConnState::closing || c.wsi == nullptr || c.awaiting_pong) return;
-  const auto& ka = config->dingtalk.keepalive;
+  const auto& ka = the_app(*config).dingtalk.keepalive;
   const int64_t idle = now_us() - c.last_rx_us;
   if (idle < to_us(ka.ping_idle)) {
     schedule_ping(c, to_us(ka.ping_idle) - idle);
@@ -787,14 +804,15 @@ void StreamClient::Impl::on_pong_timer(Connection& c) {
   log::warn(kComponent, "pong timeout",
             {{"conn", std::to_string(c.id)},
              {"slot", std::to_string(c.slot)},
-             {"timeout_ms", std::to_string(config->dingtalk.keepalive.pong_timeout.count())}});
+             {"timeout_ms", std::to_string(the_app(*config).dingtalk.keepalive.pong_timeout.count())},
+             {"app", app_name}});
   // The peer is not answering, so a close handshake would only wait: drop the socket.
   kill(c, "pong timeout");
 }
 
 void StreamClient::Impl::on_silence_timer(Connection& c) {
   if (c.state != ConnState::up) return;
-  const int64_t limit = to_us(config->dingtalk.keepalive.silence_timeout);
+  const int64_t limit = to_us(the_app(*config).dingtalk.keepalive.silence_timeout);
   const int64_t silent = now_us() - c.last_frame_us;
   if (silent < limit) {
     schedule_silence(c, limit - silent);
@@ -803,7 +821,7 @@ void StreamClient::Impl::on_silence_timer(Connection& c) {
   log::warn(kComponent, "silence watchdog",
             {{"conn", std::to_string(c.id)},
              {"slot", std::to_string(c.slot)},
-             {"silent_ms", std::to_string(silent / 1000)}});
+             {"silent_ms", std::to_string(silent / 1000)}, {"app", app_name}});
   begin_replacement(c, "silence watchdog");
 }
 
@@ -905,7 +923,7 @@ metrics::Counter& StreamClient::Impl::frame_counter(FrameType type, std::string_
   auto it = frame_counters.find(key);
   if (it == frame_counters.end()) {
     metrics::Counter& counter =
-        metrics.counter("dsb_frames_total", {{"type", key.first}, {"topic", key.second}});
+        metrics.counter("dsb_frames_total", {{"app", app_name}, {"type", key.first}, {"topic", key.second}});
     it = frame_counters.emplace(std::move(key), &counter).first;
   }
   return *it->second;
@@ -916,7 +934,8 @@ metrics::Counter& StreamClient::Impl::ack_counter(const Ack& ack) {
   auto it = ack_counters.find(key);
   if (it == ack_counters.end()) {
     metrics::Counter& counter = metrics.counter(
-        "dsb_acks_total", {{"code", std::to_string(key.first)}, {"status", std::string(key.second)}});
+        "dsb_acks_total",
+        {{"app", app_name}, {"code", std::to_string(key.first)}, {"status", std::string(key.second)}});
     it = ack_counters.emplace(key, &counter).first;
   }
   return *it->second;

@@ -40,7 +40,7 @@ Route route_of(const std::string& route_keys, const FakeEnvironment& env = {}) {
   Loaded loaded = load(route_keys, env);
   for (const auto& error : loaded.errors) UNSCOPED_INFO(error);
   REQUIRE(loaded.config.has_value());
-  return loaded.config->routes.at(0);
+  return loaded.config->apps[0].routes.at(0);
 }
 
 }  // namespace

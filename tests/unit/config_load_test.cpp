@@ -46,17 +46,17 @@ const std::string kMinimal =
 TEST_CASE("a minimal config gets every default", "[config]") {
   Config c = load_ok(kMinimal);
   CHECK(c.source_file == "bridge.yaml");
-  CHECK(c.dingtalk.client_id == "app");
-  CHECK(c.dingtalk.client_secret == "shh");
-  CHECK(c.dingtalk.api_base == "https://api.dingtalk.com");
-  CHECK(c.dingtalk.connections == 1);
-  CHECK(c.dingtalk.proxy.empty());
-  CHECK(c.dingtalk.ca_file.empty());
-  CHECK(c.dingtalk.keepalive.ping_idle == 30s);
-  CHECK(c.dingtalk.keepalive.pong_timeout == 10s);
-  CHECK(c.dingtalk.keepalive.silence_timeout == 5min);
-  CHECK(c.dingtalk.reconnect.initial == 1s);
-  CHECK(c.dingtalk.reconnect.max == 60s);
+  CHECK(c.apps[0].dingtalk.client_id == "app");
+  CHECK(c.apps[0].dingtalk.client_secret == "shh");
+  CHECK(c.apps[0].dingtalk.api_base == "https://api.dingtalk.com");
+  CHECK(c.apps[0].dingtalk.connections == 1);
+  CHECK(c.apps[0].dingtalk.proxy.empty());
+  CHECK(c.apps[0].dingtalk.ca_file.empty());
+  CHECK(c.apps[0].dingtalk.keepalive.ping_idle == 30s);
+  CHECK(c.apps[0].dingtalk.keepalive.pong_timeout == 10s);
+  CHECK(c.apps[0].dingtalk.keepalive.silence_timeout == 5min);
+  CHECK(c.apps[0].dingtalk.reconnect.initial == 1s);
+  CHECK(c.apps[0].dingtalk.reconnect.max == 60s);
   CHECK(c.admin.listen == dsb::config::ListenAddress{"127.0.0.1", 9180, false});
   CHECK(c.state_dir == "/var/lib/dingtalk-stream-bridge");
   CHECK(c.log.level == dsb::log::Level::info);
@@ -65,8 +65,8 @@ TEST_CASE("a minimal config gets every default", "[config]") {
   CHECK(c.limits.dedup_window == 1h);
   CHECK(c.limits.max_frame == 4u * 1024 * 1024);
   CHECK(c.limits.shutdown_grace == 10s);
-  REQUIRE(c.routes.size() == 1);
-  const auto& r = c.routes[0];
+  REQUIRE(c.apps[0].routes.size() == 1);
+  const auto& r = c.apps[0].routes[0];
   CHECK(r.name == "all");
   CHECK(r.event == "*");
   CHECK(r.topic.empty());
@@ -106,15 +106,15 @@ TEST_CASE("every section set explicitly", "[config]") {
       "routes:\n"
       "  - {name: a, event: \"*\", url: \"http://h/a\"}\n",
       env);
-  CHECK(c.dingtalk.api_base == "http://127.0.0.1:9000");  // trailing "/" dropped
-  CHECK(c.dingtalk.connections == 3);
-  CHECK(c.dingtalk.proxy == "http://user:pw@proxy:3128");
-  CHECK(c.dingtalk.ca_file == "/etc/ssl/extra.pem");
-  CHECK(c.dingtalk.keepalive.ping_idle == 15s);
-  CHECK(c.dingtalk.keepalive.pong_timeout == 2s);
-  CHECK(c.dingtalk.keepalive.silence_timeout == 90s);
-  CHECK(c.dingtalk.reconnect.initial == 250ms);
-  CHECK(c.dingtalk.reconnect.max == 2min);
+  CHECK(c.apps[0].dingtalk.api_base == "http://127.0.0.1:9000");  // trailing "/" dropped
+  CHECK(c.apps[0].dingtalk.connections == 3);
+  CHECK(c.apps[0].dingtalk.proxy == "http://user:pw@proxy:3128");
+  CHECK(c.apps[0].dingtalk.ca_file == "/etc/ssl/extra.pem");
+  CHECK(c.apps[0].dingtalk.keepalive.ping_idle == 15s);
+  CHECK(c.apps[0].dingtalk.keepalive.pong_timeout == 2s);
+  CHECK(c.apps[0].dingtalk.keepalive.silence_timeout == 90s);
+  CHECK(c.apps[0].dingtalk.reconnect.initial == 250ms);
+  CHECK(c.apps[0].dingtalk.reconnect.max == 2min);
   CHECK_FALSE(c.admin.listen.has_value());
   CHECK(c.state_dir == "/tmp/state");
   CHECK(c.log.level == dsb::log::Level::debug);
@@ -144,15 +144,15 @@ TEST_CASE("routes inherit defaults unless they override", "[config]") {
       "    signing_secret: sign\n"
       "    legacy: {api_secret: card-secret}\n"
       "    retry: {max_attempts: 3, max_age: 2h, backoff: {initial: 5s, max: 10m}}\n");
-  REQUIRE(c.routes.size() == 2);
+  REQUIRE(c.apps[0].routes.size() == 2);
   CHECK(c.defaults.timeout == 1s);
   CHECK(c.defaults.delivery == Delivery::spool);
   CHECK(c.defaults.max_in_flight == 5);
-  const auto& a = c.routes[0];
+  const auto& a = c.apps[0].routes[0];
   CHECK(a.timeout == 1s);
   CHECK(a.delivery == Delivery::spool);
   CHECK(a.max_in_flight == 5);
-  const auto& b = c.routes[1];
+  const auto& b = c.apps[0].routes[1];
   CHECK(b.timeout == 4s);
   CHECK(b.delivery == Delivery::direct);
   CHECK(b.max_in_flight == 10000);
@@ -188,17 +188,17 @@ TEST_CASE("${VAR} is substituted in every string, including numbers and lists", 
       "    url: [\"http://${HOST}:${PORT}/a\", \"http://h/$${literal}\"]\n"
       "    headers: {X-App: \"${ID}\"}\n",
       env);
-  CHECK(c.dingtalk.client_id == "app-id");
-  CHECK(c.dingtalk.client_secret == "pre-s3-post");
-  CHECK(c.dingtalk.connections == 4);
-  CHECK(c.dingtalk.api_base == "https://api.dingtalk.com");
+  CHECK(c.apps[0].dingtalk.client_id == "app-id");
+  CHECK(c.apps[0].dingtalk.client_secret == "pre-s3-post");
+  CHECK(c.apps[0].dingtalk.connections == 4);
+  CHECK(c.apps[0].dingtalk.api_base == "https://api.dingtalk.com");
   CHECK(c.state_dir == "/var/lib/x/app-id");
   CHECK(c.log.level == dsb::log::Level::warn);
   CHECK(c.limits.ack_deadline == 2s);
-  REQUIRE(c.routes.size() == 1);
-  CHECK(c.routes[0].event == "*");
-  CHECK(c.routes[0].urls == std::vector<std::string>{"http://10.0.0.2:8081/a", "http://h/${literal}"});
-  CHECK(c.routes[0].headers[0].second == "app-id");
+  REQUIRE(c.apps[0].routes.size() == 1);
+  CHECK(c.apps[0].routes[0].event == "*");
+  CHECK(c.apps[0].routes[0].urls == std::vector<std::string>{"http://10.0.0.2:8081/a", "http://h/${literal}"});
+  CHECK(c.apps[0].routes[0].headers[0].second == "app-id");
 }
 
 TEST_CASE("*_file secrets are read through the environment, trailing newlines dropped", "[config]") {
@@ -223,8 +223,8 @@ TEST_CASE("*_file secrets are read through the environment, trailing newlines dr
       "      aes_key_file: /run/credentials/bridge/aes\n"
       "      owner_key: corp-1\n",
       env);
-  CHECK(c.dingtalk.client_secret == "client-s3cret");
-  const auto& r = c.routes.at(0);
+  CHECK(c.apps[0].dingtalk.client_secret == "client-s3cret");
+  const auto& r = c.apps[0].routes.at(0);
   CHECK(r.format == Format::legacy_event);
   CHECK(r.signing_secret == "line1\nline2");  // only trailing newlines go
   CHECK(r.legacy.token == "tok");
@@ -241,13 +241,13 @@ TEST_CASE("subscriptions: one CALLBACK per distinct topic, EVENT * once, last", 
       "  - {name: c, topic: /v1.0/card/instances/callback, url: \"http://h/3\"}\n"
       "  - {name: d, topic: /v1.0/im/bot/messages/get, url: \"http://h/4\"}\n"
       "  - {name: e, event: \"*\", url: \"http://h/5\"}\n");
-  CHECK(c.subscriptions() == std::vector<Subscription>{{"CALLBACK", "/v1.0/im/bot/messages/get"},
+  CHECK(c.apps[0].subscriptions() == std::vector<Subscription>{{"CALLBACK", "/v1.0/im/bot/messages/get"},
                                                        {"CALLBACK", "/v1.0/card/instances/callback"},
                                                        {"EVENT", "*"}});
   Config callbacks_only = load_ok(
       "dingtalk: {client_id: app, client_secret: shh}\n"
       "routes: [{name: a, topic: /t, url: \"http://h/1\"}]\n");
-  CHECK(callbacks_only.subscriptions() == std::vector<Subscription>{{"CALLBACK", "/t"}});
+  CHECK(callbacks_only.apps[0].subscriptions() == std::vector<Subscription>{{"CALLBACK", "/t"}});
 }
 
 TEST_CASE("the example config loads and documents every key", "[config]") {
@@ -263,26 +263,26 @@ TEST_CASE("the example config loads and documents every key", "[config]") {
   for (const auto& error : result.errors) UNSCOPED_INFO(error.to_string());
   REQUIRE(result.errors.empty());
   const Config& c = *result.config;
-  CHECK(c.dingtalk.client_id == "ding-example-id");
-  CHECK(c.dingtalk.api_base == "https://api.dingtalk.com");
+  CHECK(c.apps[0].dingtalk.client_id == "ding-example-id");
+  CHECK(c.apps[0].dingtalk.api_base == "https://api.dingtalk.com");
   CHECK(c.state_dir == "/var/lib/dingtalk-stream-bridge");
-  REQUIRE(c.routes.size() == 7);
-  CHECK(c.routes[0].name == "skills");
-  CHECK(c.routes[0].format == Format::graph);
-  CHECK(c.routes[1].name == "helpdesk-robot");
-  CHECK(c.routes[1].match.size() == 1);
-  CHECK(c.routes[2].name == "ai-robot");
-  REQUIRE(c.routes[2].order_by);
-  CHECK(c.routes[2].order_by->text == "conversationId");
-  CHECK(c.routes[2].timeout == std::chrono::seconds(120));
-  CHECK(c.routes[3].name == "robot");
-  CHECK(c.routes[3].format == Format::legacy_robot);
-  CHECK(c.routes[5].name == "approvals");
-  CHECK(c.routes[5].delivery == Delivery::spool);
-  CHECK(c.routes[5].urls.size() == 2);
-  CHECK(c.routes[6].event == "*");
+  REQUIRE(c.apps[0].routes.size() == 7);
+  CHECK(c.apps[0].routes[0].name == "skills");
+  CHECK(c.apps[0].routes[0].format == Format::graph);
+  CHECK(c.apps[0].routes[1].name == "helpdesk-robot");
+  CHECK(c.apps[0].routes[1].match.size() == 1);
+  CHECK(c.apps[0].routes[2].name == "ai-robot");
+  REQUIRE(c.apps[0].routes[2].order_by);
+  CHECK(c.apps[0].routes[2].order_by->text == "conversationId");
+  CHECK(c.apps[0].routes[2].timeout == std::chrono::seconds(120));
+  CHECK(c.apps[0].routes[3].name == "robot");
+  CHECK(c.apps[0].routes[3].format == Format::legacy_robot);
+  CHECK(c.apps[0].routes[5].name == "approvals");
+  CHECK(c.apps[0].routes[5].delivery == Delivery::spool);
+  CHECK(c.apps[0].routes[5].urls.size() == 2);
+  CHECK(c.apps[0].routes[6].event == "*");
   // The graph topic, the robot topic (once for three routes), cards, and EVENT "*".
-  CHECK(c.subscriptions().size() == 4);
+  CHECK(c.apps[0].subscriptions().size() == 4);
 
   // Every key of the schema appears in the file (commented or not), so it stays the
   // operator's reference.
@@ -293,7 +293,7 @@ TEST_CASE("the example config loads and documents every key", "[config]") {
         "limits:", "ack_deadline:", "dedup_window:", "max_frame:", "shutdown_grace:", "defaults:",
         "timeout:", "delivery:", "max_in_flight:", "routes:", "name:", "topic:", "event:", "url:",
         "headers:", "signing:", "signing_secret_file:", "rate:", "retry:", "retry_4xx:", "max_attempts:", "max_age:", "backoff:",
-        "legacy:", "token:", "aes_key:", "owner_key:", "match:", "order_by:"}) {
+        "legacy:", "token:", "aes_key:", "owner_key:", "match:", "order_by:", "apps:"}) {
     INFO(key);
     CHECK(text.find(key) != std::string::npos);
   }
@@ -306,7 +306,7 @@ TEST_CASE("the example config points at the emulator through DINGTALK_API_BASE",
   std::ifstream in(BRIDGE_SOURCE_DIR "/config/bridge.example.yaml");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   Config c = load_ok(text, env);
-  CHECK(c.dingtalk.api_base == "http://127.0.0.1:18080");
+  CHECK(c.apps[0].dingtalk.api_base == "http://127.0.0.1:18080");
   CHECK(c.state_dir == "/tmp/b");
 }
 
@@ -327,8 +327,8 @@ TEST_CASE("describe() shows subscriptions and routes but no secret", "[config]")
           "    url: http://127.0.0.1:8090/sales\n"
           "    timeout: 10m\n";
   Config c = load_ok(text, env);
-  REQUIRE(c.routes.back().legacy.token.empty());
-  REQUIRE(c.routes[5].legacy.token == "TOKEN-XYZ");
+  REQUIRE(c.apps[0].routes.back().legacy.token.empty());
+  REQUIRE(c.apps[0].routes[5].legacy.token == "TOKEN-XYZ");
   std::string out = dsb::config::describe(c);
   CHECK(out.find("XYZ") == std::string::npos);
   CHECK(out.find("AESKEY") == std::string::npos);
@@ -376,9 +376,9 @@ TEST_CASE("match: dotted fields and globs as written, in file order", "[config]"
                      "      count: 3\n"
                      "    url: http://127.0.0.1:8080/b\n"
                      "    timeout: 10m\n");
-  REQUIRE(c.routes.size() == 2);
-  CHECK(c.routes[0].match.empty());
-  const auto& match = c.routes[1].match;
+  REQUIRE(c.apps[0].routes.size() == 2);
+  CHECK(c.apps[0].routes[0].match.empty());
+  const auto& match = c.apps[0].routes[1].match;
   REQUIRE(match.size() == 4);
   CHECK(match[0].field.segments == std::vector<std::string>{"robotCode"});
   CHECK(match[0].glob == "ding+/=$:[a-z]\\*");
@@ -386,17 +386,17 @@ TEST_CASE("match: dotted fields and globs as written, in file order", "[config]"
   CHECK(match[1].glob == "*help*");
   CHECK(match[2].glob == "true");
   CHECK(match[3].glob == "3");
-  CHECK(c.routes[1].timeout == 10min);
+  CHECK(c.apps[0].routes[1].timeout == 10min);
   // Subscriptions are derived as before: match does not change them.
-  CHECK(c.subscriptions() ==
+  CHECK(c.apps[0].subscriptions() ==
         std::vector<Subscription>{{"CALLBACK", "/v1.0/im/bot/messages/get"}, {"EVENT", "*"}});
 }
 
 TEST_CASE("timeout: up to 10m on callback and event routes", "[config]") {
   Config c = load_ok(kMinimal + "    timeout: 10m\n"
                                 "  - {name: ai, topic: /t, url: \"http://h/1\", timeout: 10m}\n");
-  CHECK(c.routes[0].timeout == 10min);
-  CHECK(c.routes[1].timeout == 10min);
+  CHECK(c.apps[0].routes[0].timeout == 10min);
+  CHECK(c.apps[0].routes[1].timeout == 10min);
 }
 
 TEST_CASE("ProcessEnvironment reads real files and reports errno's reason", "[config]") {

@@ -19,7 +19,7 @@ TEST_CASE("order_by: read as a field path, absent by default, shown by check", "
       "bridge.yaml", env);
   for (const auto& error : result.errors) UNSCOPED_INFO(error.to_string());
   REQUIRE(result.config);
-  const auto& routes = result.config->routes;
+  const auto& routes = result.config->apps[0].routes;
   REQUIRE(routes[0].order_by);
   CHECK(routes[0].order_by->text == "conversation.id");
   CHECK(routes[0].order_by->segments == std::vector<std::string>{"conversation", "id"});

@@ -105,21 +105,21 @@ TEST_CASE("fuzz_config seed full_every_key sets every section away from its defa
                                                 "bridge.yaml", dsb::fuzz::config_environment());
   REQUIRE(result.config);
   const dsb::config::Config& config = *result.config;
-  CHECK(config.dingtalk.client_id == "dingappkey");
-  CHECK(config.dingtalk.api_base == "https://api.example.test:8443/base");
-  CHECK(config.dingtalk.connections == 8);
+  CHECK(config.apps[0].dingtalk.client_id == "dingappkey");
+  CHECK(config.apps[0].dingtalk.api_base == "https://api.example.test:8443/base");
+  CHECK(config.apps[0].dingtalk.connections == 8);
   CHECK(config.log.format == dsb::log::Format::json);
   CHECK(config.defaults.delivery == dsb::config::Delivery::spool);
-  REQUIRE(config.routes.size() == 5);
-  CHECK(config.routes[0].format == dsb::config::Format::legacy_robot);
-  CHECK(config.routes[1].format == dsb::config::Format::legacy_card);
-  CHECK(config.routes[1].legacy.api_secret == "example-secret");
-  CHECK(config.routes[1].headers.size() == 2);
-  CHECK(config.routes[2].signing_secret == "whsec-0123456789");
-  CHECK(config.routes[3].format == dsb::config::Format::legacy_event);
-  CHECK(config.routes[3].urls == std::vector<std::string>{"http://127.0.0.1:8081/approvals",
+  REQUIRE(config.apps[0].routes.size() == 5);
+  CHECK(config.apps[0].routes[0].format == dsb::config::Format::legacy_robot);
+  CHECK(config.apps[0].routes[1].format == dsb::config::Format::legacy_card);
+  CHECK(config.apps[0].routes[1].legacy.api_secret == "example-secret");
+  CHECK(config.apps[0].routes[1].headers.size() == 2);
+  CHECK(config.apps[0].routes[2].signing_secret == "whsec-0123456789");
+  CHECK(config.apps[0].routes[3].format == dsb::config::Format::legacy_event);
+  CHECK(config.apps[0].routes[3].urls == std::vector<std::string>{"http://127.0.0.1:8081/approvals",
                                                           "http://127.0.0.1:8080/audit"});
-  CHECK(config.routes[3].retry.max_attempts == 2147483647);
+  CHECK(config.apps[0].routes[3].retry.max_attempts == 2147483647);
 }
 
 TEST_CASE("fuzz_config seed bad_values reports a problem in every section", "[fuzz]") {

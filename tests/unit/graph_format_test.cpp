@@ -336,7 +336,7 @@ TEST_CASE("a graph route loads with a base url and check shows its format", "[gr
   auto result = config::load_string(yaml, "bridge.yaml", config::testing::FakeEnvironment{});
   for (const auto& error : result.errors) UNSCOPED_INFO(error.to_string());
   REQUIRE(result.config);
-  const Route& route = result.config->routes.at(0);
+  const Route& route = result.config->apps[0].routes.at(0);
   CHECK(route.format == config::Format::graph);
   CHECK(route.urls.size() == 2);
   CHECK_THAT(config::describe(*result.config), Catch::Matchers::Contains("format graph,"));

@@ -1,4 +1,4 @@
-// dsb_spool_oldest_pending_seconds{route}: one series per configured spool route from the
+// dsb_spool_oldest_pending_seconds{app,route}: one series per configured spool route from the
 // first update, 0 when nothing is pending, and back to 0 for a route a reload removed.
 #include <catch2/catch.hpp>
 
@@ -16,13 +16,13 @@ config::Route route(const char* name, config::Delivery delivery) {
 }
 
 int64_t age_of(metrics::Registry& registry, const std::string& route) {
-  return registry.gauge("dsb_spool_oldest_pending_seconds", {{"route", route}}).value();
+  return registry.gauge("dsb_spool_oldest_pending_seconds", {{"app", "default"}, {"route", route}}).value();
 }
 
 bool has_series(const metrics::Registry& registry, const std::string& route) {
   for (const auto& sample : registry.snapshot()) {
     if (sample.name == "dsb_spool_oldest_pending_seconds" &&
-        sample.labels == metrics::Labels{{"route", route}})
+        sample.labels == metrics::Labels{{"app", "default"}, {"route", route}})
       return true;
   }
   return false;
@@ -35,7 +35,8 @@ TEST_CASE("spool age: every spool route has a series, at 0 until something waits
   metrics::Registry registry;
   bridge::SpoolAgeMetric metric(registry);
   config::Config config;
-  config.routes = {route("orders", config::Delivery::spool),
+  config.apps.emplace_back();
+  config.apps[0].routes = {route("orders", config::Delivery::spool),
                    route("chat", config::Delivery::direct),
                    route("billing", config::Delivery::spool)};
   metric.update(config, {}, 1'000'000);
@@ -48,7 +49,7 @@ TEST_CASE("spool age: every spool route has a series, at 0 until something waits
   CHECK(age_of(registry, "orders") == 90);  // whole seconds
   CHECK(age_of(registry, "billing") == 0);
 
-  config.routes.erase(config.routes.begin());  // a reload drops "orders"
+  config.apps[0].routes.erase(config.apps[0].routes.begin());  // a reload drops "orders"
   metric.update(config, {{"orders", 1'000'000 - 90'500}}, 1'000'000);
   CHECK(age_of(registry, "orders") == 0);
 }

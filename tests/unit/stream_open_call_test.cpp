@@ -42,22 +42,23 @@ TEST_CASE("open request body carries every field", "[stream]") {
 
 TEST_CASE("open request body uses the config's subscriptions", "[stream]") {
   dsb::config::Config config;
+  config.apps.emplace_back();
   dsb::config::Route robot;
   robot.name = "robot";
   robot.topic = "/v1.0/im/bot/messages/get";
   dsb::config::Route events;
   events.name = "events";
   events.event = "*";
-  config.routes = {robot, events};
+  config.apps[0].routes = {robot, events};
   OpenRequest r;
   r.client_id = "id";
   r.client_secret = "secret";
-  r.subscriptions = config.subscriptions();
+  r.subscriptions = config.apps[0].subscriptions();
   r.ua = "ua/1";
   auto doc = parse(open_request_body(r));
   REQUIRE(doc["subscriptions"].Size() == 2);
   CHECK_FALSE(doc.HasMember("localIp"));  // omitted, not sent empty
-  CHECK(doc["subscriptions"].Size() == config.subscriptions().size());
+  CHECK(doc["subscriptions"].Size() == config.apps[0].subscriptions().size());
 }
 
 TEST_CASE("open url joins the api base without double slashes", "[stream]") {
