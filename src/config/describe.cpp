@@ -1,10 +1,13 @@
 // `check` output. It goes to terminals and CI logs, so it shows what each route does but
 // no secret: no client_secret, signing or legacy secrets, no header values (they often
-// carry tokens), and URLs through redact_url (user:password@ and query values masked).
+// carry tokens), URLs through redact_url (user:password@ and query values masked), and the
+// Redis URL through redact_redis_url.
 #include <sstream>
 
 #include "config/checks.hpp"
 #include "config/loader.hpp"
+#include "config/store_settings.hpp"
+#include "config/store_settings.hpp"
 #include "config/units.hpp"
 
 namespace dsb::config {
@@ -55,6 +58,7 @@ void describe_app(const App& app, const std::string& indent, std::ostringstream&
 
 std::string describe(const Config& config) {
   std::ostringstream out;
+  out << describe_store(config.store, config.state_dir);
   // The single-app form reads as it always did; with apps each gets its own block.
   if (config.apps.size() == 1 && config.apps.front().is_default()) {
     describe_app(config.apps.front(), "", out);

@@ -12,6 +12,7 @@
 #include "config/diagnostics.hpp"
 #include "config/map_reader.hpp"
 #include "config/routes.hpp"
+#include "config/store_settings.hpp"
 #include "config/units.hpp"
 
 namespace dsb::config {
@@ -23,7 +24,7 @@ constexpr int kYamlNestingLimit = 500;
 
 // Known keys are listed most-used first: "did you mean" prefers earlier ones on ties.
 const std::vector<std::string_view> kTopKeys = {"dingtalk", "routes",   "apps", "admin",
-                                                "state_dir", "log",    "limits", "defaults"};
+                                                "state_dir", "store", "log",    "limits", "defaults"};
 // The keys of `dingtalk:`, which an item of `apps:` takes too (product.md section 12).
 const std::vector<std::string_view> kDingtalkKeys = {
     "client_id", "client_secret", "client_secret_file", "api_base", "connections",
@@ -266,6 +267,7 @@ void read_config(Context& ctx, const YAML::Node& root_node, Config& config) {
     if (v->empty()) root.error("state_dir", "must not be empty");
     config.state_dir = *v;
   }
+  read_store(root, config.store);
   read_log(root, config.log);
   read_limits(root, config.limits);
   read_defaults(root, config.defaults);

@@ -148,6 +148,7 @@ TEST_CASE("apps: golden errors", "[config][apps]") {
 TEST_CASE("apps: check prints each app's subscriptions and routes", "[config][apps]") {
   Config c = load_ok(kTwoApps);
   CHECK(dsb::config::describe(c) ==
+        "store: sqlite in /var/lib/dingtalk-stream-bridge\n"
         "app hr (client_id hr-id, 2 connections):\n"
         "  subscriptions:\n"
         "    CALLBACK /v1.0/im/bot/messages/get\n"
