@@ -46,6 +46,7 @@
 // it again (at least once).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -54,8 +55,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
-#include <array>
 #include <string>
 #include <thread>
 #include <unordered_map>

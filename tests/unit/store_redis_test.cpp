@@ -208,3 +208,35 @@ TEST_CASE("redis store: a Redis slower than command_timeout fails requests, neve
   // Once Redis answers again, so does the store, by itself.
   CHECK(eventually([&] { return store.writable() && append_sync(store, one_url("later")); }));
 }
+
+TEST_CASE("redis store: AUTH and SELECT from the endpoint, the password in no message",
+          "[store][redis]") {
+  test::RedisServer server;
+  {
+    RedisConnection admin({server.endpoint()});
+    REQUIRE(admin.ensure());
+    REQUIRE(admin.command({"CONFIG", "SET", "requirepass", "s3cret-PW"}));
+  }
+  RedisStoreOptions wrong = redis_options(server, "a");
+  wrong.endpoint.password = "WRONG-PW";
+  RedisStore refused(wrong);
+  const dsb::Status opened = refused.wait_open();
+  REQUIRE_FALSE(opened);
+  CHECK_THAT(opened.message(), Catch::Matchers::Contains("AUTH refused"));
+  CHECK(opened.message().find("WRONG-PW") == std::string::npos);
+  CHECK(refused.unwritable_reason().find("WRONG-PW") == std::string::npos);
+
+  RedisStoreOptions right = redis_options(server, "a");
+  right.endpoint.password = "s3cret-PW";
+  right.endpoint.db = 2;
+  RedisStore store(right);
+  REQUIRE(store.wait_open());
+  REQUIRE(append_sync(store, one_url("db2")));
+  RedisConnectionOptions check_options;
+  check_options.endpoint = {"127.0.0.1", server.port(), "s3cret-PW", 2};
+  RedisConnection check(check_options);
+  REQUIRE(check.ensure());
+  auto pending = check.command({"ZCARD", "dsb:pending"});
+  REQUIRE(pending);
+  CHECK(pending->as_int() == 1);
+}
