@@ -240,3 +240,18 @@ TEST_CASE("redis store: AUTH and SELECT from the endpoint, the password in no me
   REQUIRE(pending);
   CHECK(pending->as_int() == 1);
 }
+
+TEST_CASE("redis store: scripts flushed from the server are sent again (NOSCRIPT)",
+          "[store][redis]") {
+  test::RedisServer server;
+  RedisStore store(redis_options(server, "a"));
+  REQUIRE(append_sync(store, one_url("n1")));
+  {
+    RedisConnection admin({server.endpoint()});
+    REQUIRE(admin.ensure());
+    REQUIRE(admin.command({"SCRIPT", "FLUSH"}));
+  }
+  REQUIRE(append_sync(store, one_url("n2")));  // EVAL after NOSCRIPT
+  REQUIRE(append_sync(store, one_url("n3")));  // loaded again: EVALSHA
+  CHECK(due_sync(store, 10'000).size() == 3);
+}
