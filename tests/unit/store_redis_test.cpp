@@ -87,16 +87,19 @@ SpoolEntry one_url(const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("redis store: a live holder keeps its claim past the lease by renewing it",
+TEST_CASE("redis store: a live holder keeps its claims and in-flight markers past the lease by renewing them",
           "[store][redis][lease]") {
   test::RedisServer server;
-  RedisStore a(redis_options(server, "a", 300));
-  RedisStore b(redis_options(server, "b", 300));
+  // A lease long enough that a loaded test machine still renews in time (every 333 ms).
+  RedisStore a(redis_options(server, "a", 1'000));
+  RedisStore b(redis_options(server, "b", 1'000));
   REQUIRE(append_sync(a, one_url("e1")));
   auto held = due_sync(a, 10'000);
   REQUIRE(held.size() == 1);
-  // Three leases later, a still renews it: b never gets it.
-  std::this_thread::sleep_for(std::chrono::milliseconds(900));
+  REQUIRE(claim_sync(a, "event:e1", 0, 1'000)->state == DedupClaim::State::mine);
+  // Leases later, a still renews both: b gets neither.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2'500));
+  CHECK(claim_sync(b, "event:e1", 0, 1'000)->state == DedupClaim::State::elsewhere);
   CHECK(due_sync(b, 10'000).empty());
   CHECK(a.held_claims() == 1);
   REQUIRE(wait_status([&](auto done) { a.record_success(held[0].id, {1, 200, ""}, done); }));
