@@ -1,15 +1,14 @@
 #include "store/dedup_for_backend.hpp"
 
-#include "store/store.hpp"
-
 namespace dsb::store {
 
-DedupForBackend::DedupForBackend(const config::Config& config, Backend& backend, Post post) {
+DedupForBackend::DedupForBackend(const config::Config& config, Backend& backend, Store* sqlite,
+                                 Post post) {
   const int64_t window_ms = config.limits.dedup_window.count();
   if (config.store.backend == config::StoreBackend::redis) {
     shared_.emplace(backend, window_ms, config.store.lease.count(), std::move(post));
   } else {
-    persistent_.emplace(dynamic_cast<Store&>(backend), window_ms, std::move(post));
+    persistent_.emplace(*sqlite, window_ms, std::move(post));
   }
 }
 

@@ -11,6 +11,7 @@
 #include "store/backend.hpp"
 #include "store/persistent_dedup.hpp"
 #include "store/shared_dedup.hpp"
+#include "store/store.hpp"
 
 namespace dsb::store {
 
@@ -18,9 +19,10 @@ class DedupForBackend {
  public:
   using Post = std::function<void(std::function<void()>)>;
 
-  // REQUIRES: `backend` is a store::Store unless config.store.backend is redis, and it
-  // outlives this object.
-  DedupForBackend(const config::Config& config, Backend& backend, Post post);
+  // `backend`: the store as the daemon uses it (with its metrics); `sqlite`: the same store
+  // unwrapped when it is SQLite's (its index loads from it), else null. REQUIRES: sqlite
+  // is set unless config.store.backend is redis; both outlive this object.
+  DedupForBackend(const config::Config& config, Backend& backend, Store* sqlite, Post post);
 
   bridge::DedupStore& get();
   // Startup, before the loop runs: sqlite fills its index; a shared store has none.

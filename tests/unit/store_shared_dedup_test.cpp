@@ -160,7 +160,8 @@ TEST_CASE("the daemon's dedup store with store.backend redis asks the shared sto
   config::Config config;
   config.store.backend = config::StoreBackend::redis;
   config.store.lease = std::chrono::milliseconds(45'000);
-  DedupForBackend dedup(config, backend, [](std::function<void()> task) { task(); });
+  DedupForBackend dedup(config, backend, /*sqlite=*/nullptr,
+                        [](std::function<void()> task) { task(); });
   CHECK(dynamic_cast<SharedDedupStore*>(&dedup.get()) != nullptr);
   dedup.load(0);  // nothing to load
   std::optional<DedupAnswer> answer;
