@@ -11,8 +11,9 @@ PACKAGES="build-essential cmake pkg-config file ca-certificates \
   libwebsockets-dev libcurl4-openssl-dev rapidjson-dev libcli11-dev libyaml-cpp-dev \
   catch2 libsqlite3-dev libssl-dev libsystemd-dev python3 openssl"
 # Tests only. prometheus: for promtool, which checks and unit-tests
-# packaging/monitoring/alerts.yaml.
-TEST_PACKAGES="prometheus"
+# packaging/monitoring/alerts.yaml. redis-server: the two-replica tests and the benchmark
+# start real ones (never skipped). python3-yaml: the compose example's check.
+TEST_PACKAGES="prometheus redis-server python3-yaml"
 case "${1:-}" in
   --build-only) ;;
   "") PACKAGES="$PACKAGES $TEST_PACKAGES" ;;

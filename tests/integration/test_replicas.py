@@ -22,12 +22,17 @@ import collections
 import json
 import os
 import re
+import shutil
 import signal
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
 
-from harness import Bridge, Emulator, StubWebhook, bridge_config, http, wait_until
+import yaml  # python3-yaml (packaging/install-deps.sh): the compose example's check only
+
+from harness import BINARY, SOURCE_DIR, Bridge, Emulator, StubWebhook, bridge_config, http, wait_until
 from redis_server import DURABLE, RedisServer
 
 BACKEND = os.environ.get("BRIDGE_REPLICAS_BACKEND", "redis")
@@ -284,6 +289,59 @@ class ReplicasTest(unittest.TestCase):
         # Neither replica dropped its connection to reload.
         self.assertEqual({c["id"] for c in self.emulator.connections("open")},
                          {a.connection, b.connection})
+
+
+class ComposeReplicasExampleTest(unittest.TestCase):
+    """packaging/docker-compose.replicas.example.yaml: `docker compose config` when a compose
+    tool is installed; always a YAML parse of its shape and `check` of the bridges' config."""
+    packaging = os.path.join(SOURCE_DIR, "packaging")
+
+    def test_compose_example_runs_two_replicas_on_one_durable_redis(self):
+        path = os.path.join(self.packaging, "docker-compose.replicas.example.yaml")
+        with open(path) as f:
+            doc = yaml.safe_load(f)
+        services = doc["services"]
+        self.assertEqual(set(services), {"bridge-a", "bridge-b", "redis", "legacy-app"})
+        redis_command = " ".join(services["redis"]["command"])
+        for setting in ("--appendonly yes", "--appendfsync always", "--maxmemory-policy noeviction"):
+            self.assertIn(setting, redis_command)
+        configs = set()
+        for name in ("bridge-a", "bridge-b"):
+            bridge = services[name]
+            self.assertEqual(set(bridge["depends_on"]), {"redis", "legacy-app"})
+            configs.add(bridge["command"][-1])
+            state = [v for v in bridge["volumes"] if v.endswith(":/var/lib/dingtalk-stream-bridge")]
+            self.assertEqual(len(state), 1, name)
+        self.assertEqual(configs, {"/etc/dingtalk-stream-bridge/bridge.replicas.yaml"})
+        self.assertNotEqual(services["bridge-a"]["volumes"], services["bridge-b"]["volumes"])
+
+        tool = shutil.which("docker-compose") or shutil.which("podman-compose")
+        if tool:
+            with tempfile.TemporaryDirectory() as tmp:
+                env = dict(os.environ, DINGTALK_CLIENT_ID="dingcomposecheck")
+                out = subprocess.run([tool, "-f", path, "config"], cwd=self.packaging, env=env,
+                                     capture_output=True, text=True, timeout=60)
+                self.assertEqual(out.returncode, 0, out.stderr)
+
+    def test_the_replicas_config_is_valid_with_a_redis_store(self):
+        with open(os.path.join(self.packaging, "compose", "bridge.replicas.yaml")) as f:
+            text = f.read()
+        with tempfile.TemporaryDirectory() as tmp:
+            secrets = {"dingtalk_client_secret": "s3cret", "legacy_token": "token",
+                       "legacy_aes_key": "a" * 43, "legacy_api_secret": "api"}
+            for name, value in secrets.items():
+                with open(os.path.join(tmp, name), "w") as f:
+                    f.write(value)
+            text = text.replace("/run/secrets/", tmp + "/").replace(
+                "/var/lib/dingtalk-stream-bridge", os.path.join(tmp, "state"))
+            config = os.path.join(tmp, "bridge.yaml")
+            with open(config, "w") as f:
+                f.write(text)
+            env = dict(os.environ, DINGTALK_CLIENT_ID="dingcomposecheck")
+            out = subprocess.run([BINARY, "check", "-c", config], env=env, capture_output=True,
+                                 text=True, timeout=30)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            self.assertIn("redis", (out.stdout + out.stderr).lower())
 
 
 if __name__ == "__main__":
