@@ -30,8 +30,9 @@ def free_port():
 
 
 def command(port, *args, timeout=2.0):
-    """Sends one RESP command and returns the first reply line (b"+PONG", b":1", b"$3"...),
-    or raises OSError when the server does not answer."""
+    """Sends one RESP command and returns its reply: a bulk string's bytes (None when nil),
+    else the reply's first line (b"+PONG", b":1", b"-ERR ..."). Raises OSError when the
+    server does not answer."""
     payload = f"*{len(args)}\r\n".encode()
     for arg in args:
         data = arg if isinstance(arg, bytes) else str(arg).encode()
@@ -39,12 +40,23 @@ def command(port, *args, timeout=2.0):
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(payload)
         reply = b""
-        while not reply.endswith(b"\r\n"):
-            chunk = s.recv(4096)
+
+        def more():
+            chunk = s.recv(65536)
             if not chunk:
                 raise OSError("redis closed the connection")
-            reply += chunk
-        return reply.split(b"\r\n", 1)[0]
+            return chunk
+        while b"\r\n" not in reply:
+            reply += more()
+        line, rest = reply.split(b"\r\n", 1)
+        if not line.startswith(b"$"):
+            return line
+        length = int(line[1:])
+        if length < 0:
+            return None
+        while len(rest) < length + 2:
+            rest += more()
+        return rest[:length]
 
 
 class RedisServer:
