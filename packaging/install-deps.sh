@@ -9,10 +9,11 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 PACKAGES="build-essential cmake pkg-config file ca-certificates \
   libwebsockets-dev libcurl4-openssl-dev rapidjson-dev libcli11-dev libyaml-cpp-dev \
-  catch2 libsqlite3-dev libssl-dev libsystemd-dev python3 openssl"
+  catch2 libsqlite3-dev libhiredis-dev libssl-dev libsystemd-dev python3 openssl"
 # Tests only. prometheus: for promtool, which checks and unit-tests
-# packaging/monitoring/alerts.yaml. redis-server: the two-replica tests and the benchmark
-# start real ones (never skipped). python3-yaml: the compose example's check.
+# packaging/monitoring/alerts.yaml; redis-server: the Redis store's tests, the two-replica
+# tests and the benchmark start real ones (never skipped); python3-yaml: the replicas
+# compose example's check (test_replicas).
 TEST_PACKAGES="prometheus redis-server python3-yaml"
 case "${1:-}" in
   --build-only) ;;

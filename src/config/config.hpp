@@ -155,11 +155,20 @@ struct Route {
 // Where the spool and the dedup records live (product.md section 12).
 enum class StoreBackend { sqlite, redis };
 
+// Where a Redis server is, parsed once from `store.url` (store_settings.cpp).
+struct RedisEndpoint {
+  std::string host;
+  int port = 6379;
+  std::string password;  // "" = no AUTH. A secret: never logged
+  int db = 0;            // SELECTed after connecting
+};
+
 struct StoreSettings {
   StoreBackend backend = StoreBackend::sqlite;  // sqlite: the file under state_dir
   // redis: redis://[:password@]host:port/db (or from url_file). Holds a secret (the
   // password): never logged as written.
   std::string url;
+  RedisEndpoint redis;  // `url` parsed (backend redis only)
   std::string key_prefix = "dsb:";  // every key the bridge writes starts with it
   // How long a replica's claim on a spooled delivery or an in-flight frame lasts unless it
   // renews it: the longest a dead replica's work waits before another takes it over.

@@ -1,50 +1,17 @@
 #include "store/store.hpp"
 
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <chrono>
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "common/thread_name.hpp"
+#include "store/frame_codec.hpp"
 
 namespace dsb::store {
 namespace {
 
 constexpr const char* kComponent = "store";
-
-std::string headers_json(const stream::Frame& frame) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  writer.StartObject();
-  for (const auto& [name, value] : frame.headers) {
-    writer.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
-    writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-  }
-  writer.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
-void parse_headers(const std::string& text, stream::Frame& frame) {
-  rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
-  if (doc.HasParseError() || !doc.IsObject()) return;
-  for (const auto& member : doc.GetObject()) {
-    if (!member.value.IsString()) continue;
-    frame.headers.emplace_back(
-        std::string(member.name.GetString(), member.name.GetStringLength()),
-        std::string(member.value.GetString(), member.value.GetStringLength()));
-  }
-}
-
-stream::FrameType parse_frame_type(const std::string& name) {
-  if (name == "CALLBACK") return stream::FrameType::callback;
-  if (name == "SYSTEM") return stream::FrameType::system;
-  return stream::FrameType::event;
-}
 
 // spool_deliveries.order_key (database.cpp, version 4): the route scopes the value.
 std::optional<std::string> spool_order_key(const SpoolEntry& entry) {
@@ -376,7 +343,7 @@ void Store::append(SpoolEntry entry, std::function<void(Status)> done) {
              frame->bind(1, shared->route)
                  .bind(2, shared->dedup_key)
                  .bind(3, stream::frame_type_name(shared->frame.type))
-                 .bind(4, headers_json(shared->frame))
+                 .bind(4, frame_headers_json(shared->frame))
                  .bind(5, shared->frame.data)
                  .bind(6, shared->created_at_ms);
              if (status = frame->run(); !status) return status;
@@ -429,7 +396,7 @@ void Store::due(int64_t now_ms, size_t limit,
                d.route = stmt->text(2);
                d.dedup_key = stmt->text(3);
                d.frame.type = parse_frame_type(stmt->text(4));
-               parse_headers(stmt->text(5), d.frame);
+               parse_frame_headers(stmt->text(5), d.frame);
                d.frame.data = stmt->text(6);
                d.url = stmt->text(7);
                d.attempts = static_cast<int>(stmt->int64(8));
