@@ -53,19 +53,49 @@ struct DeliveredOutcome {
   bool plain() const { return complete && reply.empty(); }
 };
 
+// What the store knows of a frame identity when the relay asks.
+struct DedupAnswer {
+  enum class State {
+    // Not delivered before (or the store could not tell: a duplicate delivered again is
+    // better than an event lost). On a shared store this replica now holds the claim.
+    fresh,
+    // Delivered before: `earlier` says how (complete, or only to some URLs). A partial
+    // outcome still has URLs to deliver to; on a shared store it is not claimed.
+    delivered,
+    // Another replica holds the claim and is delivering it right now (shared stores only).
+    elsewhere,
+  };
+  State state = State::fresh;
+  DeliveredOutcome earlier;  // delivered only
+
+  static DedupAnswer fresh_answer() { return {}; }
+  static DedupAnswer delivered_answer(DeliveredOutcome outcome) {
+    return {State::delivered, std::move(outcome)};
+  }
+  static DedupAnswer elsewhere_answer() { return {State::elsewhere, {}}; }
+};
+
 // Single-threaded: the relay's thread calls it and receives every answer.
+//
+// A store shared by several replicas (store::SharedDedupStore) makes `find` a claim: the
+// replica told `fresh` delivers the frame and ends the claim with `remember` (delivered)
+// or `release` (failed without a record); the others are told `elsewhere` meanwhile. A
+// single replica's store never says `elsewhere` and has nothing to release.
 class DedupStore {
  public:
-  using Answer = std::function<void(std::optional<DeliveredOutcome>)>;
+  using Answer = std::function<void(DedupAnswer)>;
 
   virtual ~DedupStore() = default;
-  // Calls `answer` exactly once with what the key was remembered with within the window
-  // (nullopt: not remembered): before returning when memory can tell, else later on
-  // this thread. An answer that cannot be read (store unusable) is nullopt: a duplicate
-  // delivered again is better than an event lost.
-  virtual void find(const std::string& key, int64_t now_ms, Answer answer) = 0;
-  // Replaces what `key` was remembered with, for `window` from now.
+  // Calls `answer` exactly once with what the key was remembered with within the window:
+  // before returning when memory can tell, else later on this thread. An answer that
+  // cannot be read (store unusable) is `fresh`. `claim_ms`: how long the delivery a
+  // `fresh` answer starts may take; a shared store keeps its claim at least that long.
+  virtual void find(const std::string& key, int64_t now_ms, int64_t claim_ms, Answer answer) = 0;
+  // Replaces what `key` was remembered with, for `window` from now (and ends a claim).
   virtual void remember(const std::string& key, DeliveredOutcome outcome, int64_t now_ms) = 0;
+  // Gives up the claim a `fresh` answer took, without a record: the delivery failed, and
+  // the next arrival (on any replica) delivers it again.
+  virtual void release(const std::string& /*key*/) {}
 };
 
 // The whole window in memory, exact and synchronous; for tests and tools. Entries live for
@@ -76,8 +106,9 @@ class MemoryDedupStore : public DedupStore {
   explicit MemoryDedupStore(int64_t window_ms) : window_ms_(window_ms) {}
 
   std::optional<DeliveredOutcome> find(const std::string& key, int64_t now_ms);
-  void find(const std::string& key, int64_t now_ms, Answer answer) override {
-    answer(find(key, now_ms));
+  void find(const std::string& key, int64_t now_ms, int64_t /*claim_ms*/, Answer answer) override {
+    auto earlier = find(key, now_ms);
+    answer(earlier ? DedupAnswer::delivered_answer(std::move(*earlier)) : DedupAnswer::fresh_answer());
   }
   void remember(const std::string& key, DeliveredOutcome outcome, int64_t now_ms) override;
   size_t size() const { return entries_.size(); }

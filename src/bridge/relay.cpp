@@ -23,6 +23,10 @@ namespace {
 
 enum class Kind { event, robot, callback };
 
+// How often a redelivery that another replica is delivering asks the shared store again
+// for that replica's outcome, until its ACK deadline (product.md section 12).
+constexpr std::chrono::milliseconds kElsewherePoll{150};
+
 metrics::Counter& counter(const std::string& name, const metrics::Labels& labels = {}) {
   return metrics::global().counter(name, labels);
 }
@@ -59,6 +63,13 @@ struct Relay::Delivery {
   // URLs that took the frame: before (from the dedup store) and in this delivery.
   std::vector<std::string> delivered_urls;
   std::optional<DeliveredOutcome> replayed;  // a duplicate: ACKed as the first time
+  // The dedup store's claim: this replica delivers the frame (on a shared store the other
+  // replicas wait meanwhile). Ended by a record, or released when there is none.
+  bool claimed = false;
+  bool remembered = false;
+  // Another replica is delivering it: the store is asked again every kElsewherePoll.
+  bool waiting_elsewhere = false;
+  TimerId elsewhere_poll = 0;
   bool reply_remembered = false;  // callbacks: remembered once, however many waiters
   bool malformed_counted = false;  // the frame's data was at fault: counted once, not per URL
   bool abandoned = false;         // shutdown ACKed its waiters
@@ -84,6 +95,7 @@ Relay::Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webho
 Relay::~Relay() {
   for (auto& [key, delivery] : deliveries_) {
     for (Waiter& waiter : delivery->waiters) timers_.cancel(waiter.deadline);
+    if (delivery->elsewhere_poll != 0) timers_.cancel(delivery->elsewhere_poll);
   }
 }
 
@@ -169,31 +181,105 @@ void Relay::handle(ConnectionId conn, Frame frame) {
   delivery->robot = std::move(robot);
   deliveries_[key] = delivery;
   if (!acked_on_arrival) add_waiter(delivery, conn, message_id);
-  dedup_.find(key, clock_.now_ms(), [this, delivery](std::optional<DeliveredOutcome> earlier) {
-    on_dedup_answer(delivery, std::move(earlier));
+  ask_dedup(delivery);
+}
+
+void Relay::ask_dedup(const std::shared_ptr<Delivery>& delivery) {
+  // A shared store's claim must outlast the delivery it allows, or a redelivery on another
+  // replica would POST the frame a second time while this one still runs. The claim is not
+  // renewed: it lasts max(store.lease, this) (SharedDedupStore), and a direct delivery
+  // ends within its route timeout after its ACK deadline, a spooled one once journaled.
+  // One that waits longer for its lane, rate token or order_by turn can outlive the claim:
+  // the price is a possible duplicate POST, never a lost frame.
+  const int64_t claim_ms =
+      (delivery->route->timeout + delivery->config->limits.ack_deadline).count();
+  dedup_.find(delivery->key, clock_.now_ms(), claim_ms, [this, delivery](DedupAnswer answer) {
+    on_dedup_answer(delivery, std::move(answer));
   });
 }
 
-void Relay::on_dedup_answer(const std::shared_ptr<Delivery>& delivery,
-                            std::optional<DeliveredOutcome> earlier) {
-  if (delivery->abandoned) return;  // shutdown ACKed its waiters meanwhile
-  if (earlier && earlier->complete) {
+void Relay::on_dedup_answer(const std::shared_ptr<Delivery>& delivery, DedupAnswer answer) {
+  using State = DedupAnswer::State;
+  if (delivery->abandoned) {  // shutdown ACKed its waiters meanwhile
+    if (answer.state == State::fresh) dedup_.release(delivery->key);
+    return;
+  }
+  if (answer.state == State::elsewhere) {
+    wait_elsewhere(delivery);
+    return;
+  }
+  if (delivery->waiting_elsewhere) {
+    delivery->waiting_elsewhere = false;
+    const bool replayed = answer.state == State::delivered && answer.earlier.complete;
+    count_elsewhere_wait(replayed ? "delivered" : "delivering");
+  }
+  if (answer.state == State::delivered && answer.earlier.complete) {
     route_metrics_.of(delivery->route->name).duplicates.inc();
     log::info("bridge", "duplicate not delivered again",
               {{"route", delivery->route->name}, {"key", delivery->key},
                {"message_id", std::string(delivery->frame.message_id())}});
-    delivery->replayed = std::move(*earlier);
+    delivery->replayed = std::move(answer.earlier);
     ack_waiters(*delivery);
     finish(delivery);
     return;
   }
+  delivery->claimed = answer.state == State::fresh;
   // Only some URLs took it before (the ACK was LATER): the others get it now.
-  if (earlier) delivery->delivered_urls = std::move(earlier->delivered_urls);
+  if (answer.state == State::delivered) {
+    delivery->delivered_urls = std::move(answer.earlier.delivered_urls);
+  }
   if (delivery->spooled) {
     journal(delivery);
   } else {
     start_in_order(delivery);
   }
+}
+
+void Relay::wait_elsewhere(const std::shared_ptr<Delivery>& delivery) {
+  const std::string message_id(delivery->frame.message_id());
+  if (delivery->waiters.empty()) {
+    // A robot message, ACKed on arrival: no ACK to wait for, and the other replica's
+    // delivery is the one that counts.
+    route_metrics_.of(delivery->route->name).duplicates.inc();
+    log::debug("bridge", "robot message another replica is delivering not delivered here",
+               {{"route", delivery->route->name}, {"key", delivery->key},
+                {"message_id", message_id}});
+    finish(delivery);
+    return;
+  }
+  const bool acks_owed = std::any_of(delivery->waiters.begin(), delivery->waiters.end(),
+                                     [](const Waiter& waiter) { return !waiter.acked; });
+  if (!acks_owed) {
+    // Every arrival was ACKed at its deadline (LATER, or the callback's failure): DingTalk
+    // redelivers, and by then the other replica's record is there.
+    delivery->waiting_elsewhere = false;
+    count_elsewhere_wait("deadline");
+    finish(delivery);
+    return;
+  }
+  if (!delivery->waiting_elsewhere) {
+    delivery->waiting_elsewhere = true;
+    log::info("bridge", "redelivery waits for another replica delivering it",
+              {{"route", delivery->route->name}, {"key", delivery->key},
+               {"message_id", message_id}});
+  }
+  std::weak_ptr<Delivery> weak = delivery;
+  delivery->elsewhere_poll = timers_.after(kElsewherePoll, [this, weak] {
+    auto d = weak.lock();
+    if (!d || d->abandoned) return;
+    d->elsewhere_poll = 0;
+    const bool acks_owed = std::any_of(d->waiters.begin(), d->waiters.end(),
+                                       [](const Waiter& waiter) { return !waiter.acked; });
+    if (acks_owed) {
+      ask_dedup(d);
+    } else {
+      wait_elsewhere(d);  // ends the wait
+    }
+  });
+}
+
+void Relay::count_elsewhere_wait(const char* outcome) {
+  counter("dsb_dedup_waits_total", {{"outcome", outcome}}).inc();
 }
 
 void Relay::start_in_order(const std::shared_ptr<Delivery>& delivery) {
@@ -225,8 +311,9 @@ void Relay::journal(const std::shared_ptr<Delivery>& delivery) {
 
 void Relay::on_journaled(const std::shared_ptr<Delivery>& delivery, const Status& status) {
   if (status.is_ok()) {
-    // A redelivery is ACKed SUCCESS too, and not journaled twice.
-    dedup_.remember(delivery->key, DeliveredOutcome{}, clock_.now_ms());
+    // A redelivery is ACKed SUCCESS too, and not journaled twice (on a shared store: by
+    // no replica; the record replaces the claim taken before journaling).
+    remember(*delivery, DeliveredOutcome{});
     spooler_.pump();
   } else {
     delivery->all_ok = false;
@@ -252,8 +339,10 @@ void Relay::add_waiter(const std::shared_ptr<Delivery>& delivery, ConnectionId c
     if (!d || d->waiters[index].acked) return;
     Waiter& waiter = d->waiters[index];
     waiter.deadline = 0;
-    const std::string why = (d->spooled ? "spool still writing after " : "webhook still working after ") +
-                            std::to_string(wait.count()) + " ms";
+    const char* what = d->waiting_elsewhere ? "another replica still delivering it after "
+                       : d->spooled         ? "spool still writing after "
+                                            : "webhook still working after ";
+    const std::string why = what + std::to_string(wait.count()) + " ms";
     log::warn("bridge", "ACK deadline reached", {{"route", d->route->name},
                                                  {"message_id", waiter.message_id}, {"reason", why}});
     ack_waiter(waiter, d->kind == Kind::event ? stream::ack_event(waiter.message_id, false, why)
@@ -331,13 +420,13 @@ void Relay::on_all_answers(const std::shared_ptr<Delivery>& delivery) {
   if (delivery->kind != Kind::callback && delivery->all_ok) {
     // Remembered even when the ACK went out LATER at the deadline: the redelivery is then
     // ACKed SUCCESS without a second POST.
-    dedup_.remember(delivery->key, DeliveredOutcome{}, clock_.now_ms());
+    remember(*delivery, DeliveredOutcome{});
   } else if (delivery->kind == Kind::event && !delivery->delivered_urls.empty()) {
     // The ACK says LATER; the redelivery goes only to the URLs that failed.
     DeliveredOutcome partial;
     partial.complete = false;
     partial.delivered_urls = delivery->delivered_urls;
-    dedup_.remember(delivery->key, std::move(partial), clock_.now_ms());
+    remember(*delivery, std::move(partial));
   }
   ack_waiters(*delivery);
   finish(delivery);
@@ -387,7 +476,7 @@ Ack Relay::outcome_ack(Delivery& delivery, const std::string& message_id) {
     delivery.reply_remembered = true;
     DeliveredOutcome replied;
     replied.reply = answer.reply;
-    dedup_.remember(delivery.key, std::move(replied), clock_.now_ms());
+    remember(delivery, std::move(replied));
   }
   return ack;
 }
@@ -407,11 +496,22 @@ void Relay::ack_waiter(Waiter& waiter, const Ack& ack) {
   send_ack(waiter.conn, ack);
 }
 
+void Relay::remember(Delivery& delivery, DeliveredOutcome outcome) {
+  delivery.remembered = true;
+  dedup_.remember(delivery.key, std::move(outcome), clock_.now_ms());
+}
+
 void Relay::finish(const std::shared_ptr<Delivery>& delivery) {
   for (Waiter& waiter : delivery->waiters) {
     if (waiter.deadline != 0) timers_.cancel(waiter.deadline);
     waiter.deadline = 0;
   }
+  if (delivery->elsewhere_poll != 0) timers_.cancel(delivery->elsewhere_poll);
+  delivery->elsewhere_poll = 0;
+  // Failed without a record (nothing journaled, no URL took it, no reply kept): the next
+  // arrival, on whichever replica, delivers it again instead of waiting for the lease.
+  if (delivery->claimed && !delivery->remembered) dedup_.release(delivery->key);
+  delivery->claimed = false;
   auto it = deliveries_.find(delivery->key);
   if (it != deliveries_.end() && it->second == delivery) deliveries_.erase(it);
   if (delivery->order_key) {  // its key's next delivery may start now
@@ -429,6 +529,8 @@ void Relay::abandon_in_flight() {
   size_t dropped = 0;
   for (auto& [key, delivery] : deliveries) {
     delivery->abandoned = true;
+    if (delivery->elsewhere_poll != 0) timers_.cancel(delivery->elsewhere_poll);
+    delivery->elsewhere_poll = 0;
     // No ACK is owed, so none tells DingTalk to redeliver: a robot message ACKed on
     // arrival and still running or queued behind its order_by key is lost here.
     if (delivery->waiters.empty()) {

@@ -20,7 +20,12 @@
 //                      msgId / messageId: dedup_key) is ACKed as before and not POSTed
 //                      again; one still in flight (or waiting for its turn) is not POSTed
 //                      twice either: the redelivery waits for it (a robot message's is
-//                      ACKed at once).
+//                      ACKed at once). With a store shared by replicas (section 12) the
+//                      same holds across them: a redelivery another replica is delivering
+//                      asks the store again until its ACK deadline (callbacks: the route
+//                      timeout), then ACKs as that replica's outcome says, or LATER / the
+//                      failure ACK; it delivers the frame itself if that replica's claim
+//                      lapsed. A robot message ACKed on arrival is not delivered twice.
 //
 // Single-threaded: every entry point and every callback runs on the stream thread. The
 // core touches no socket: Timers, Webhooks and Spool are interfaces (ports.hpp).
@@ -82,9 +87,15 @@ class Relay : public stream::FrameSink {
 
   // Routes an EVENT or CALLBACK frame, answers repeats, or starts its delivery.
   void handle(stream::ConnectionId conn, stream::Frame frame);
+  // Asks the dedup store whether the frame came before (on a shared store: claims it).
+  void ask_dedup(const std::shared_ptr<Delivery>& delivery);
   // Continues `handle` once the dedup store knows whether the frame came before.
-  void on_dedup_answer(const std::shared_ptr<Delivery>& delivery,
-                       std::optional<DeliveredOutcome> earlier);
+  void on_dedup_answer(const std::shared_ptr<Delivery>& delivery, DedupAnswer answer);
+  // Another replica is delivering the frame: asks again soon, until the waiters' deadlines.
+  void wait_elsewhere(const std::shared_ptr<Delivery>& delivery);
+  void count_elsewhere_wait(const char* outcome);
+  // Records the outcome under the frame's key (ending a shared store's claim).
+  void remember(Delivery& delivery, DeliveredOutcome outcome);
   void journal(const std::shared_ptr<Delivery>& delivery);
   void on_journaled(const std::shared_ptr<Delivery>& delivery, const Status& status);
 

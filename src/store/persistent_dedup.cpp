@@ -69,13 +69,15 @@ void PersistentDedupStore::load(int64_t now_ms) {
   loaded.get_future().get();
 }
 
-void PersistentDedupStore::find(const std::string& key, int64_t now_ms, Answer answer) {
+void PersistentDedupStore::find(const std::string& key, int64_t now_ms, int64_t /*claim_ms*/,
+                                Answer answer) {
+  // One replica: nothing to claim, never `elsewhere`.
   switch (index_.find(key, now_ms)) {
     case DedupIndex::Answer::absent:
-      answer(std::nullopt);
+      answer(bridge::DedupAnswer::fresh_answer());
       return;
     case DedupIndex::Answer::plain:
-      answer(bridge::DeliveredOutcome{});
+      answer(bridge::DedupAnswer::delivered_answer({}));
       return;
     case DedupIndex::Answer::stored:
     case DedupIndex::Answer::unknown:
@@ -84,10 +86,10 @@ void PersistentDedupStore::find(const std::string& key, int64_t now_ms, Answer a
   ++store_lookups_;
   store_.find_dedup(key, now_ms - window_ms_,
                     [post = post_, answer = std::move(answer)](std::optional<DedupRecord> record) mutable {
-                      std::optional<bridge::DeliveredOutcome> outcome;
-                      if (record) outcome = decode(*record);
-                      post([answer = std::move(answer), outcome = std::move(outcome)]() mutable {
-                        answer(std::move(outcome));
+                      bridge::DedupAnswer found;
+                      if (record) found = bridge::DedupAnswer::delivered_answer(decode(*record));
+                      post([answer = std::move(answer), found = std::move(found)]() mutable {
+                        answer(std::move(found));
                       });
                     });
 }

@@ -41,7 +41,7 @@ class PersistentDedupStore : public bridge::DedupStore {
   void load(int64_t now_ms);
 
   // Loop thread only, like every DedupStore.
-  void find(const std::string& key, int64_t now_ms, Answer answer) override;
+  void find(const std::string& key, int64_t now_ms, int64_t claim_ms, Answer answer) override;
   void remember(const std::string& key, bridge::DeliveredOutcome outcome, int64_t now_ms) override;
 
   // Questions memory could not answer, sent to the store so far.

@@ -138,14 +138,15 @@ Frame callback(const char* message_id, const char* topic, std::string data = "{}
 // The exact memory window, whose answers a test may hold back to play a store read.
 class DeferrableDedup : public DedupStore {
  public:
-  void find(const std::string& key, int64_t now_ms, Answer answer) override {
-    auto earlier = window.find(key, now_ms);
+  void find(const std::string& key, int64_t now_ms, int64_t claim_ms, Answer answer) override {
     if (!defer) {
-      answer(std::move(earlier));
+      window.find(key, now_ms, claim_ms, std::move(answer));
       return;
     }
-    held.push_back([answer = std::move(answer), earlier = std::move(earlier)]() mutable {
-      answer(std::move(earlier));
+    window.find(key, now_ms, claim_ms, [this, answer = std::move(answer)](DedupAnswer found) mutable {
+      held.push_back([answer = std::move(answer), found = std::move(found)]() mutable {
+        answer(std::move(found));
+      });
     });
   }
   void remember(const std::string& key, DeliveredOutcome outcome, int64_t now_ms) override {

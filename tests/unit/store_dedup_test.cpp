@@ -80,13 +80,15 @@ class Inbox {
 std::optional<bridge::DeliveredOutcome> ask(PersistentDedupStore& dedup, Inbox& inbox,
                                             const std::string& key, int64_t now,
                                             bool* from_memory = nullptr) {
-  std::optional<std::optional<bridge::DeliveredOutcome>> result;
-  dedup.find(key, now, [&result](std::optional<bridge::DeliveredOutcome> o) { result = std::move(o); });
+  std::optional<bridge::DedupAnswer> result;
+  dedup.find(key, now, 0, [&result](bridge::DedupAnswer a) { result = std::move(a); });
   if (from_memory) *from_memory = result.has_value();
   while (!result && inbox.run_one() == 1) {
   }
   REQUIRE(result.has_value());
-  return *result;
+  REQUIRE(result->state != bridge::DedupAnswer::State::elsewhere);  // one replica: never
+  if (result->state == bridge::DedupAnswer::State::fresh) return std::nullopt;
+  return std::move(result->earlier);
 }
 
 bridge::DeliveredOutcome replied(std::string reply) {
