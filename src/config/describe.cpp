@@ -1,16 +1,19 @@
 // `check` output. It goes to terminals and CI logs, so it shows what each route does but
 // no secret: no client_secret, signing or legacy secrets, no header values (they often
-// carry tokens), and URLs through redact_url (user:password@ and query values masked).
+// carry tokens), URLs through redact_url (user:password@ and query values masked), and the
+// Redis URL through redact_redis_url.
 #include <sstream>
 
 #include "config/checks.hpp"
 #include "config/loader.hpp"
+#include "config/store_settings.hpp"
 #include "config/units.hpp"
 
 namespace dsb::config {
 
 std::string describe(const Config& config) {
   std::ostringstream out;
+  out << describe_store(config.store, config.state_dir);
   out << "subscriptions:\n";
   for (const Subscription& sub : config.subscriptions()) {
     out << "  " << sub.type << ' ' << sub.topic << '\n';

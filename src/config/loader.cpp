@@ -11,6 +11,7 @@
 #include "config/diagnostics.hpp"
 #include "config/map_reader.hpp"
 #include "config/routes.hpp"
+#include "config/store_settings.hpp"
 #include "config/units.hpp"
 
 namespace dsb::config {
@@ -22,7 +23,7 @@ constexpr int kYamlNestingLimit = 500;
 
 // Known keys are listed most-used first: "did you mean" prefers earlier ones on ties.
 const std::vector<std::string_view> kTopKeys = {"dingtalk", "routes", "admin",   "state_dir",
-                                                "log",      "limits", "defaults"};
+                                                "store",    "log",    "limits", "defaults"};
 const std::vector<std::string_view> kLevels = {"trace", "debug", "info", "warn", "error"};
 const std::vector<std::string_view> kLogFormats = {"text", "json"};
 const std::vector<std::string_view> kDeliveries = {"direct", "spool"};
@@ -162,6 +163,7 @@ void read_config(Context& ctx, const YAML::Node& root_node, Config& config) {
     if (v->empty()) root.error("state_dir", "must not be empty");
     config.state_dir = *v;
   }
+  read_store(root, config.store);
   read_log(root, config.log);
   read_limits(root, config.limits);
   read_defaults(root, config.defaults);

@@ -340,6 +340,33 @@ const std::vector<Golden> kGolden = {
     {"duplicate key", kDingtalk + "routes:\n  - name: a\n    event: x\n    url: http://h/1\n"
                                   "    url: http://h/2\n",
      {"bridge.yaml:8:5: duplicate key \"url\" in route \"a\" (first at line 7)"}},
+    {"store: unknown backend, unknown key", kDingtalk + "store:\n  backend: mysql\n  leas: 5s\n" + kRoute,
+     {"bridge.yaml:5:12: store.backend: must be one of sqlite, redis, got \"mysql\"",
+      "bridge.yaml:6:3: unknown key \"leas\" in store (did you mean \"lease\"?)"}},
+    {"store: redis without a url", kDingtalk + "store:\n  backend: redis\n" + kRoute,
+     {"bridge.yaml:4:1: missing key \"url\" or \"url_file\" in store"}},
+    {"store: redis url without the scheme, the password not echoed",
+     kDingtalk + "store: {backend: redis, url: \"http://:hunter2@h:6379\"}\n" + kRoute,
+     {"bridge.yaml:4:30: store.url: must start with redis:// (redis://[:password@]host:port/db)"}},
+    {"store: bad port and db", kDingtalk + "store: {backend: redis, url: \"redis://h:99999\"}\n" +
+                                 "x: 1\n" + kRoute,
+     {"bridge.yaml:4:30: store.url: the port must be a number from 1 to 65535, got \"99999\"",
+      "bridge.yaml:5:1: unknown top-level key \"x\""}},
+    {"store: a user name in the url",
+     kDingtalk + "store: {backend: redis, url: \"redis://bob:pw@h:1\"}\n" + kRoute,
+     {"bridge.yaml:4:30: store.url: a user name is not supported, only a password "
+      "(redis://:password@host:port)"}},
+    {"store: url_file that is no redis URL",
+     kDingtalk + "store: {backend: redis, url_file: /run/secret}\n" + kRoute,
+     {"bridge.yaml:4:35: store.url_file: must start with redis:// (redis://[:password@]host:port/db)"}},
+    {"store: lease under 1s, empty key_prefix",
+     kDingtalk + "store: {backend: redis, url: \"redis://h/2\", lease: 500ms, key_prefix: \"\"}\n" + kRoute,
+     {"bridge.yaml:4:52: store.lease: must be at least 1s, got 500ms",
+      "bridge.yaml:4:71: store.key_prefix: must not be empty (it keeps the bridge's keys apart)"}},
+    {"store: redis keys with backend sqlite",
+     kDingtalk + "store:\n  url: \"redis://h\"\n  lease: 5s\n" + kRoute,
+     {"bridge.yaml:5:8: store.url: only used with backend: redis",
+      "bridge.yaml:6:10: store.lease: only used with backend: redis"}},
 };
 
 }  // namespace

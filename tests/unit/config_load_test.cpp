@@ -293,7 +293,8 @@ TEST_CASE("the example config loads and documents every key", "[config]") {
         "limits:", "ack_deadline:", "dedup_window:", "max_frame:", "shutdown_grace:", "defaults:",
         "timeout:", "delivery:", "max_in_flight:", "routes:", "name:", "topic:", "event:", "url:",
         "headers:", "signing:", "signing_secret_file:", "rate:", "retry:", "retry_4xx:", "max_attempts:", "max_age:", "backoff:",
-        "legacy:", "token:", "aes_key:", "owner_key:", "match:", "order_by:"}) {
+        "legacy:", "token:", "aes_key:", "owner_key:", "match:", "order_by:", "store:", "backend:",
+        "url_file:", "key_prefix:", "lease:"}) {
     INFO(key);
     CHECK(text.find(key) != std::string::npos);
   }
@@ -333,6 +334,7 @@ TEST_CASE("describe() shows subscriptions and routes but no secret", "[config]")
   CHECK(out.find("XYZ") == std::string::npos);
   CHECK(out.find("AESKEY") == std::string::npos);
   CHECK(out ==
+        "store: sqlite in /var/lib/dingtalk-stream-bridge\n"
         "subscriptions:\n"
         "  CALLBACK /v1.0/graph/api/invoke\n"
         "  CALLBACK /v1.0/im/bot/messages/get\n"
