@@ -186,11 +186,13 @@ void Relay::handle(ConnectionId conn, Frame frame) {
 
 void Relay::ask_dedup(const std::shared_ptr<Delivery>& delivery) {
   // A shared store's claim must outlast the delivery it allows, or a redelivery on another
-  // replica would POST the frame a second time while this one still runs. The claim is not
-  // renewed: it lasts max(store.lease, this) (SharedDedupStore), and a direct delivery
-  // ends within its route timeout after its ACK deadline, a spooled one once journaled.
-  // One that waits longer for its lane, rate token or order_by turn can outlive the claim:
-  // the price is a possible duplicate POST, never a lost frame.
+  // replica would POST the frame a second time while this one still runs. The backend
+  // renews the claims it holds (RedisStore: every lease/3) until remember() or release(),
+  // so a live replica keeps its claim however long the delivery waits for its lane, rate
+  // token or order_by turn; finish() ends every claim. The lease asked for is
+  // max(store.lease, this) (SharedDedupStore): at least one whole delivery, so a renewal
+  // delayed by a slow store does not hand the frame to another replica mid-POST, and no
+  // longer than need be: it is how long the others wait when this replica dies.
   const int64_t claim_ms =
       (delivery->route->timeout + delivery->config->limits.ack_deadline).count();
   dedup_.find(delivery->key, clock_.now_ms(), claim_ms, [this, delivery](DedupAnswer answer) {
