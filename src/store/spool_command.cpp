@@ -10,6 +10,8 @@
 #include "common/clock.hpp"
 #include "config/units.hpp"
 #include "store/database.hpp"
+#include "store/redis_connection.hpp"
+#include "store/redis_spool_queries.hpp"
 #include "store/spool_format.hpp"
 #include "store/spool_queries.hpp"
 
@@ -66,9 +68,9 @@ int without_store(const SpoolOptions& options, const std::string& path, std::ost
   return kExitOk;
 }
 
-int list(Database& db, const SpoolOptions& options, int64_t now, std::ostream& out,
+int list(SpoolQueries& db, const SpoolOptions& options, int64_t now, std::ostream& out,
          std::ostream& err) {
-  auto rows = read_deliveries(db);
+  auto rows = db.deliveries();
   if (!rows) {
     err << "spool list: " << rows.status().message() << '\n';
     return kExitFailure;
@@ -78,9 +80,9 @@ int list(Database& db, const SpoolOptions& options, int64_t now, std::ostream& o
   return kExitOk;
 }
 
-int show(Database& db, const SpoolOptions& options, int64_t now, std::ostream& out,
+int show(SpoolQueries& db, const SpoolOptions& options, int64_t now, std::ostream& out,
          std::ostream& err) {
-  auto detail = read_delivery(db, options.id);
+  auto detail = db.delivery(options.id);
   if (!detail) {
     err << "spool show: " << detail.status().message() << '\n';
     return kExitFailure;
@@ -91,14 +93,14 @@ int show(Database& db, const SpoolOptions& options, int64_t now, std::ostream& o
   return kExitOk;
 }
 
-int change(Database& db, const SpoolOptions& options, int64_t now, std::ostream& out,
+int change(SpoolQueries& db, const SpoolOptions& options, int64_t now, std::ostream& out,
            std::ostream& err) {
   DeadLetterSelection which;
   which.id = options.id;
   which.route = options.route;
   if (options.since_ms) which.died_since_ms = now - *options.since_ms;
   const bool replay = options.action == SpoolAction::replay;
-  auto ids = replay ? replay_dead_letters(db, which, now) : purge_dead_letters(db, which);
+  auto ids = replay ? db.replay(which, now) : db.purge(which);
   if (!ids) {
     err << "spool " << action_name(options.action) << ": " << ids.status().message() << '\n';
     return kExitFailure;
@@ -115,6 +117,50 @@ int change(Database& db, const SpoolOptions& options, int64_t now, std::ostream&
   return kExitOk;
 }
 
+// The SQLite queries on the daemon's file.
+class SqliteSpoolQueries final : public SpoolQueries {
+ public:
+  explicit SqliteSpoolQueries(Database& db) : db_(db) {}
+  Result<std::vector<DeliveryRow>> deliveries() override { return read_deliveries(db_); }
+  Result<std::optional<DeliveryDetail>> delivery(int64_t id) override {
+    return read_delivery(db_, id);
+  }
+  Result<std::vector<int64_t>> replay(const DeadLetterSelection& which, int64_t now_ms) override {
+    return replay_dead_letters(db_, which, now_ms);
+  }
+  Result<std::vector<int64_t>> purge(const DeadLetterSelection& which) override {
+    return purge_dead_letters(db_, which);
+  }
+
+ private:
+  Database& db_;
+};
+
+int run_queries(SpoolQueries& queries, const SpoolOptions& options, std::ostream& out,
+                std::ostream& err) {
+  const int64_t now = wall_ms();
+  switch (options.action) {
+    case SpoolAction::list: return list(queries, options, now, out, err);
+    case SpoolAction::show: return show(queries, options, now, out, err);
+    case SpoolAction::replay:
+    case SpoolAction::purge: return change(queries, options, now, out, err);
+  }
+  return kExitFailure;
+}
+
+// Redis: the same queries on the server the daemons share (an empty spool has no keys,
+// which reads as empty: no "no store yet" case).
+int run_on_redis(const config::Config& config, const SpoolOptions& options, std::ostream& out,
+                 std::ostream& err) {
+  RedisConnection connection({config.store.redis});
+  if (Status connected = connection.ensure(); !connected) {
+    err << "spool: " << connected.message() << '\n';
+    return kExitFailure;
+  }
+  RedisSpoolQueries queries(connection, config.store.key_prefix);
+  return run_queries(queries, options, out, err);
+}
+
 }  // namespace
 
 int run_spool_command(const config::Config& config, const SpoolOptions& options,
@@ -123,6 +169,8 @@ int run_spool_command(const config::Config& config, const SpoolOptions& options,
     err << "spool purge: dead letters are dropped for good; add --yes to confirm\n";
     return kExitUsage;
   }
+  if (config.store.backend == config::StoreBackend::redis)
+    return run_on_redis(config, options, out, err);
   const std::string path = database_path(config.state_dir);
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) return without_store(options, path, out, err);
@@ -133,14 +181,8 @@ int run_spool_command(const config::Config& config, const SpoolOptions& options,
     err << "spool: " << db.status().message() << '\n';
     return kExitFailure;
   }
-  const int64_t now = wall_ms();
-  switch (options.action) {
-    case SpoolAction::list: return list(*db.value(), options, now, out, err);
-    case SpoolAction::show: return show(*db.value(), options, now, out, err);
-    case SpoolAction::replay:
-    case SpoolAction::purge: return change(*db.value(), options, now, out, err);
-  }
-  return kExitFailure;
+  SqliteSpoolQueries queries(*db.value());
+  return run_queries(queries, options, out, err);
 }
 
 }  // namespace dsb::store

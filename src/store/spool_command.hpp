@@ -1,5 +1,6 @@
-// `dingtalk-stream-bridge spool list|show|replay|purge -c FILE` (product.md sections 2 and
-// 11): the operator's view of the spool. Works on the daemon's file while the daemon runs
+// `dingtalk-stream-bridge spool list|show|replay|purge -c FILE` (product.md sections 2,
+// 11 and 12): the operator's view of the spool, in the backend `store.backend` names (with
+// Redis: the server the replicas share). Works on the daemon's file while the daemon runs
 // (WAL and a busy timeout); the daemon polls due(), so a replayed delivery (pending, due
 // now) is picked up without telling it. Opening the file migrates an older schema, as the
 // daemon does; a file from a newer binary is refused untouched.

@@ -16,13 +16,6 @@ constexpr const char* kRowColumns =
     "d.attempts, f.created_at, d.updated_at, d.next_attempt_at, d.last_error, f.frame_type, "
     "f.data FROM spool_deliveries d JOIN spool_frames f ON f.id = d.frame_id ";
 
-// The dedup key is "<kind>:<DingTalk id>" (bridge/dedup.hpp): the id is what follows the
-// first colon, as in the Idempotency-Key the webhook got.
-std::string dingtalk_id_of(std::string_view dedup_key) {
-  const size_t colon = dedup_key.find(':');
-  return std::string(colon == std::string_view::npos ? dedup_key : dedup_key.substr(colon + 1));
-}
-
 DeliveryRow row_of(const Statement& stmt) {
   DeliveryRow row;
   row.id = stmt.int64(0);
@@ -73,6 +66,11 @@ Result<std::vector<int64_t>> change(Database& db, const std::string& sql,
 }
 
 }  // namespace
+
+std::string dingtalk_id_of(std::string_view dedup_key) {
+  const size_t colon = dedup_key.find(':');
+  return std::string(colon == std::string_view::npos ? dedup_key : dedup_key.substr(colon + 1));
+}
 
 Result<std::vector<DeliveryRow>> read_deliveries(Database& db) {
   const std::string sql = std::string(kRowColumns) +

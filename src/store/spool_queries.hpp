@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -70,5 +71,20 @@ Result<std::vector<int64_t>> replay_dead_letters(Database& db, const DeadLetterS
 // Deletes the selected dead letters (their history with them) and every frame left with
 // nothing to deliver. One transaction; returns the ids purged.
 Result<std::vector<int64_t>> purge_dead_letters(Database& db, const DeadLetterSelection& which);
+
+// The dedup key is "<kind>:<DingTalk id>" (bridge/dedup.hpp): the id is what follows the
+// first colon, as in the Idempotency-Key the webhook got.
+std::string dingtalk_id_of(std::string_view dedup_key);
+
+// The four queries above over either backend, for the `spool` command: SQLite's run on a
+// Database, Redis's (redis_spool_queries.hpp) on a connection.
+class SpoolQueries {
+ public:
+  virtual ~SpoolQueries() = default;
+  virtual Result<std::vector<DeliveryRow>> deliveries() = 0;
+  virtual Result<std::optional<DeliveryDetail>> delivery(int64_t id) = 0;
+  virtual Result<std::vector<int64_t>> replay(const DeadLetterSelection& which, int64_t now_ms) = 0;
+  virtual Result<std::vector<int64_t>> purge(const DeadLetterSelection& which) = 0;
+};
 
 }  // namespace dsb::store

@@ -62,11 +62,11 @@ inline Status wait_status(const std::function<void(std::function<void(Status)>)>
   return p.get_future().get();
 }
 
-inline Status append_sync(store::Store& store, store::SpoolEntry e) {
+inline Status append_sync(store::Backend& store, store::SpoolEntry e) {
   return wait_status([&](auto done) { store.append(std::move(e), std::move(done)); });
 }
 
-inline std::vector<store::DueDelivery> due_sync(store::Store& store, int64_t now = 10'000,
+inline std::vector<store::DueDelivery> due_sync(store::Backend& store, int64_t now = 10'000,
                                                size_t limit = 100) {
   std::promise<std::vector<store::DueDelivery>> p;
   store.due(now, limit, [&p](std::vector<store::DueDelivery> d) { p.set_value(std::move(d)); });
