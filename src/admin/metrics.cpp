@@ -37,7 +37,14 @@ constexpr DefaultHelp kDefaultHelp[] = {
     {"dsb_deliveries_abandoned_total",
      "Robot messages ACKed on arrival that shutdown dropped before their webhook answered "
      "(running, or waiting for their order_by turn), by route."},
-    {"dsb_duplicates_total", "Frames suppressed as duplicates, by route."},
+    {"dsb_duplicates_total",
+     "Frames suppressed as duplicates, by route (with a shared store also those another "
+     "replica delivered or is delivering)."},
+    {"dsb_dedup_waits_total",
+     "Redeliveries that found another replica delivering the frame and waited for it (shared "
+     "store), by outcome: delivered (ACKed as that replica's outcome), delivering (its claim "
+     "lapsed or it left URLs to retry: delivered here), deadline (still elsewhere at the ACK "
+     "deadline or route timeout: ACKed LATER or failed, to be redelivered)."},
     {"dsb_unrouted_total", "Frames that matched no route, by frame type."},
     {"dsb_robot_replies_total", "Robot replies relayed to DingTalk, by route, via and outcome."},
     {"dsb_delivery_duration_seconds", "Time from frame receipt to the webhook's answer, by route."},

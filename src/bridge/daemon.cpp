@@ -19,7 +19,7 @@
 #include "common/memory_policy.hpp"
 #include "config/loader.hpp"
 #include "loop/event_loop.hpp"
-#include "store/persistent_dedup.hpp"
+#include "store/dedup_for_backend.hpp"
 #include "store/store.hpp"
 #include "stream/stream_client.hpp"
 
@@ -34,14 +34,13 @@ class Daemon : public admin::Readiness {
   explicit Daemon(const config::Config& config)
       : config_(std::make_shared<const config::Config>(config)),
         store_(store_options(config)),
-        dedup_(store_, config.limits.dedup_window.count(),
-               [this](std::function<void()> task) { loop_.post(std::move(task)); }),
+        dedup_(config, store_, [this](std::function<void()> task) { loop_.post(std::move(task)); }),
         webhooks_(loop_, http_options(config)),
         timers_(loop_),
         spool_(loop_, store_),
         dingtalk_(resolve_dingtalk_transport(
             config, [](const char* name) { return std::getenv(name); })),
-        relay_(config_, timers_, webhooks_, clock_, dedup_, spool_, dingtalk_.http()),
+        relay_(config_, timers_, webhooks_, clock_, dedup_.get(), spool_, dingtalk_.http()),
         stream_(loop_, config_, relay_),
         reload_(
             [](const std::string& path) {
@@ -72,7 +71,8 @@ class Daemon : public admin::Readiness {
     metrics::declare_standard(metrics::global());
     metrics::global().describe("dsb_dedup_store_lookups_total",
                                "Duplicate checks the in-memory index could not answer, read from "
-                               "the store (callback replies, partial deliveries, index overflow).");
+                               "the store (callback replies, partial deliveries, index overflow); "
+                               "with store.backend redis, every check.");
     spool_age_.update(*config_, store_.oldest_pending(), clock_.now_ms());
     dedup_.load(wall_ms());
     if (config_->admin.listen) {
@@ -230,7 +230,7 @@ class Daemon : public admin::Readiness {
   std::shared_ptr<const config::Config> config_;
   loop::EventLoop loop_;  // first built, last destroyed
   store::Store store_;    // its thread posts to the loop: built after it, destroyed before
-  store::PersistentDedupStore dedup_;
+  store::DedupForBackend dedup_;  // by store.backend
   SystemWallClock clock_;
   HttpWebhooks webhooks_;
   LoopTimers timers_;

@@ -12,6 +12,7 @@ SharedDedupStore::SharedDedupStore(Backend& backend, int64_t window_ms, int64_t 
 
 void SharedDedupStore::find(const std::string& key, int64_t now_ms, int64_t claim_ms,
                             Answer answer) {
+  ++store_lookups_;
   backend_.claim_dedup(
       key, now_ms - window_ms_, std::max(lease_ms_, claim_ms),
       [post = post_, answer = std::move(answer), key](Result<DedupClaim> claim) mutable {

@@ -34,11 +34,15 @@ class SharedDedupStore : public bridge::DedupStore {
   void remember(const std::string& key, bridge::DeliveredOutcome outcome, int64_t now_ms) override;
   void release(const std::string& key) override;
 
+  // Questions sent to the store so far: every one.
+  uint64_t store_lookups() const { return store_lookups_; }
+
  private:
   Backend& backend_;
   int64_t window_ms_;
   int64_t lease_ms_;
   Post post_;
+  uint64_t store_lookups_ = 0;
 };
 
 }  // namespace dsb::store

@@ -467,7 +467,7 @@ TEST_CASE("the standard metrics are described and declared at zero", "[metrics]"
   CHECK(parsed.value("dsb_delivery_duration_seconds_bucket", {{"route", "a"}, {"le", "10"}}) == 0);
   for (const char* name : {"dsb_frames_total", "dsb_frames_malformed_total", "dsb_acks_total",
                            "dsb_deliveries_total", "dsb_deliveries_abandoned_total",
-                           "dsb_duplicates_total", "dsb_unrouted_total",
+                           "dsb_duplicates_total", "dsb_dedup_waits_total", "dsb_unrouted_total",
                            "dsb_robot_replies_total", "dsb_delivery_duration_seconds",
                            "dsb_ack_latency_seconds"}) {
     INFO(name);

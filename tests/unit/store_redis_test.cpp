@@ -6,11 +6,11 @@
 #include <future>
 
 #include "store/redis_store.hpp"
-#include "support/redis_server.hpp"
-#include "support/store_helpers.hpp"
+#include "support/backend_harness.hpp"
 
 using namespace dsb;
 using namespace dsb::store;
+using namespace dsb::test;
 
 namespace {
 
@@ -24,18 +24,6 @@ RedisStoreOptions redis_options(const test::RedisServer& server, const std::stri
   o.connect_timeout_ms = 500;
   o.command_timeout_ms = 500;
   return o;
-}
-
-Result<DedupClaim> claim_sync(Backend& store, const std::string& key, int64_t lease_ms = 30'000) {
-  std::promise<Result<DedupClaim>> p;
-  store.claim_dedup(key, 0, lease_ms, [&p](Result<DedupClaim> c) { p.set_value(std::move(c)); });
-  return p.get_future().get();
-}
-
-std::optional<DedupRecord> find_sync(Backend& store, const std::string& key) {
-  std::promise<std::optional<DedupRecord>> p;
-  store.find_dedup(key, 0, [&p](std::optional<DedupRecord> r) { p.set_value(std::move(r)); });
-  return p.get_future().get();
 }
 
 }  // namespace
@@ -83,8 +71,118 @@ TEST_CASE("redis store: an in-flight marker lapses after its lease when its hold
   RedisStore b(redis_options(server, "b"));
   {
     RedisStore a(redis_options(server, "a"));
-    REQUIRE(claim_sync(a, "event:3", 300)->state == DedupClaim::State::mine);
+    REQUIRE(claim_sync(a, "event:3", 0, 300)->state == DedupClaim::State::mine);
   }  // a is gone without a release: its marker stops being renewed
-  CHECK(claim_sync(b, "event:3", 300)->state == DedupClaim::State::elsewhere);
+  CHECK(claim_sync(b, "event:3", 0, 300)->state == DedupClaim::State::elsewhere);
   CHECK(test::eventually([&] { return claim_sync(b, "event:3")->state == DedupClaim::State::mine; }));
+}
+
+namespace {
+
+SpoolEntry one_url(const std::string& id) {
+  SpoolEntry e = spool_entry(id);
+  e.urls = {"http://a"};
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("redis store: a live holder keeps its claim past the lease by renewing it",
+          "[store][redis][lease]") {
+  test::RedisServer server;
+  RedisStore a(redis_options(server, "a", 300));
+  RedisStore b(redis_options(server, "b", 300));
+  REQUIRE(append_sync(a, one_url("e1")));
+  auto held = due_sync(a, 10'000);
+  REQUIRE(held.size() == 1);
+  // Three leases later, a still renews it: b never gets it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(900));
+  CHECK(due_sync(b, 10'000).empty());
+  CHECK(a.held_claims() == 1);
+  REQUIRE(wait_status([&](auto done) { a.record_success(held[0].id, {1, 200, ""}, done); }));
+  CHECK(a.held_claims() == 0);
+  CHECK(due_sync(b, 10'000).empty());
+}
+
+TEST_CASE("redis store: a dead holder's claim is taken over after the lease, its late outcome "
+          "changes nothing",
+          "[store][redis][lease]") {
+  test::RedisServer server;
+  auto a = std::make_unique<RedisStore>(redis_options(server, "a", 300));
+  RedisStore b(redis_options(server, "b", 300));
+  REQUIRE(append_sync(*a, one_url("e1")));
+  auto held = due_sync(*a, 10'000);
+  REQUIRE(held.size() == 1);
+  CHECK(due_sync(b, 10'000).empty());
+
+  // a stops renewing (as a replica killed -9 would) but its outcome may still arrive later:
+  // simulate with a second instance named like a, which does not know a's token.
+  a.reset();
+  std::vector<DueDelivery> taken;
+  REQUIRE(eventually([&] { return !(taken = due_sync(b, 10'000)).empty(); }));
+  REQUIRE(taken.size() == 1);
+  CHECK(taken[0].id == held[0].id);
+
+  RedisStore late(redis_options(server, "a", 300));
+  REQUIRE(wait_status([&](auto done) { late.dead_letter(held[0].id, {1, 410, "late"}, done); }));
+  REQUIRE(wait_status([&](auto done) {
+    b.record_failure(taken[0].id, {2, 503, "HTTP 503"}, 20'000, done);
+  }));
+  late.refresh();
+  CHECK(eventually([&] { return b.counts().pending == 1 && b.counts().dead == 0; }));
+  auto retry = due_sync(b, 20'000);
+  REQUIRE(retry.size() == 1);
+  CHECK(retry[0].attempts == 1);  // b's failure only: the stale dead letter was ignored
+}
+
+TEST_CASE("redis store: Redis killed mid-way fails requests, reports unwritable, recovers "
+          "after a restart with nothing lost",
+          "[store][redis][fault]") {
+  test::RedisServer server(/*appendonly=*/true);
+  RedisStore store(redis_options(server, "a", 30'000));
+  REQUIRE(store.wait_open());
+  REQUIRE(append_sync(store, one_url("before")));
+  auto held = due_sync(store, 10'000);
+  REQUIRE(held.size() == 1);
+
+  server.kill();
+  // Appends fail (the relay ACKs LATER), never hang; due() answers empty; dedup errors.
+  CHECK_FALSE(append_sync(store, one_url("during")));
+  CHECK(due_sync(store, 10'000).empty());
+  CHECK_FALSE(claim_sync(store, "event:x"));
+  CHECK_FALSE(store.writable());
+  CHECK_THAT(store.unwritable_reason(), Catch::Matchers::Contains("127.0.0.1"));
+  // The outcome of the claimed delivery cannot be written: kept, not lost.
+  CHECK_FALSE(wait_status([&](auto done) { store.record_success(held[0].id, {1, 200, ""}, done); }));
+  CHECK(store.unrecorded_outcomes() == 1);
+
+  REQUIRE(server.start());  // same port, the append-only file read back
+  CHECK(eventually([&] { return store.writable(); }));
+  CHECK(eventually([&] { return store.unrecorded_outcomes() == 0; }));
+  REQUIRE(append_sync(store, one_url("after")));
+  auto due = due_sync(store, 10'000);
+  REQUIRE(due.size() == 1);  // "before" was delivered (its outcome written late), not again
+  CHECK(due[0].frame.header("eventId") == "after");
+}
+
+TEST_CASE("redis store: completions run on the store's own thread, pipelined in batches",
+          "[store][redis]") {
+  test::RedisServer server;
+  RedisStore store(redis_options(server, "a"));
+  REQUIRE(store.wait_open());
+  constexpr int kAppends = 2'000;
+  std::atomic<int> ok{0};
+  std::atomic<int> finished{0};
+  std::promise<void> all;
+  for (int i = 0; i < kAppends; ++i) {
+    store.append(one_url("p" + std::to_string(i)), [&](dsb::Status s) {
+      if (s) ++ok;
+      if (++finished == kAppends) all.set_value();
+    });
+  }
+  all.get_future().wait();
+  CHECK(ok == kAppends);
+  store.refresh();
+  CHECK(eventually([&] { return store.counts().pending == kAppends; }));
+  CHECK(due_sync(store, 10'000, 5'000).size() == size_t{kAppends});
 }

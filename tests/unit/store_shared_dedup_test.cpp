@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "store/dedup_for_backend.hpp"
 #include "store/persistent_dedup.hpp"
 #include "store/shared_dedup.hpp"
 
@@ -151,4 +152,23 @@ TEST_CASE("shared dedup store: remember writes the record, release gives the cla
   CHECK(f.backend.released.empty());
   f.dedup.release("event:e1");
   CHECK(f.backend.released == std::vector<std::string>{"event:e1"});
+}
+
+TEST_CASE("the daemon's dedup store with store.backend redis asks the shared store",
+          "[store][shared_dedup]") {
+  FakeBackend backend;
+  config::Config config;
+  config.store.backend = config::StoreBackend::redis;
+  config.store.lease = std::chrono::milliseconds(45'000);
+  DedupForBackend dedup(config, backend, [](std::function<void()> task) { task(); });
+  CHECK(dynamic_cast<SharedDedupStore*>(&dedup.get()) != nullptr);
+  dedup.load(0);  // nothing to load
+  std::optional<DedupAnswer> answer;
+  dedup.get().find("event:e1", 100'000, 0, [&answer](DedupAnswer a) { answer = std::move(a); });
+  REQUIRE(backend.claims.size() == 1);
+  CHECK(backend.claims[0].lease_ms == 45'000);  // store.lease
+  backend.claims[0].done(claim_of(DedupClaim::State::elsewhere));
+  REQUIRE(answer);
+  CHECK(answer->state == DedupAnswer::State::elsewhere);
+  CHECK(dedup.store_lookups() == 1);
 }
