@@ -52,6 +52,11 @@ constexpr DefaultHelp kDefaultHelp[] = {
     {"dsb_dead_letters", "Deliveries given up on and kept as dead letters."},
     {"dsb_spool_oldest_pending_seconds",
      "Age in seconds of the oldest delivery waiting in the spool, by route; 0 when none waits."},
+    {"dsb_store_requests_total", "Requests to the store backend, by backend and operation."},
+    {"dsb_store_errors_total",
+     "Store requests that failed (backend unusable, write refused), by backend and operation."},
+    {"dsb_store_request_seconds",
+     "Time from a store request to its completion (queueing included), by backend and operation."},
 };
 
 std::vector<double> normalise(std::vector<double> bounds) {

@@ -20,7 +20,9 @@
 #include "config/loader.hpp"
 #include "loop/event_loop.hpp"
 #include "store/dedup_for_backend.hpp"
+#include "store/open_backend.hpp"
 #include "store/store.hpp"
+#include "bridge/store_metrics.hpp"
 #include "stream/stream_client.hpp"
 
 namespace dsb::bridge {
@@ -33,8 +35,10 @@ class Daemon : public admin::Readiness {
  public:
   explicit Daemon(const config::Config& config)
       : config_(std::make_shared<const config::Config>(config)),
-        store_(store_options(config)),
-        dedup_(config, store_, [this](std::function<void()> task) { loop_.post(std::move(task)); }),
+        backend_(store::open_backend(config)),
+        store_(*backend_, metrics::global()),
+        dedup_(config, dedup_backend(config),
+               [this](std::function<void()> task) { loop_.post(std::move(task)); }),
         webhooks_(loop_, http_options(config)),
         timers_(loop_),
         spool_(loop_, store_),
@@ -57,7 +61,7 @@ class Daemon : public admin::Readiness {
       }
       // Not fatal: events are ACKed LATER and /readyz says why until the store recovers.
       log::error("bridge", "store not writable; will keep trying",
-                 {{"state_dir", config_->state_dir}, {"reason", opened.message()}});
+                 {{"backend", std::string(store_.name())}, {"reason", opened.message()}});
     }
     // N connections, their replacements, the worker's wake pipe and headroom, plus what the
     // admin endpoint may hold: lws stops accepting and connecting once the table is full, so
@@ -122,11 +126,11 @@ class Daemon : public admin::Readiness {
     return store_.writable() ? std::string() : "store not writable: " + store_.unwritable_reason();
   }
 
-  static store::StoreOptions store_options(const config::Config& config) {
-    store::StoreOptions options;
-    options.state_dir = config.state_dir;
-    options.dedup_window_ms = config.limits.dedup_window.count();
-    return options;
+  // What the dedup store talks to: SQLite's Store itself (its memory index reads the file
+  // directly), a shared backend through the metered wrapper (every question is a request).
+  store::Backend& dedup_backend(const config::Config& config) {
+    if (config.store.backend == config::StoreBackend::redis) return store_;
+    return *backend_;
   }
 
   static deliver::HttpClient::Options http_options(const config::Config& config) {
@@ -229,7 +233,9 @@ class Daemon : public admin::Readiness {
 
   std::shared_ptr<const config::Config> config_;
   loop::EventLoop loop_;  // first built, last destroyed
-  store::Store store_;    // its thread posts to the loop: built after it, destroyed before
+  // store.backend's; its thread posts to the loop: built after it, destroyed before.
+  std::unique_ptr<store::Backend> backend_;
+  MeteredBackend store_;  // backend_ as the daemon uses it: with the store metrics
   store::DedupForBackend dedup_;  // by store.backend
   SystemWallClock clock_;
   HttpWebhooks webhooks_;

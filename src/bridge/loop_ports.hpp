@@ -8,7 +8,7 @@
 #include "bridge/ports.hpp"
 #include "deliver/http_client.hpp"
 #include "loop/event_loop.hpp"
-#include "store/store.hpp"
+#include "store/backend.hpp"
 
 namespace dsb::bridge {
 
@@ -56,7 +56,7 @@ class HttpWebhooks : public Webhooks {
 // The store's spool, with every completion moved from the store thread to the loop.
 class LoopSpool : public Spool {
  public:
-  LoopSpool(loop::EventLoop& loop, store::Store& store) : loop_(loop), store_(store) {}
+  LoopSpool(loop::EventLoop& loop, store::Backend& store) : loop_(loop), store_(store) {}
 
   void append(store::SpoolEntry entry, std::function<void(Status)> done) override;
   void due(int64_t now_ms, size_t limit,
@@ -75,7 +75,7 @@ class LoopSpool : public Spool {
 
  private:
   loop::EventLoop& loop_;
-  store::Store& store_;
+  store::Backend& store_;
 };
 
 }  // namespace dsb::bridge
