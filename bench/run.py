@@ -229,8 +229,9 @@ def phase_specs(args):
         "lat1000": f"name=lat1000 rate=1000 seconds={lat_s}",
         "capacity": f"name=capacity count={args.events} window={args.window}",
         "lat1000_replicas": f"name=lat1000_replicas rate=1000 seconds={lat_s} {REPLICA_KEYS}",
-        "capacity_replicas": f"name=capacity_replicas count={args.events} window={args.window} "
-                             f"{REPLICA_KEYS}",
+        "capacity_redis": f"name=capacity count={args.redis_events} window={args.window}",
+        "capacity_replicas": f"name=capacity_replicas count={args.redis_events} "
+                             f"window={args.window} {REPLICA_KEYS}",
     }
 
 
@@ -322,15 +323,11 @@ def soak(args, gen, bridge, hook):
 # ---------------------------------------------------------------------------- report
 
 def table(doc):
-    c, d, s = doc["ceiling"], doc["direct"], doc["spool"]
     rows = []
+    if "direct" not in doc:  # --redis-only
+        return rows_table(redis_rows(doc, deliv, lat))
+    c, d, s = doc["ceiling"], doc["direct"], doc["spool"]
 
-    def lat(r):
-        q = r["ack_latency_us"]
-        return f'{q["p50"] / 1000:.2f} / {q["p99"] / 1000:.2f} / {q["max"] / 1000:.2f}'
-
-    def deliv(r):
-        return f'{r["delivered"]}/{r["sent"]} delivered, lost {r["lost"]}, dup {r["duplicates"]}'
     rows.append(("capacity direct (ACKed ev/s)", f'{d["capacity"]["ack_rate"]:.0f}',
                  f'{c["capacity"]["ack_rate"]:.0f}', ">= 10000", deliv(d["capacity"])))
     rows.append(("capacity spool (ACKed ev/s)", f'{s["capacity"]["ack_rate"]:.0f}',
@@ -378,6 +375,19 @@ def table(doc):
                      f'slope {k.get("rss_slope_kb_per_min", "?")} kB/min; ' + deliv(k) +
                      f'; ACK p99 {k["ack_latency_us"]["p99"] / 1000:.2f} ms'))
     rows += redis_rows(doc, deliv, lat)
+    return rows_table(rows)
+
+
+def lat(r):
+    q = r["ack_latency_us"]
+    return f'{q["p50"] / 1000:.2f} / {q["p99"] / 1000:.2f} / {q["max"] / 1000:.2f}'
+
+
+def deliv(r):
+    return f'{r["delivered"]}/{r.get("events", r["sent"])} delivered, lost {r["lost"]}, dup {r["duplicates"]}'
+
+
+def rows_table(rows):
     widths = [max(len(str(r[i])) for r in rows + [HEADER]) for i in range(5)]
     lines = ["  ".join(str(v).ljust(w) for v, w in zip(HEADER, widths))]
     lines.append("  ".join("-" * w for w in widths))
@@ -400,11 +410,11 @@ def redis_rows(doc, deliv, lat):
             and k.endswith("_cpu_us_per_event"))
         return f'{bridges:.1f} / {r.get("redis_cpu_us_per_event", 0):.1f}'
     s, d, r = doc["redis-spool"], doc["redis-direct"], doc["replicas"]
-    rows.append(("capacity spool, Redis store (ACKed ev/s)", f'{s["capacity"]["ack_rate"]:.0f}', "",
-                 ">= 5000", deliv(s["capacity"]) +
-                 f', delivered {s["capacity"]["delivery_wait_after_last_ack_s"]}s after last ACK'))
-    rows.append(("capacity direct, Redis dedup (ACKed ev/s)", f'{d["capacity"]["ack_rate"]:.0f}', "",
-                 ">= 10000", deliv(d["capacity"])))
+    rows.append(("capacity spool, Redis store (ACKed ev/s)", f'{s["capacity_redis"]["ack_rate"]:.0f}', "",
+                 ">= 5000", deliv(s["capacity_redis"]) +
+                 f', delivered {s["capacity_redis"]["delivery_wait_after_last_ack_s"]}s after last ACK'))
+    rows.append(("capacity direct, Redis dedup (ACKed ev/s)", f'{d["capacity_redis"]["ack_rate"]:.0f}', "",
+                 ">= 10000", deliv(d["capacity_redis"])))
     rows.append(("ACK ms p50/p99/max @1000/s, Redis dedup", lat(d["lat1000"]), "", "p99 < 5",
                  deliv(d["lat1000"])))
     for name, phase in (("replicas @1000/s", "lat1000_replicas"),
@@ -415,7 +425,7 @@ def redis_rows(doc, deliv, lat):
                      "0 lost, 0 dup", deliv(q) + f', {q["repeats"]} redeliveries, frames by '
                      f'connection {q["frames_by_connection"]}'))
     rows.append(("CPU µs/event bridge(s) / redis-server",
-                 f'spool {cpu(s["capacity"])}; direct {cpu(d["capacity"])}', "", "",
+                 f'spool {cpu(s["capacity_redis"])}; direct {cpu(d["capacity_redis"])}', "", "",
                  f'@1000/s {cpu(d["lat1000"])}; two replicas capacity {cpu(r["capacity_replicas"])}'
                  f' @1000/s {cpu(r["lat1000_replicas"])}'))
     return rows
@@ -423,15 +433,16 @@ def redis_rows(doc, deliv, lat):
 
 def redis_sessions(args, bins, logdir, doc):
     """The sessions with the Redis store, against one durable redis-server started here."""
-    redis = redis_server.RedisServer(*redis_server.DURABLE)
+    options = ("--appendonly", "yes", "--appendfsync", args.redis_appendfsync)
+    redis = redis_server.RedisServer(*options)
     try:
-        doc["redis"] = {"port": redis.port, "options": list(redis_server.DURABLE),
+        doc["redis"] = {"port": redis.port, "options": list(options),
                         "version": re.search(r"redis_version:(\S+)", redis.command("INFO", "server")
                                               .decode(errors="replace")).group(1)}
-        doc["redis-spool"] = run_session(args, bins, logdir, "redis-spool", "spool", ("capacity",),
-                                         redis=redis)
+        doc["redis-spool"] = run_session(args, bins, logdir, "redis-spool", "spool",
+                                         ("capacity_redis",), redis=redis)
         doc["redis-direct"] = run_session(args, bins, logdir, "redis-direct", "direct",
-                                          ("lat1000", "capacity"), redis=redis)
+                                          ("lat1000", "capacity_redis"), redis=redis)
         doc["replicas"] = run_session(args, bins, logdir, "replicas", "direct",
                                       ("lat1000_replicas", "capacity_replicas"), redis=redis,
                                       replicas=2)
@@ -457,6 +468,14 @@ def main():
                              "from a leak in the soak")
     parser.add_argument("--no-redis", action="store_true",
                         help="skip the Redis store's sessions (they need Debian's redis-server)")
+    parser.add_argument("--redis-only", action="store_true",
+                        help="run only the Redis store's sessions")
+    parser.add_argument("--redis-events", type=int, default=0,
+                        help="events per capacity run of the Redis sessions (default: --events; "
+                             "--quick: 10000)")
+    parser.add_argument("--redis-appendfsync", default="always", choices=("always", "everysec"),
+                        help="the benchmark's redis-server: appendfsync (README \"Running two "
+                             "replicas\" recommends always)")
     parser.add_argument("--json", help="also write the JSON document here")
     parser.add_argument("--logs", help="directory for the children's logs (default: a temp dir)")
     args = parser.parse_args()
@@ -464,6 +483,8 @@ def main():
         args.soak_seconds = 30
         args.latency_seconds = 5
         args.soak_sample_seconds = 2
+        args.redis_events = args.redis_events or 10000
+    args.redis_events = args.redis_events or args.events
     build = os.path.abspath(args.build_dir)
     bins = {"bridge": os.path.join(build, "src", "dingtalk-stream-bridge"),
             "loadgen": os.path.join(build, "bench", "dsb-loadgen"),
@@ -478,14 +499,16 @@ def main():
     doc = {"args": vars(args), "host": {"cpus": os.cpu_count(), "loadavg_start": os.getloadavg()},
            "logs": logdir, "budgets": BUDGETS}
     t0 = time.monotonic()
-    doc["ceiling"] = ceiling(args, bins, logdir)
-    doc["direct"] = run_session(args, bins, logdir, "direct", "direct", ("lat200", "lat1000", "capacity"),
-                            soak_too=True)
-    doc["spool"] = run_session(args, bins, logdir, "spool", "spool", ("capacity",))
-    # What the section 14 keys cost beside plain direct.
-    doc["ordered"] = run_session(args, bins, logdir, "ordered", "direct", ("lat1000", "capacity"),
-                             ORDERED_ROUTE_KEYS)
-    sessions = ["direct", "spool", "ordered"]
+    sessions = []
+    if not args.redis_only:
+        doc["ceiling"] = ceiling(args, bins, logdir)
+        doc["direct"] = run_session(args, bins, logdir, "direct", "direct",
+                                    ("lat200", "lat1000", "capacity"), soak_too=True)
+        doc["spool"] = run_session(args, bins, logdir, "spool", "spool", ("capacity",))
+        # What the section 14 keys cost beside plain direct.
+        doc["ordered"] = run_session(args, bins, logdir, "ordered", "direct", ("lat1000", "capacity"),
+                                     ORDERED_ROUTE_KEYS)
+        sessions = ["direct", "spool", "ordered"]
     if not args.no_redis:
         redis_sessions(args, bins, logdir, doc)
         sessions += ["redis-spool", "redis-direct", "replicas"]
