@@ -1,7 +1,8 @@
 // Remembers frames already delivered, so a redelivery is ACKed as before and not POSTed
 // again (product.md section 4, "Duplicates"). Behind a small interface: the daemon uses
-// store::PersistentDedupStore (SQLite, survives restarts, fixed memory); unit tests use
-// the exact in-memory window below.
+// store::PersistentDedupStore (SQLite, survives restarts, fixed memory) or, with replicas
+// sharing a Redis store, store::SharedDedupStore (section 12); unit tests use the exact
+// in-memory window below.
 #pragma once
 
 #include <cstdint>

@@ -90,6 +90,10 @@ Relay::Relay(std::shared_ptr<const config::Config> config, Timers& timers, Webho
       lanes_(timers), caller_(webhooks, clock), replies_(webhooks, timers, clock, std::move(dingtalk)),
       spooler_(config_, spool, timers, clock, lanes_, caller_, replies_, route_metrics_) {
   route_metrics_.declare(config_->routes);
+  // At zero from the first scrape, like the routes' series (only a shared store moves them).
+  for (const char* outcome : {"delivered", "delivering", "deadline"}) {
+    counter("dsb_dedup_waits_total", {{"outcome", outcome}});
+  }
 }
 
 Relay::~Relay() {

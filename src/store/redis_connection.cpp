@@ -4,6 +4,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "common/clock.hpp"
 
@@ -139,7 +140,11 @@ Result<std::vector<RedisReply>> RedisConnection::pipeline(
   for (size_t i = 0; i < commands.size(); ++i) {
     void* raw = nullptr;
     if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
-      const std::string why = context_->err ? context_->errstr : "no reply";
+      // hiredis reports its read timeout as EAGAIN's text: say what it means.
+      const bool timed_out = context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+      const std::string why = timed_out ? "timed out after " + std::to_string(options_.command_timeout_ms) + " ms"
+                              : context_->err ? std::string(context_->errstr)
+                                              : std::string("no reply");
       return fail("no reply (" + why + ")");
     }
     auto* reply = static_cast<redisReply*>(raw);

@@ -179,6 +179,10 @@ void RedisStore::run() {
         queue_.pop_front();
       }
     }
+    // Reconnects on its own once the backoff is over, requests or not: writable() comes
+    // back without waiting for traffic.
+    if (!connection_.connected() && steady_ms() >= connection_.next_attempt_ms())
+      ensure_connected();
     periodic(batch);
     if (!batch.empty()) run_batch(batch);
     batch.clear();

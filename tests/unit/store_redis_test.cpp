@@ -186,3 +186,25 @@ TEST_CASE("redis store: completions run on the store's own thread, pipelined in 
   CHECK(eventually([&] { return store.counts().pending == kAppends; }));
   CHECK(due_sync(store, 10'000, 5'000).size() == size_t{kAppends});
 }
+
+TEST_CASE("redis store: a Redis slower than command_timeout fails requests, never blocks them",
+          "[store][redis][fault]") {
+  test::RedisServer server;
+  RedisStoreOptions options = redis_options(server, "a");
+  options.command_timeout_ms = 200;
+  RedisStore store(options);
+  REQUIRE(store.wait_open());
+  {
+    RedisConnection admin({server.endpoint()});
+    REQUIRE(admin.ensure());
+    auto paused = admin.command({"CLIENT", "PAUSE", "1500", "ALL"});  // every client waits
+    REQUIRE(paused);
+    REQUIRE_FALSE(paused->is_error());
+  }
+  const dsb::Status appended = append_sync(store, one_url("slow"));
+  REQUIRE_FALSE(appended);
+  CHECK_THAT(appended.message(), Catch::Matchers::Contains("timed out after 200 ms"));
+  CHECK_FALSE(store.writable());
+  // Once Redis answers again, so does the store, by itself.
+  CHECK(eventually([&] { return store.writable() && append_sync(store, one_url("later")); }));
+}
