@@ -292,6 +292,21 @@ class ReplicasTest(unittest.TestCase):
                          {a.connection, b.connection})
 
 
+def compose_tool():
+    """The command that runs `compose`, or None: docker compose (v2), docker-compose, podman-compose."""
+    if shutil.which("docker"):
+        try:
+            if subprocess.run(["docker", "compose", "version"], capture_output=True,
+                              timeout=20).returncode == 0:
+                return ["docker", "compose"]
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    for name in ("docker-compose", "podman-compose"):
+        if shutil.which(name):
+            return [name]
+    return None
+
+
 class ComposeReplicasExampleTest(unittest.TestCase):
     """packaging/docker-compose.replicas.example.yaml: `docker compose config` when a compose
     tool is installed; always a YAML parse of its shape and `check` of the bridges' config."""
@@ -316,13 +331,12 @@ class ComposeReplicasExampleTest(unittest.TestCase):
         self.assertEqual(configs, {"/etc/dingtalk-stream-bridge/bridge.replicas.yaml"})
         self.assertNotEqual(services["bridge-a"]["volumes"], services["bridge-b"]["volumes"])
 
-        tool = shutil.which("docker-compose") or shutil.which("podman-compose")
+        tool = compose_tool()
         if tool:
-            with tempfile.TemporaryDirectory() as tmp:
-                env = dict(os.environ, DINGTALK_CLIENT_ID="dingcomposecheck")
-                out = subprocess.run([tool, "-f", path, "config"], cwd=self.packaging, env=env,
-                                     capture_output=True, text=True, timeout=60)
-                self.assertEqual(out.returncode, 0, out.stderr)
+            env = dict(os.environ, DINGTALK_CLIENT_ID="dingcomposecheck")
+            out = subprocess.run(tool + ["-f", path, "config"], cwd=self.packaging, env=env,
+                                 capture_output=True, text=True, timeout=60)
+            self.assertEqual(out.returncode, 0, out.stderr)
 
     def test_the_replicas_config_is_valid_with_a_redis_store(self):
         with open(os.path.join(self.packaging, "compose", "bridge.replicas.yaml")) as f:
