@@ -178,7 +178,9 @@ class ReplicasTest(unittest.TestCase):
     # ------------------------------------------------------------------ (b)
 
     def test_b_a_killed_replicas_spooled_deliveries_are_taken_over_after_the_lease(self):
-        self.hook.status = 503  # the webhook is down
+        # The webhook is down, and slow to say so: at any moment some attempts are under way,
+        # so replica a holds claims when it is killed.
+        self.hook.status, self.hook.delay = 503, 0.5
         backoff = "{max_attempts: 1000, max_age: 1h, backoff: {initial: 200ms, max: 1s}}"
         a, b = self.start_two(self.hook.url, delivery="spool", retry=backoff)
         events = []
@@ -192,16 +194,18 @@ class ReplicasTest(unittest.TestCase):
                 if r["headers"].get("X-Replica") == "a"}
         self.assertTrue(by_a, "replica a attempted none of its spooled deliveries")
 
+        claims = self.redis.command("ZCARD", "replicas-test:claims")  # RedisStore's key layout
         a.bridge.proc.kill()  # kill -9 while it holds claims (it retries every <= 1 s)
         a.bridge.wait(timeout=10)
-        self.hook.status = 200
+        self.hook.status, self.hook.delay = 200, 0.0
         up = time.monotonic()
         # lease 2 s + backoff max 1 s, plus the replica's own claim poll and a loaded CI host.
         wait_until(lambda: set(events) <= set(keys_of(self.hook.requests, 200)), timeout=2 + 1 + 7,
                    what="the surviving replica to deliver every spooled event")
         took = time.monotonic() - up
         delivered = [r for r in list(self.hook.requests) if r["status"] == 200]
-        print(f"\n(b) replica a attempted {len(by_a)}/20 before kill -9; all 20 delivered "
+        print(f"\n(b) replica a attempted {len(by_a)}/20 before kill -9 ({claims.decode().lstrip(":")} "
+              f"claims held by the two at the kill); all 20 delivered "
               f"{took:.1f}s after the webhook came back, by "
               f"{dict(collections.Counter(r['headers'].get('X-Replica') for r in delivered))}",
               flush=True)
