@@ -60,8 +60,13 @@ class Daemon : public admin::Readiness {
         return 1;
       }
       // Not fatal: events are ACKed LATER and /readyz says why until the store recovers.
-      log::error("bridge", "store not writable; will keep trying",
-                 {{"backend", std::string(store_.name())}, {"reason", opened.message()}});
+      if (config_->store.backend == config::StoreBackend::sqlite) {
+        log::error("bridge", "store not writable; will keep trying",
+                   {{"state_dir", config_->state_dir}, {"reason", opened.message()}});
+      } else {
+        log::error("bridge", "store not writable; will keep trying",
+                   {{"backend", std::string(store_.name())}, {"reason", opened.message()}});
+      }
     }
     // N connections, their replacements, the worker's wake pipe and headroom, plus what the
     // admin endpoint may hold: lws stops accepting and connecting once the table is full, so

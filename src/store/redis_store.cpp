@@ -98,7 +98,13 @@ bool RedisStore::ensure_connected() {
     set_writable(false, status.message());
     return false;
   }
-  // Load every script: EVALSHA then works without sending the source each time.
+  if (!load_scripts()) return false;
+  set_writable(true, {});
+  return true;
+}
+
+bool RedisStore::load_scripts() {
+  // EVALSHA then works without sending the source each time.
   std::vector<RedisCommand> loads;
   for (int i = 0; i < kRedisScriptCount; ++i)
     loads.push_back({"SCRIPT", "LOAD", redis_script_source(static_cast<RedisScript>(i))});
@@ -117,7 +123,6 @@ bool RedisStore::ensure_connected() {
     }
     shas_[static_cast<size_t>(i)] = reply.str;
   }
-  set_writable(true, {});
   return true;
 }
 
@@ -275,10 +280,13 @@ void RedisStore::run_batch(std::vector<Request>& batch) {
     }
     replies = connection_.pipeline(commands);
     if (replies) {
-      // NOSCRIPT (SCRIPT FLUSH, a failover to a server without them): send the source.
+      // NOSCRIPT (SCRIPT FLUSH, a failover to a server without them): send the source
+      // now, and load the scripts again for the batches after this one.
+      bool flushed = false;
       for (size_t i = 0; i < batch.size(); ++i) {
         RedisReply& reply = replies.value()[i];
         if (reply.is_error() && reply.str.rfind("NOSCRIPT", 0) == 0) {
+          flushed = true;
           Result<RedisReply> again = connection_.command(expand(calls[i], false));
           if (!again) {
             replies = again.status();
@@ -287,6 +295,7 @@ void RedisStore::run_batch(std::vector<Request>& batch) {
           reply = std::move(again.value());
         }
       }
+      if (flushed && replies) load_scripts();
     }
     if (!replies) {
       set_writable(false, replies.status().message());
@@ -362,7 +371,6 @@ void RedisStore::due(int64_t now_ms, size_t limit,
 
 void RedisStore::enqueue_outcome(int64_t delivery_id, const char* kind, Attempt attempt,
                                  int64_t next_attempt_at_ms, std::function<void(Status)> done) {
-  auto shared_done = std::make_shared<std::function<void(Status)>>(std::move(done));
   auto build = [this, delivery_id, kind, attempt = std::move(attempt), next_attempt_at_ms] {
     auto held = held_.find(delivery_id);
     // Not held (never claimed here, or lost): a token nobody has, so the script ignores it.
@@ -372,30 +380,38 @@ void RedisStore::enqueue_outcome(int64_t delivery_id, const char* kind, Attempt 
                  std::to_string(attempt.status), attempt.error,
                  std::to_string(next_attempt_at_ms), std::to_string(now())}};
   };
-  // The completion refers to itself to put the request back when the write failed.
-  auto complete = std::make_shared<std::function<void(Result<RedisReply>)>>();
-  *complete = [this, delivery_id, build, complete, shared_done](Result<RedisReply> reply) {
-    const Status status = reply_status(reply);
-    if (!status && (!reply || refuses_writes(reply->str))) {
-      // Kept with its claim, written again with a later batch (the claim keeps it from being
-      // handed out here meanwhile).
-      unrecorded_[delivery_id] = {"outcome", build, *complete, steady_us()};
-      next_unrecorded_retry_ms_ = steady_ms() + options_.retry_interval_ms;
-    } else {
-      unrecorded_.erase(delivery_id);
-      held_.erase(delivery_id);
-      held_count_ = held_.size();
-      if (!status)
-        log::warn(kComponent, "delivery outcome not recorded",
-                  {{"id", std::to_string(delivery_id)}, {"reason", status.message()}});
-    }
-    unrecorded_count_ = unrecorded_.size();
-    if (*shared_done) {
-      (*shared_done)(status);
-      *shared_done = nullptr;  // once, also when written again later
-    }
-  };
-  enqueue("outcome", build, [complete](Result<RedisReply> reply) { (*complete)(std::move(reply)); });
+  auto shared_done = std::make_shared<std::function<void(Status)>>(std::move(done));
+  enqueue("outcome", build, [this, delivery_id, build, shared_done](Result<RedisReply> reply) {
+    complete_outcome(delivery_id, build, shared_done, std::move(reply));
+  });
+}
+
+void RedisStore::complete_outcome(int64_t delivery_id, std::function<Call()> build,
+                                  std::shared_ptr<std::function<void(Status)>> done,
+                                  Result<RedisReply> reply) {
+  const Status status = reply_status(reply);
+  if (!status && (!reply || refuses_writes(reply->str))) {
+    // Kept with its claim, written again with a later batch (the claim keeps it from being
+    // handed out here meanwhile).
+    unrecorded_[delivery_id] = {"outcome", build,
+                                [this, delivery_id, build, done](Result<RedisReply> again) {
+                                  complete_outcome(delivery_id, build, done, std::move(again));
+                                },
+                                steady_us()};
+    next_unrecorded_retry_ms_ = steady_ms() + options_.retry_interval_ms;
+  } else {
+    unrecorded_.erase(delivery_id);
+    held_.erase(delivery_id);
+    held_count_ = held_.size();
+    if (!status)
+      log::warn(kComponent, "delivery outcome not recorded",
+                {{"id", std::to_string(delivery_id)}, {"reason", status.message()}});
+  }
+  unrecorded_count_ = unrecorded_.size();
+  if (*done) {
+    (*done)(status);
+    *done = nullptr;  // once, also when written again later
+  }
 }
 
 void RedisStore::record_success(int64_t delivery_id, Attempt attempt,

@@ -46,16 +46,16 @@
 // it again (at least once).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
-#include <array>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -144,10 +144,16 @@ class RedisStore final : public Backend {
                std::function<void(Result<RedisReply>)> complete);
   void enqueue_outcome(int64_t delivery_id, const char* kind, Attempt attempt,
                        int64_t next_attempt_at_ms, std::function<void(Status)> done);
+  // An outcome's reply: done, or kept in unrecorded_ to be written again.
+  void complete_outcome(int64_t delivery_id, std::function<Call()> build,
+                        std::shared_ptr<std::function<void(Status)>> done,
+                        Result<RedisReply> reply);
   void run();
   void run_batch(std::vector<Request>& batch);
   // Connects if needed, loads the scripts; false (writable() false) when it cannot.
   bool ensure_connected();
+  // SCRIPT LOADs every script into shas_; false (connection dropped) when it cannot.
+  bool load_scripts();
   RedisCommand expand(const Call& call, bool by_sha) const;
   void periodic(std::vector<Request>& batch);
   void set_writable(bool writable, const std::string& reason);

@@ -87,16 +87,19 @@ SpoolEntry one_url(const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("redis store: a live holder keeps its claim past the lease by renewing it",
+TEST_CASE("redis store: a live holder keeps its claims and in-flight markers past the lease by renewing them",
           "[store][redis][lease]") {
   test::RedisServer server;
-  RedisStore a(redis_options(server, "a", 300));
-  RedisStore b(redis_options(server, "b", 300));
+  // A lease long enough that a loaded test machine still renews in time (every 333 ms).
+  RedisStore a(redis_options(server, "a", 1'000));
+  RedisStore b(redis_options(server, "b", 1'000));
   REQUIRE(append_sync(a, one_url("e1")));
   auto held = due_sync(a, 10'000);
   REQUIRE(held.size() == 1);
-  // Three leases later, a still renews it: b never gets it.
-  std::this_thread::sleep_for(std::chrono::milliseconds(900));
+  REQUIRE(claim_sync(a, "event:e1", 0, 1'000)->state == DedupClaim::State::mine);
+  // Leases later, a still renews both: b gets neither.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2'500));
+  CHECK(claim_sync(b, "event:e1", 0, 1'000)->state == DedupClaim::State::elsewhere);
   CHECK(due_sync(b, 10'000).empty());
   CHECK(a.held_claims() == 1);
   REQUIRE(wait_status([&](auto done) { a.record_success(held[0].id, {1, 200, ""}, done); }));
@@ -207,4 +210,51 @@ TEST_CASE("redis store: a Redis slower than command_timeout fails requests, neve
   CHECK_FALSE(store.writable());
   // Once Redis answers again, so does the store, by itself.
   CHECK(eventually([&] { return store.writable() && append_sync(store, one_url("later")); }));
+}
+
+TEST_CASE("redis store: AUTH and SELECT from the endpoint, the password in no message",
+          "[store][redis]") {
+  test::RedisServer server;
+  {
+    RedisConnection admin({server.endpoint()});
+    REQUIRE(admin.ensure());
+    REQUIRE(admin.command({"CONFIG", "SET", "requirepass", "s3cret-PW"}));
+  }
+  RedisStoreOptions wrong = redis_options(server, "a");
+  wrong.endpoint.password = "WRONG-PW";
+  RedisStore refused(wrong);
+  const dsb::Status opened = refused.wait_open();
+  REQUIRE_FALSE(opened);
+  CHECK_THAT(opened.message(), Catch::Matchers::Contains("AUTH refused"));
+  CHECK(opened.message().find("WRONG-PW") == std::string::npos);
+  CHECK(refused.unwritable_reason().find("WRONG-PW") == std::string::npos);
+
+  RedisStoreOptions right = redis_options(server, "a");
+  right.endpoint.password = "s3cret-PW";
+  right.endpoint.db = 2;
+  RedisStore store(right);
+  REQUIRE(store.wait_open());
+  REQUIRE(append_sync(store, one_url("db2")));
+  RedisConnectionOptions check_options;
+  check_options.endpoint = {"127.0.0.1", server.port(), "s3cret-PW", 2};
+  RedisConnection check(check_options);
+  REQUIRE(check.ensure());
+  auto pending = check.command({"ZCARD", "dsb:pending"});
+  REQUIRE(pending);
+  CHECK(pending->as_int() == 1);
+}
+
+TEST_CASE("redis store: scripts flushed from the server are sent again (NOSCRIPT)",
+          "[store][redis]") {
+  test::RedisServer server;
+  RedisStore store(redis_options(server, "a"));
+  REQUIRE(append_sync(store, one_url("n1")));
+  {
+    RedisConnection admin({server.endpoint()});
+    REQUIRE(admin.ensure());
+    REQUIRE(admin.command({"SCRIPT", "FLUSH"}));
+  }
+  REQUIRE(append_sync(store, one_url("n2")));  // EVAL after NOSCRIPT
+  REQUIRE(append_sync(store, one_url("n3")));  // loaded again: EVALSHA
+  CHECK(due_sync(store, 10'000).size() == 3);
 }
