@@ -194,7 +194,8 @@ class ReplicasTest(unittest.TestCase):
                 if r["headers"].get("X-Replica") == "a"}
         self.assertTrue(by_a, "replica a attempted none of its spooled deliveries")
 
-        claims = self.redis.command("ZCARD", "replicas-test:claims")  # RedisStore's key layout
+        # Claims held by the two at the kill (RedisStore's key layout; an integer reply ":N").
+        claims = self.redis.command("ZCARD", "replicas-test:claims").decode().lstrip(":")
         a.bridge.proc.kill()  # kill -9 while it holds claims (it retries every <= 1 s)
         a.bridge.wait(timeout=10)
         self.hook.status, self.hook.delay = 200, 0.0
@@ -204,7 +205,7 @@ class ReplicasTest(unittest.TestCase):
                    what="the surviving replica to deliver every spooled event")
         took = time.monotonic() - up
         delivered = [r for r in list(self.hook.requests) if r["status"] == 200]
-        print(f"\n(b) replica a attempted {len(by_a)}/20 before kill -9 ({claims.decode().lstrip(":")} "
+        print(f"\n(b) replica a attempted {len(by_a)}/20 before kill -9 ({claims} "
               f"claims held by the two at the kill); all 20 delivered "
               f"{took:.1f}s after the webhook came back, by "
               f"{dict(collections.Counter(r['headers'].get('X-Replica') for r in delivered))}",
