@@ -18,6 +18,13 @@
 //                DingTalk redelivers after 3 s and the bridge ACKs LATER past ack_deadline,
 //                so an unbounded flood measures queueing, not capacity.
 //   drain=S      after the last push, wait at most S seconds for the missing ACKs (default 30)
+//   dispatch=D   newest (default): every frame on the newest open connection; random: each
+//                frame on an open connection picked at random, as DingTalk spreads an app's
+//                pushes over all its connections (bench/run.py's two-replica session)
+//   repeat=K     after every K events, push the first of those K again: same eventId, new
+//                messageId, as DingTalk's redelivery (0 = none). With random dispatch about
+//                half the repeats reach the other replica; a bridge that POSTs one again
+//                shows as a duplicate at the stub webhook.
 // With no --phase, phases are read from stdin, one per line, run in order; EOF ends the run
 // (bench/run.py drives it that way, sampling the bridge's /proc between phases).
 //
@@ -83,6 +90,22 @@ struct PhaseSpec {
   double seconds = 0;
   int64_t window = 1000;
   double drain_s = 30;
+  bool random_dispatch = false;
+  int64_t repeat_every = 0;  // K of repeat=K; 0 = no repeats
+
+  // Frames pushed: every event once, plus one repeat per full group of K.
+  int64_t frames() const { return count + (repeat_every > 0 ? count / repeat_every : 0); }
+  // Frame f's event and whether it is a repeat. Frames come in groups of K events followed
+  // by the repeat of the group's first event; the last, partial group has no repeat.
+  std::pair<int64_t, bool> event_of(int64_t f) const {
+    if (repeat_every <= 0) return {f, false};
+    const int64_t group = repeat_every + 1;
+    const int64_t full = count / repeat_every * group;
+    if (f >= full) return {count / repeat_every * repeat_every + (f - full), false};
+    const int64_t q = f / group, r = f % group;
+    return r < repeat_every ? std::pair<int64_t, bool>{q * repeat_every + r, false}
+                            : std::pair<int64_t, bool>{q * repeat_every, true};
+  }
 };
 
 std::optional<PhaseSpec> parse_phase(std::string text, std::string& error) {
@@ -105,6 +128,12 @@ std::optional<PhaseSpec> parse_phase(std::string text, std::string& error) {
     const bool numeric = end && *end == '\0' && !v.empty() && num >= 0;
     if (k == "name") {
       p.name = v;
+    } else if (k == "dispatch") {
+      if (v != "random" && v != "newest") {
+        error = "dispatch is random or newest, not '" + v + "'";
+        return std::nullopt;
+      }
+      p.random_dispatch = v == "random";
     } else if (!numeric) {
       error = "bad value for " + k + ": '" + v + "'";
       return std::nullopt;
@@ -118,6 +147,8 @@ std::optional<PhaseSpec> parse_phase(std::string text, std::string& error) {
       p.window = static_cast<int64_t>(num);
     } else if (k == "drain") {
       p.drain_s = num;
+    } else if (k == "repeat") {
+      p.repeat_every = static_cast<int64_t>(num);
     } else {
       error = "unknown key '" + k + "'";
       return std::nullopt;
@@ -201,12 +232,14 @@ struct Phase {
   int64_t duplicate_acks = 0;
   int64_t disconnects = 0;
   int64_t write_failures = 0;
+  int64_t repeats = 0;  // frames pushed again as a redelivery (repeat=K)
+  std::map<std::string, int64_t> by_connection;  // frames pushed per connection id
 
   int64_t due_us(int64_t i) const {
     return spec.rate > 0 ? start_us + static_cast<int64_t>(static_cast<double>(i) * 1e6 / spec.rate)
                          : start_us;
   }
-  bool all_pushed() const { return next >= spec.count; }
+  bool all_pushed() const { return next >= spec.frames(); }
   bool window_open() const { return spec.window <= 0 || next - acked < spec.window; }
 };
 
@@ -300,6 +333,8 @@ class LoadGen {
   std::map<std::string, bool, std::less<>> tickets_;  // ticket -> spent
   std::map<std::string, std::unique_ptr<WsConn>> conns_;
   WsConn* current_ = nullptr;  // frames go to the newest open connection
+  WsConn* target_ = nullptr;   // random dispatch: the connection the next frame goes to
+  std::mt19937_64 rng_{std::random_device{}()};
   int conn_seq_ = 0;
   std::unique_ptr<Phase> phase_;
   int phase_seq_ = 0;
@@ -386,6 +421,7 @@ int LoadGen::callback(lws* wsi, lws_callback_reasons reason, SessionData* pss, v
       if (!pss || !pss->ws) return 0;
       std::string id = pss->ws->id;
       if (current_ == pss->ws) current_ = nullptr;
+      if (target_ == pss->ws) target_ = nullptr;
       pss->ws = nullptr;
       conns_.erase(id);
       if (phase_) ++phase_->disconnects;
@@ -421,7 +457,7 @@ int LoadGen::confirm_upgrade(lws* wsi) {
 
 int LoadGen::writeable(WsConn& c) {
   Phase* p = phase_.get();
-  if (!p || &c != current_ || p->all_pushed() || !p->window_open()) return 0;
+  if (!p || &c != target_ || p->all_pushed() || !p->window_open()) return 0;
   const int64_t now = steady_us();
   const int64_t due = p->due_us(p->next);
   if (now < due) {
@@ -429,14 +465,17 @@ int LoadGen::writeable(WsConn& c) {
     return 0;
   }
   const int64_t i = p->next;
+  const auto [event, repeat] = p->spec.event_of(i);
   dsb::emulator::FrameSpec spec;
   spec.event_type = "bench_event";
   // The stamp dsb-stubhook subtracts from the arrival: delivery latency (same clock).
   spec.data = "{\"sentUs\":" + std::to_string(steady_us()) + ",\"conversationId\":\"cid" +
-              std::to_string(i % kConversations) + "\"" + payload_;
+              std::to_string(event % kConversations) + "\"" + payload_;
   dsb::emulator::FrameIds ids;
   ids.message_id = p->prefix + std::to_string(i);
-  ids.event_id = "ev-" + ids.message_id;
+  ids.event_id = "ev-" + p->prefix + std::to_string(event);
+  if (repeat) ++p->repeats;
+  ++p->by_connection[c.id];
   ids.app_id = "bench-app";
   ids.corp_id = "dingbenchcorp";
   ids.connection_id = c.id;
@@ -456,6 +495,7 @@ int LoadGen::writeable(WsConn& c) {
   if (p->spec.rate > 0) p->lag_us.push_back(t - due);
   p->last_push_us = t;
   ++p->next;
+  target_ = nullptr;
   wake();
   return 0;
 }
@@ -504,7 +544,14 @@ void LoadGen::wake() {
   const int64_t due = p->due_us(p->next);
   const int64_t now = steady_us();
   if (due <= now) {
-    lws_callback_on_writable(current_->wsi);
+    if (!target_) {
+      target_ = current_;
+      if (p->spec.random_dispatch && conns_.size() > 1) {
+        std::uniform_int_distribution<size_t> pick(0, conns_.size() - 1);
+        target_ = std::next(conns_.begin(), static_cast<long>(pick(rng_)))->second.get();
+      }
+    }
+    lws_callback_on_writable(target_->wsi);
   } else {
     ticker_.arm(due);
   }
@@ -528,7 +575,7 @@ void Ticker::run() {
 
 void LoadGen::maybe_finish() {
   Phase* p = phase_.get();
-  if (p && p->all_pushed() && p->acked >= p->spec.count) finish_phase();
+  if (p && p->all_pushed() && p->acked >= p->spec.frames()) finish_phase();
 }
 
 void LoadGen::finish_phase() {
@@ -555,6 +602,13 @@ void LoadGen::finish_phase() {
   j += ",\"rate_target\":" + fmt_num(p.spec.rate);
   j += ",\"window\":" + std::to_string(p.spec.window);
   j += ",\"count\":" + std::to_string(p.spec.count);
+  j += ",\"events\":" + std::to_string(p.spec.count);
+  j += ",\"repeats\":" + std::to_string(p.repeats);
+  j += ",\"dispatch\":\"" + std::string(p.spec.random_dispatch ? "random" : "newest") + "\"";
+  j += ",\"frames_by_connection\":{";
+  for (const auto& [id, n] : p.by_connection)
+    j += (j.back() == '{' ? "\"" : ",\"") + id + "\":" + std::to_string(n);
+  j += "}";
   j += ",\"sent\":" + std::to_string(p.next);
   j += ",\"acked\":" + std::to_string(p.acked);
   j += ",\"unacked\":" + std::to_string(p.next - p.acked);
@@ -636,7 +690,7 @@ int LoadGen::run() {
         p->index = ++phase_seq_;
         if (p->spec.name.empty()) p->spec.name = "phase" + std::to_string(p->index);
         p->prefix = "lg" + run_id_ + "-" + std::to_string(p->index) + "-";
-        const auto n = static_cast<size_t>(p->spec.count);
+        const auto n = static_cast<size_t>(p->spec.frames());
         p->pushed_us.assign(n, 0);
         p->acked_us.assign(n, 0);
         if (p->spec.rate > 0) p->lag_us.reserve(n);
@@ -770,7 +824,8 @@ int usage() {
   std::fprintf(stderr,
                "usage: dsb-loadgen [--listen 127.0.0.1:0] [--phase SPEC]... [--self-ack]\n"
                "                   [--payload-bytes N]\n"
-               "SPEC: name=S,rate=R,count=N,seconds=S,window=W,drain=S (see bench/README.md);\n"
+               "SPEC: name=S,rate=R,count=N,seconds=S,window=W,drain=S,dispatch=random,repeat=K\n"
+               "      (see bench/README.md);\n"
                "without --phase, one SPEC per stdin line.\n");
   return 2;
 }

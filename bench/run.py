@@ -10,6 +10,15 @@ Three sessions, every socket on 127.0.0.1 port 0:
   direct   bridge with one `delivery: direct` route: idle RSS, ACK latency at 200/s and
            1,000/s, capacity flat out (window of unACKed frames), then the soak at 1,000/s
   spool    bridge with one `delivery: spool` route: capacity flat out
+  ordered  direct with `match` and `order_by` (section 14)
+With the Redis store (section 12), one redis-server started here on a free loopback port
+(appendonly yes, appendfsync always, as README "Running two replicas" recommends):
+  redis-spool   one replica, `delivery: spool` into Redis: capacity flat out
+  redis-direct  one replica, `delivery: direct`, dedup records in Redis: ACK latency at
+                1,000/s and capacity flat out
+  replicas      two bridge processes on the same config; the loadgen pushes every frame
+                to one of the two connections at random and pushes every 10th event
+                again (a redelivery, same eventId): 0 lost and 0 duplicated POSTs
 After every phase the stub webhook's counts say whether anything was lost or duplicated.
 Prints a table and a JSON document (stdout, and --json FILE). Exit 1 when an event was lost
 or duplicated, or a phase failed. Standard library only; Linux (/proc).
@@ -18,6 +27,7 @@ import argparse
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,12 +38,17 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import harness  # noqa: E402
+import redis_server  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 BUDGETS = {
     "capacity_direct": 10000, "capacity_spool": 3000, "p99_ms_1000": 5.0,
     "rss_idle_mb": 20, "rss_peak_mb": 64, "cpu_us_direct": 30,
+    "capacity_redis_spool": 5000, "capacity_redis_direct": 10000, "p99_ms_1000_redis": 5.0,
 }
+# The replicas session's loadgen phases: random dispatch over both bridges' connections,
+# and every 10th event pushed again as a redelivery.
+REPLICA_KEYS = "dispatch=random repeat=10"
 
 
 # ---------------------------------------------------------------------------- processes
@@ -145,18 +160,22 @@ class LoadGen(Lines):
 
 # ---------------------------------------------------------------------------- one phase
 
-def run_phase(gen, spec, timeout, bridge=None, hook=None, delivery_timeout=300.0):
-    """Runs one loadgen phase; with a bridge, adds its CPU and the webhook's counts."""
+def run_phase(gen, spec, timeout, bridge=None, hook=None, delivery_timeout=300.0, others=None):
+    """Runs one loadgen phase; with a bridge, adds its CPU and the webhook's counts. others:
+    more processes whose CPU per event is reported (name -> pid: a second replica, Redis)."""
     pids = {"loadgen": gen.proc.pid}
     if bridge is not None:
         pids["bridge"] = bridge.proc.pid
+    pids.update(others or {})
     before_cpu = {k: cpu_us(p) for k, p in pids.items()}
     before_threads = thread_cpu_us(bridge.proc.pid) if bridge is not None else {}
     before_hook = hook.stats() if hook else None
     result = gen.phase(spec, timeout)
     if hook:
         # spool ACKs before delivering: wait until the webhook has seen every ACKed event.
-        want = before_hook["distinct_keys"] + result["acked"]
+        # (Every event once: a repeat=K phase pushes some events twice.)
+        events = result.get("events", result["sent"])
+        want = before_hook["distinct_keys"] + min(events, result["acked"])
         deadline = time.monotonic() + delivery_timeout
         started = time.monotonic()
         while True:
@@ -168,7 +187,7 @@ def run_phase(gen, spec, timeout, bridge=None, hook=None, delivery_timeout=300.0
         result["delivered"] = after_hook["distinct_keys"] - before_hook["distinct_keys"]
         result["webhook_requests"] = after_hook["requests"] - before_hook["requests"]
         result["duplicates"] = after_hook["duplicates"] - before_hook["duplicates"]
-        result["lost"] = result["sent"] - result["delivered"]
+        result["lost"] = events - result["delivered"]
         result["duplicate_samples"] = after_hook["duplicate_samples"][:5]
         result["delivery_latency_us"] = hook.latency(before_hook["latency_samples"],
                                                      after_hook["latency_samples"])
@@ -189,11 +208,12 @@ def run_phase(gen, spec, timeout, bridge=None, hook=None, delivery_timeout=300.0
 ORDERED_ROUTE_KEYS = {"match": '{robotCode: "dingbench*"}', "order_by": "conversationId"}
 
 
-def bridge_for(gen, hook, delivery, args, route_keys=None):
+def bridge_for(gen, hook, delivery, args, route_keys=None, store=None):
     emu = type("Gateway", (), {"base": gen.base})()
     route = {"name": "bench", "event": '"*"', "url": hook.url, "delivery": delivery}
     route.update(route_keys or {})
     overrides = {"log.level": "warn"}
+    overrides.update(store or {})
     if args.dedup_window:
         overrides["limits.dedup_window"] = args.dedup_window
     config = harness.bridge_config(emu, [route], **overrides)
@@ -208,6 +228,10 @@ def phase_specs(args):
         "lat200": f"name=lat200 rate=200 seconds={lat_s}",
         "lat1000": f"name=lat1000 rate=1000 seconds={lat_s}",
         "capacity": f"name=capacity count={args.events} window={args.window}",
+        "lat1000_replicas": f"name=lat1000_replicas rate=1000 seconds={lat_s} {REPLICA_KEYS}",
+        "capacity_redis": f"name=capacity count={args.redis_events} window={args.window}",
+        "capacity_replicas": f"name=capacity_replicas count={args.redis_events} "
+                             f"window={args.window} {REPLICA_KEYS}",
     }
 
 
@@ -223,27 +247,41 @@ def ceiling(args, bins, logdir):
         gen.stop()
 
 
-def run_session(args, bins, logdir, name, delivery, phases, route_keys=None, soak_too=False):
-    """One bridge against the loadgen and the stub webhook: the named phases, memory around them."""
+def run_session(args, bins, logdir, name, delivery, phases, route_keys=None, soak_too=False,
+                redis=None, replicas=1):
+    """Bridges (`replicas` of them, one config) against the loadgen and the stub webhook: the
+    named phases, memory around them. redis: a RedisServer the bridges share as their store
+    (flushed first); its CPU per event is reported beside the bridges'."""
     hook = Stubhook(bins["stubhook"], os.path.join(logdir, f"stubhook-{name}.log"))
     gen = LoadGen(bins["loadgen"], os.path.join(logdir, f"loadgen-{name}.log"))
-    bridge = None
+    bridges = []
     out = {}
+    store = None
+    if redis is not None:
+        redis.command("FLUSHALL")
+        store = {"store.backend": "redis", "store.url": redis.url,
+                 "store.key_prefix": f'"bench-{name}:"'}
     try:
-        bridge = bridge_for(gen, hook, delivery, args, route_keys)
+        for _ in range(replicas):
+            bridges.append(bridge_for(gen, hook, delivery, args, route_keys, store))
+        bridge = bridges[0]
+        others = {f"bridge{i + 1}": b.proc.pid for i, b in enumerate(bridges[1:])}
+        if redis is not None:
+            others["redis"] = redis.pid()
         time.sleep(3)
         out["idle_mem_kb"] = mem_kb(bridge.proc.pid)
         specs = phase_specs(args)
         for phase in phases:
-            out[phase] = run_phase(gen, specs[phase], 300, bridge, hook)
+            out[phase] = run_phase(gen, specs[phase], 300, bridge, hook, others=others)
         out["peak_mem_kb_after_capacity"] = mem_kb(bridge.proc.pid)
         if soak_too and args.soak_seconds > 0:
             out["soak"] = soak(args, gen, bridge, hook)
         out["final_mem_kb"] = mem_kb(bridge.proc.pid)
-        out["bridge_warnings"] = bridge.grep(r"level=(warn|error)|\"level\":\"(warn|error)\"")[:10]
+        out["bridge_warnings"] = [line for b in bridges for line in
+                                  b.grep(r"level=(warn|error)|\"level\":\"(warn|error)\"")][:10]
         return out
     finally:
-        if bridge is not None:
+        for bridge in bridges:
             bridge.stop()
         gen.stop()
         hook.stop()
@@ -285,15 +323,11 @@ def soak(args, gen, bridge, hook):
 # ---------------------------------------------------------------------------- report
 
 def table(doc):
-    c, d, s = doc["ceiling"], doc["direct"], doc["spool"]
     rows = []
+    if "direct" not in doc:  # --redis-only
+        return rows_table(redis_rows(doc, deliv, lat))
+    c, d, s = doc["ceiling"], doc["direct"], doc["spool"]
 
-    def lat(r):
-        q = r["ack_latency_us"]
-        return f'{q["p50"] / 1000:.2f} / {q["p99"] / 1000:.2f} / {q["max"] / 1000:.2f}'
-
-    def deliv(r):
-        return f'{r["delivered"]}/{r["sent"]} delivered, lost {r["lost"]}, dup {r["duplicates"]}'
     rows.append(("capacity direct (ACKed ev/s)", f'{d["capacity"]["ack_rate"]:.0f}',
                  f'{c["capacity"]["ack_rate"]:.0f}', ">= 10000", deliv(d["capacity"])))
     rows.append(("capacity spool (ACKed ev/s)", f'{s["capacity"]["ack_rate"]:.0f}',
@@ -340,6 +374,20 @@ def table(doc):
                      "", "no growth",
                      f'slope {k.get("rss_slope_kb_per_min", "?")} kB/min; ' + deliv(k) +
                      f'; ACK p99 {k["ack_latency_us"]["p99"] / 1000:.2f} ms'))
+    rows += redis_rows(doc, deliv, lat)
+    return rows_table(rows)
+
+
+def lat(r):
+    q = r["ack_latency_us"]
+    return f'{q["p50"] / 1000:.2f} / {q["p99"] / 1000:.2f} / {q["max"] / 1000:.2f}'
+
+
+def deliv(r):
+    return f'{r["delivered"]}/{r.get("events", r["sent"])} delivered, lost {r["lost"]}, dup {r["duplicates"]}'
+
+
+def rows_table(rows):
     widths = [max(len(str(r[i])) for r in rows + [HEADER]) for i in range(5)]
     lines = ["  ".join(str(v).ljust(w) for v, w in zip(HEADER, widths))]
     lines.append("  ".join("-" * w for w in widths))
@@ -348,6 +396,58 @@ def table(doc):
 
 
 HEADER = ("figure", "bridge", "loadgen ceiling", "budget", "correctness / notes")
+
+
+def redis_rows(doc, deliv, lat):
+    """The Redis store's figures (section 12 / 14), when those sessions ran."""
+    rows = []
+    if "redis-spool" not in doc:
+        return rows
+
+    def cpu(r):
+        bridges = r["bridge_cpu_us_per_event"] + sum(
+            v for k, v in r.items() if k.startswith("bridge") and k[6:7].isdigit()
+            and k.endswith("_cpu_us_per_event"))
+        return f'{bridges:.1f} / {r.get("redis_cpu_us_per_event", 0):.1f}'
+    s, d, r = doc["redis-spool"], doc["redis-direct"], doc["replicas"]
+    rows.append(("capacity spool, Redis store (ACKed ev/s)", f'{s["capacity_redis"]["ack_rate"]:.0f}', "",
+                 ">= 5000", deliv(s["capacity_redis"]) +
+                 f', delivered {s["capacity_redis"]["delivery_wait_after_last_ack_s"]}s after last ACK'))
+    rows.append(("capacity direct, Redis dedup (ACKed ev/s)", f'{d["capacity_redis"]["ack_rate"]:.0f}', "",
+                 ">= 10000", deliv(d["capacity_redis"])))
+    rows.append(("ACK ms p50/p99/max @1000/s, Redis dedup", lat(d["lat1000"]), "", "p99 < 5",
+                 deliv(d["lat1000"])))
+    for name, phase in (("replicas @1000/s", "lat1000_replicas"),
+                        ("replicas capacity (ACKed frames/s)", "capacity_replicas")):
+        q = r[phase]
+        rows.append((f"two {name}, random dispatch",
+                     lat(q) if phase.startswith("lat") else f'{q["ack_rate"]:.0f}', "",
+                     "0 lost, 0 dup", deliv(q) + f', {q["repeats"]} redeliveries, frames by '
+                     f'connection {q["frames_by_connection"]}'))
+    rows.append(("CPU µs/event bridge(s) / redis-server",
+                 f'spool {cpu(s["capacity_redis"])}; direct {cpu(d["capacity_redis"])}', "", "",
+                 f'@1000/s {cpu(d["lat1000"])}; two replicas capacity {cpu(r["capacity_replicas"])}'
+                 f' @1000/s {cpu(r["lat1000_replicas"])}'))
+    return rows
+
+
+def redis_sessions(args, bins, logdir, doc):
+    """The sessions with the Redis store, against one durable redis-server started here."""
+    options = ("--appendonly", "yes", "--appendfsync", args.redis_appendfsync)
+    redis = redis_server.RedisServer(*options)
+    try:
+        doc["redis"] = {"port": redis.port, "options": list(options),
+                        "version": re.search(r"redis_version:(\S+)", redis.command("INFO", "server")
+                                              .decode(errors="replace")).group(1)}
+        doc["redis-spool"] = run_session(args, bins, logdir, "redis-spool", "spool",
+                                         ("capacity_redis",), redis=redis)
+        doc["redis-direct"] = run_session(args, bins, logdir, "redis-direct", "direct",
+                                          ("lat1000", "capacity_redis"), redis=redis)
+        doc["replicas"] = run_session(args, bins, logdir, "replicas", "direct",
+                                      ("lat1000_replicas", "capacity_replicas"), redis=redis,
+                                      replicas=2)
+    finally:
+        redis.close()
 
 
 def main():
@@ -366,6 +466,16 @@ def main():
                              "dedup window is held in memory, so RSS grows with rate x window "
                              "until the window is full: a short one (60s) separates that growth "
                              "from a leak in the soak")
+    parser.add_argument("--no-redis", action="store_true",
+                        help="skip the Redis store's sessions (they need Debian's redis-server)")
+    parser.add_argument("--redis-only", action="store_true",
+                        help="run only the Redis store's sessions")
+    parser.add_argument("--redis-events", type=int, default=0,
+                        help="events per capacity run of the Redis sessions (default: --events; "
+                             "--quick: 10000)")
+    parser.add_argument("--redis-appendfsync", default="always", choices=("always", "everysec"),
+                        help="the benchmark's redis-server: appendfsync (README \"Running two "
+                             "replicas\" recommends always)")
     parser.add_argument("--json", help="also write the JSON document here")
     parser.add_argument("--logs", help="directory for the children's logs (default: a temp dir)")
     args = parser.parse_args()
@@ -373,6 +483,8 @@ def main():
         args.soak_seconds = 30
         args.latency_seconds = 5
         args.soak_sample_seconds = 2
+        args.redis_events = args.redis_events or 10000
+    args.redis_events = args.redis_events or args.events
     build = os.path.abspath(args.build_dir)
     bins = {"bridge": os.path.join(build, "src", "dingtalk-stream-bridge"),
             "loadgen": os.path.join(build, "bench", "dsb-loadgen"),
@@ -387,18 +499,24 @@ def main():
     doc = {"args": vars(args), "host": {"cpus": os.cpu_count(), "loadavg_start": os.getloadavg()},
            "logs": logdir, "budgets": BUDGETS}
     t0 = time.monotonic()
-    doc["ceiling"] = ceiling(args, bins, logdir)
-    doc["direct"] = run_session(args, bins, logdir, "direct", "direct", ("lat200", "lat1000", "capacity"),
-                            soak_too=True)
-    doc["spool"] = run_session(args, bins, logdir, "spool", "spool", ("capacity",))
-    # What the section 14 keys cost beside plain direct.
-    doc["ordered"] = run_session(args, bins, logdir, "ordered", "direct", ("lat1000", "capacity"),
-                             ORDERED_ROUTE_KEYS)
+    sessions = []
+    if not args.redis_only:
+        doc["ceiling"] = ceiling(args, bins, logdir)
+        doc["direct"] = run_session(args, bins, logdir, "direct", "direct",
+                                    ("lat200", "lat1000", "capacity"), soak_too=True)
+        doc["spool"] = run_session(args, bins, logdir, "spool", "spool", ("capacity",))
+        # What the section 14 keys cost beside plain direct.
+        doc["ordered"] = run_session(args, bins, logdir, "ordered", "direct", ("lat1000", "capacity"),
+                                     ORDERED_ROUTE_KEYS)
+        sessions = ["direct", "spool", "ordered"]
+    if not args.no_redis:
+        redis_sessions(args, bins, logdir, doc)
+        sessions += ["redis-spool", "redis-direct", "replicas"]
     doc["host"]["loadavg_end"] = os.getloadavg()
     doc["seconds"] = round(time.monotonic() - t0, 1)
 
     bad = []
-    for session in ("direct", "spool", "ordered"):
+    for session in sessions:
         for name, r in doc[session].items():
             if isinstance(r, dict) and "lost" in r:
                 if r["lost"] or r["duplicates"] or r["unacked"] or r["duplicate_acks"]:

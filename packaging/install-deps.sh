@@ -11,8 +11,10 @@ PACKAGES="build-essential cmake pkg-config file ca-certificates \
   libwebsockets-dev libcurl4-openssl-dev rapidjson-dev libcli11-dev libyaml-cpp-dev \
   catch2 libsqlite3-dev libhiredis-dev libssl-dev libsystemd-dev python3 openssl"
 # Tests only. prometheus: for promtool, which checks and unit-tests
-# packaging/monitoring/alerts.yaml; redis-server: the Redis store's tests start a real one.
-TEST_PACKAGES="prometheus redis-server"
+# packaging/monitoring/alerts.yaml; redis-server: the Redis store's tests, the two-replica
+# tests and the benchmark start real ones (never skipped); python3-yaml: the replicas
+# compose example's check (test_replicas).
+TEST_PACKAGES="prometheus redis-server python3-yaml"
 case "${1:-}" in
   --build-only) ;;
   "") PACKAGES="$PACKAGES $TEST_PACKAGES" ;;
