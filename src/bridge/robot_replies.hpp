@@ -61,6 +61,8 @@ class RobotReplies {
 
   // Token API calls made so far.
   uint64_t token_fetches() const { return openapi_.token_fetches(); }
+  // `app`'s access-token cache, shared with its OpenAPI endpoint; lives as long as this.
+  openapi::AccessTokenCache& token_cache(const config::App& app) { return openapi_.tokens_of(app_of(app)); }
   // OpenAPI sends waiting out a rate limit.
   size_t waiting() const { return openapi_.waiting(); }
 
