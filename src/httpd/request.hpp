@@ -14,7 +14,10 @@ namespace dsb::httpd {
 struct Request {
   std::string method;  // "GET", "POST", ... upper case
   std::string path;    // without the query string
-  std::string query;   // the query string as lws hands it over ("a=1&b=2"), "" when none
+  // The query string, "" when none. lws decodes each parameter; the server escapes it again
+  // (server.cpp append_fragment), so "a=x%20y" arrives as sent, while an escape of a byte
+  // that needs none ("%41") arrives as the byte ("A"): equal for every query parser.
+  std::string query;
   std::map<std::string, std::string> args;     // query arguments, percent-decoded
   // Lower-case names: every header lws has a name for, and a few custom ones (server.cpp's
   // kCustomHeaders): lws 4.1 cannot list the names it does not know.

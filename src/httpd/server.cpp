@@ -1,6 +1,7 @@
 #include "httpd/server.hpp"
 
 #include "common/log.hpp"
+#include "common/percent.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -103,6 +104,28 @@ std::string header_value(lws* wsi, lws_token_indexes token) {
 
 // lws splits the query at '&' into fragments of WSI_TOKEN_HTTP_URI_ARGS.
 namespace {
+
+// One query fragment as lws hands it over (split at '&', then percent-decoded), escaped
+// again so the query can be forwarded as a URL part and parsed once: the name up to the
+// first '=', the value after it. lws has already turned '+' into a space, so a '+' here
+// was "%2B" and is escaped again.
+void append_fragment(std::string& query, std::string_view fragment) {
+  bool in_value = false;
+  for (char c : fragment) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool plain = std::isalnum(byte) || std::strchr("-._~!$'()*,;:@/?", c) != nullptr;
+    if (c == '=' && !in_value) {
+      in_value = true;
+      query += '=';
+    } else if (plain && byte < 0x80) {
+      query += c;
+    } else {
+      append_percent_escape(query, byte);
+    }
+  }
+}
+
+// The query, re-escaped: "a=x%20y&b=2".
 std::string raw_query(lws* wsi) {
   std::string query;
   std::vector<char> buf(static_cast<size_t>(lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS)) + 1);
@@ -111,7 +134,7 @@ std::string raw_query(lws* wsi) {
                                   WSI_TOKEN_HTTP_URI_ARGS, i);
     if (n < 0) break;
     if (!query.empty()) query += '&';
-    query.append(buf.data(), static_cast<size_t>(n));
+    append_fragment(query, std::string_view(buf.data(), static_cast<size_t>(n)));
   }
   return query;
 }
@@ -200,8 +223,14 @@ int Server::callback(lws* wsi, lws_callback_reasons reason, SessionSlot* slot, v
         }
         return 0;
       }
-      case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return respond(wsi, session_of(slot));
+      case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+        // lws reports the end of an empty body too ("Content-Length: 0"), after begin()
+        // answered already: a second answer would replace (or, deferred, race) the first.
+        Session& s = session_of(slot);
+        if (!s.expect_body) return 0;
+        s.expect_body = false;
+        return respond(wsi, s);
+      }
       case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!slot->session || !slot->session->responding) return 0;
         return write_some(wsi, *slot->session);
