@@ -13,10 +13,10 @@
 namespace dsb::bridge {
 namespace {
 
-void count(const std::string& route, const char* outcome) {
+void count(const std::string& app, const std::string& route, const char* outcome) {
   metrics::global()
       .counter("dsb_robot_replies_total",
-               {{"route", route}, {"via", "openapi"}, {"outcome", outcome}})
+               {{"app", app}, {"route", route}, {"via", "openapi"}, {"outcome", outcome}})
       .inc();
 }
 
@@ -29,6 +29,7 @@ OpenApiReplies::Random seeded_random() {
 
 // One reply on its way through the OpenAPI.
 struct OpenApiReplies::Reply {
+  std::string app;  // the config's name of the app it replies for
   std::string route;
   std::string url;
   std::string body;
@@ -69,6 +70,7 @@ void OpenApiReplies::send(const std::string& route, const openapi::AppCredential
                           OpenApiSend send) {
   auto reply = std::make_shared<Reply>();
   reply->tokens = &tokens_of(app);
+  reply->app = app.app;
   reply->route = route;
   reply->url = openapi::api_url(app.api_base, send.path);
   reply->body = std::move(send.body);
@@ -118,7 +120,7 @@ void OpenApiReplies::on_answer(const std::shared_ptr<Reply>& reply, const std::s
                                const deliver::Response& response) {
   const openapi::Answer answer = openapi::classify_answer(response);
   if (answer.kind == openapi::AnswerKind::rate_limited) {
-    count(reply->route, "rate_limited");
+    count(reply->app, reply->route, "rate_limited");
     wait_out(reply, response, answer.reason);
     return;
   }
@@ -129,7 +131,7 @@ void OpenApiReplies::on_answer(const std::shared_ptr<Reply>& reply, const std::s
   }
   switch (answer.kind) {
     case openapi::AnswerKind::ok:
-      count(reply->route, "sent");
+      count(reply->app, reply->route, "sent");
       log::info("bridge", "robot reply sent through the OpenAPI",
                 {{"route", reply->route}, {"attempts", std::to_string(reply->attempts)}});
       return;
@@ -225,7 +227,7 @@ void OpenApiReplies::open_gate() {
 }
 
 void OpenApiReplies::fail(const Reply& reply, const std::string& reason) {
-  count(reply.route, "failed");
+  count(reply.app, reply.route, "failed");
   log::error("bridge", "robot reply failed through the OpenAPI",
              {{"route", reply.route}, {"attempts", std::to_string(reply.attempts)},
               {"reason", reason}});

@@ -107,11 +107,7 @@ size_t Relay::in_flight(const std::string& app) const {
   return count;
 }
 
-void Relay::declare_route_metrics() {
-  for (const config::App& app : config_->apps) {
-    for (const config::Route& route : app.routes) route_metrics_.of(config::qualified_route_name(app, route));
-  }
-}
+void Relay::declare_route_metrics() { route_metrics_.declare(*config_); }
 
 std::string dedup_key_in_app(const config::App& app, std::string frame_key) {
   if (app.is_default()) return frame_key;
@@ -151,7 +147,7 @@ void Relay::handle(const config::App& app, ConnectionId conn, Frame frame, strea
   const Router router(app.routes);
   const config::Route* route = router.match(frame, data);
   if (route == nullptr) {
-    counter("dsb_unrouted_total", {{"type", std::string(stream::frame_type_name(frame.type))}}).inc();
+    counter("dsb_unrouted_total", {{"app", app.name}, {"type", std::string(stream::frame_type_name(frame.type))}}).inc();
     if (kind == Kind::event) {
       log::debug("bridge", "unrouted event ACKed",
                  {{"event_type", std::string(frame.header("eventType"))}, {"message_id", message_id}});
@@ -179,7 +175,7 @@ void Relay::handle(const config::App& app, ConnectionId conn, Frame frame, strea
       dedup_key_in_app(app, dedup_key(frame, RobotMessageKey{robot.robot_code, robot.msg_id}));
   const std::string route_name = config::qualified_route_name(app, *route);
   if (auto running = deliveries_.find(key); running != deliveries_.end()) {
-    route_metrics_.of(route_name).duplicates.inc();
+    route_metrics_.of(app.name, route->name).duplicates.inc();
     log::info("bridge", "redelivery joins the delivery under way",
               {{"app", app.name}, {"route", route->name}, {"key", key}, {"message_id", message_id}});
     if (!acked_on_arrival) add_waiter(running->second, acks, conn, message_id);
@@ -211,7 +207,7 @@ void Relay::on_dedup_answer(const std::shared_ptr<Delivery>& delivery,
                             std::optional<DeliveredOutcome> earlier) {
   if (delivery->abandoned) return;  // shutdown ACKed its waiters meanwhile
   if (earlier && earlier->complete) {
-    route_metrics_.of(delivery->route_name).duplicates.inc();
+    route_metrics_.of(delivery->app->name, delivery->route->name).duplicates.inc();
     log::info("bridge", "duplicate not delivered again",
               {{"app", delivery->app->name}, {"route", delivery->route->name}, {"key", delivery->key},
                {"message_id", std::string(delivery->frame.message_id())}});
@@ -324,7 +320,7 @@ void Relay::on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_inde
   const config::Route& route = *delivery->route;
   const std::string& url = route.urls[url_index];
   const bool ok = answer.delivered;
-  route_metrics_.of(delivery->route_name).record(ok, answer.elapsed_ms);
+  route_metrics_.of(delivery->app->name, delivery->route->name).record(ok, answer.elapsed_ms);
   if (ok) {
     if (log::enabled(log::Level::debug)) {  // the fields cost more than the rest of this
       log::debug("bridge", "delivered",
@@ -340,7 +336,9 @@ void Relay::on_answer(const std::shared_ptr<Delivery>& delivery, size_t url_inde
       log::warn("bridge", "malformed frame",
                 {{"app", delivery->app->name}, {"route", route.name}, {"reason", answer.reason},
                  {"message_id", std::string(delivery->frame.message_id())}});
-      counter("dsb_frames_malformed_total", {{"reason", std::string(answer.malformed)}}).inc();
+      counter("dsb_frames_malformed_total",
+              {{"app", delivery->app->name}, {"reason", std::string(answer.malformed)}})
+          .inc();
     }
     log::warn("bridge", "delivery failed",
               {{"app", delivery->app->name}, {"route", route.name}, {"url", config::redact_url(url)}, {"reason", answer.reason},
@@ -466,7 +464,7 @@ void Relay::abandon_in_flight() {
     // arrival and still running or queued behind its order_by key is lost here.
     if (delivery->waiters.empty()) {
       ++dropped;
-      route_metrics_.of(delivery->route_name).abandoned.inc();
+      route_metrics_.of(delivery->app->name, delivery->route->name).abandoned.inc();
       log::debug("bridge", "robot message dropped at shutdown",
                  {{"app", delivery->app->name}, {"route", delivery->route->name}, {"key", key}});
     }

@@ -12,9 +12,10 @@
 namespace dsb::bridge {
 namespace {
 
-void count(const std::string& route, const char* via, const char* outcome) {
+void count(const std::string& app, const std::string& route, const char* via, const char* outcome) {
   metrics::global()
-      .counter("dsb_robot_replies_total", {{"route", route}, {"via", via}, {"outcome", outcome}})
+      .counter("dsb_robot_replies_total",
+               {{"app", app}, {"route", route}, {"via", via}, {"outcome", outcome}})
       .inc();
 }
 
@@ -31,11 +32,35 @@ RobotReplies::RobotReplies(Webhooks& webhooks, Timers& timers, WallClock& clock,
     : webhooks_(webhooks),
       clock_(clock),
       dingtalk_(std::move(dingtalk)),
-      openapi_(webhooks, timers, clock, std::move(random)) {}
+      timers_(timers),
+      random_(std::move(random)) {}
+
+OpenApiReplies& RobotReplies::openapi_of(const openapi::AppCredentials& app) {
+  std::unique_ptr<OpenApiReplies>& replies = openapi_[app.client_id];
+  if (!replies) replies = std::make_unique<OpenApiReplies>(webhooks_, timers_, clock_, random_);
+  return *replies;
+}
+
+openapi::AccessTokenCache& RobotReplies::token_cache(const config::App& config) {
+  const openapi::AppCredentials app = app_of(config);
+  return openapi_of(app).tokens_of(app);
+}
+
+uint64_t RobotReplies::token_fetches() const {
+  uint64_t fetches = 0;
+  for (const auto& [client_id, replies] : openapi_) fetches += replies->token_fetches();
+  return fetches;
+}
+
+size_t RobotReplies::waiting() const {
+  size_t waiting = 0;
+  for (const auto& [client_id, replies] : openapi_) waiting += replies->waiting();
+  return waiting;
+}
 
 openapi::AppCredentials RobotReplies::app_of(const config::App& app) const {
   return {app.dingtalk.api_base, app.dingtalk.client_id, app.dingtalk.client_secret,
-          dingtalk_ ? dingtalk_(app) : deliver::Transport{}};
+          dingtalk_ ? dingtalk_(app) : deliver::Transport{}, app.name};
 }
 
 RobotReplies::~RobotReplies() { *self_ = nullptr; }
@@ -43,12 +68,12 @@ RobotReplies::~RobotReplies() { *self_ = nullptr; }
 void RobotReplies::send(const RobotMessage& robot, const config::Route& route,
                         const config::App& config, const std::string& reply) {
   if (robot.session_webhook.empty()) {
-    count(route.name, "session_webhook", "no_session_webhook");
+    count(config.name, route.name, "session_webhook", "no_session_webhook");
     fall_back(robot, route.name, app_of(config), reply, "the message has no sessionWebhook");
     return;
   }
   if (robot.session_webhook_expires_ms != 0 && clock_.now_ms() >= robot.session_webhook_expires_ms) {
-    count(route.name, "session_webhook", "expired");
+    count(config.name, route.name, "session_webhook", "expired");
     fall_back(robot, route.name, app_of(config), reply, "sessionWebhook expired");
     return;
   }
@@ -56,7 +81,7 @@ void RobotReplies::send(const RobotMessage& robot, const config::Route& route,
   // network it sits in.
   if (Status allowed = check_session_webhook(robot.session_webhook, config.dingtalk.api_base);
       !allowed) {
-    count(route.name, "session_webhook", "refused");
+    count(config.name, route.name, "session_webhook", "refused");
     log::warn("bridge", "robot reply refused",
               {{"route", route.name}, {"url", config::redact_url(robot.session_webhook)},
                {"reason", allowed.message()}});
@@ -86,7 +111,7 @@ void RobotReplies::send_to_session_webhook(const RobotMessage& robot, const conf
     const std::string detail = ok                     ? ""
                                : response.status == 0 ? "sessionWebhook: " + answer.reason
                                                       : "sessionWebhook answered " + answer.reason;
-    count(name, "session_webhook", ok ? "sent" : "failed");
+    count(app.app, name, "session_webhook", ok ? "sent" : "failed");
     if (ok) {
       log::debug("bridge", "robot reply sent", {{"route", name}});
       return;
@@ -105,7 +130,7 @@ void RobotReplies::fall_back(const RobotMessage& robot, const std::string& route
                              const std::string& why) {
   Result<OpenApiSend> send = build_openapi_send(robot, reply, app.client_id);
   if (!send) {
-    count(route, "openapi", "unmappable");
+    count(app.app, route, "openapi", "unmappable");
     log::warn("bridge", "robot reply not sent: no sessionWebhook to take it and no OpenAPI form",
               {{"route", route}, {"why", why}, {"reason", send.status().message()}});
     return;
@@ -114,7 +139,7 @@ void RobotReplies::fall_back(const RobotMessage& robot, const std::string& route
   if (send->mentions_dropped)
     log::info("bridge", "robot reply's @-mentions dropped: the OpenAPI templates carry no `at`",
               {{"route", route}});
-  openapi_.send(route, app, std::move(send.value()));
+  openapi_of(app).send(route, app, std::move(send.value()));
 }
 
 }  // namespace dsb::bridge

@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -60,11 +61,12 @@ class RobotReplies {
             const std::string& reply);
 
   // Token API calls made so far.
-  uint64_t token_fetches() const { return openapi_.token_fetches(); }
-  // `app`'s access-token cache, shared with its OpenAPI endpoint; lives as long as this.
-  openapi::AccessTokenCache& token_cache(const config::App& app) { return openapi_.tokens_of(app_of(app)); }
+  uint64_t token_fetches() const;
+  // `app`'s access-token cache (the one its OpenAPI sender uses), shared with the app's
+  // OpenAPI endpoint (openapi/proxy.hpp); lives as long as this.
+  openapi::AccessTokenCache& token_cache(const config::App& app);
   // OpenAPI sends waiting out a rate limit.
-  size_t waiting() const { return openapi_.waiting(); }
+  size_t waiting() const;
 
  private:
   void send_to_session_webhook(const RobotMessage& robot, const config::Route& route,
@@ -79,7 +81,12 @@ class RobotReplies {
   Webhooks& webhooks_;
   WallClock& clock_;
   const TransportFor dingtalk_;
-  OpenApiReplies openapi_;
+  // One per app (by client id), made on its first reply: DingTalk's rate limits and access
+  // tokens are per app, so one app's limit never holds another app's replies.
+  OpenApiReplies& openapi_of(const openapi::AppCredentials& app);
+  Timers& timers_;
+  OpenApiReplies::Random random_;
+  std::map<std::string, std::unique_ptr<OpenApiReplies>> openapi_;
   // Answers that arrive after we are gone find this expired.
   std::shared_ptr<RobotReplies*> self_ = std::make_shared<RobotReplies*>(this);
 };

@@ -36,15 +36,16 @@ class RouteMetrics {
   // REQUIRES: `registry` outlives this object.
   explicit RouteMetrics(metrics::Registry& registry = metrics::global()) : registry_(registry) {}
 
-  RouteSeries& of(const std::string& route);
+  // The series of `app`'s route `route` (labels app and route).
+  RouteSeries& of(const std::string& app, const std::string& route);
 
   // Creates every route's series (at zero when new). Call with the config at start and
   // after every reload; series of removed routes stay, as counters must.
-  void declare(const std::vector<config::Route>& routes);
+  void declare(const config::Config& config);
 
  private:
   metrics::Registry& registry_;
-  std::unordered_map<std::string, std::unique_ptr<RouteSeries>> by_route_;
+  std::unordered_map<std::string, std::unique_ptr<RouteSeries>> by_route_;  // by app \x1f route
 };
 
 }  // namespace dsb::bridge

@@ -11,10 +11,11 @@ constexpr const char* kName = "dsb_spool_oldest_pending_seconds";
 
 SpoolAgeMetric::SpoolAgeMetric(metrics::Registry& registry) : registry_(registry) {}
 
-metrics::Gauge& SpoolAgeMetric::series(const std::string& route) {
-  auto it = by_route_.find(route);
+metrics::Gauge& SpoolAgeMetric::series(const std::string& app, const std::string& route) {
+  const std::string name = app == config::App::kDefaultAppName ? route : app + "/" + route;
+  auto it = by_route_.find(name);
   if (it == by_route_.end())
-    it = by_route_.emplace(route, &registry_.gauge(kName, {{"route", route}})).first;
+    it = by_route_.emplace(name, &registry_.gauge(kName, {{"app", app}, {"route", route}})).first;
   return *it->second;
 }
 
@@ -30,7 +31,7 @@ void SpoolAgeMetric::update(const config::Config& config,
       const int64_t age_ms =
           oldest == oldest_queued_at_ms.end() ? 0 : std::max<int64_t>(0, now_ms - oldest->second);
       seconds[name] = age_ms / 1000;
-      series(name);
+      series(app.name, route.name);
     }
   }
   for (auto& [route, gauge] : by_route_) {

@@ -124,7 +124,7 @@ void Spooler::on_answer(const store::DueDelivery& delivery, const config::App& a
                         const config::Route& route, const Answer& answer) {
   const int attempts = delivery.attempts + 1;
   const int64_t now = clock_.now_ms();
-  metrics_.of(delivery.route).record(answer.delivered, answer.elapsed_ms);
+  metrics_.of(app.name, route.name).record(answer.delivered, answer.elapsed_ms);
   if (answer.delivered) {
     spool_.record_success(delivery.id, {now, answer.status, {}});
     if (log::enabled(log::Level::debug)) {

@@ -41,6 +41,7 @@ struct AppCredentials {
   std::string client_id;      // appKey
   std::string client_secret;  // appSecret: secret, never logged
   deliver::Transport transport;  // proxy and extra CA, as for every request to DingTalk
+  std::string app = "default";   // the config's name of the app: metrics and logs only
   bool operator==(const AppCredentials&) const = default;
 };
 

@@ -123,8 +123,10 @@ struct StreamClient::Impl {
   Timer tick_timer{loop};
 
   metrics::Registry& metrics = metrics::global();
-  metrics::Gauge& up_gauge = metrics.gauge("dsb_connections_up");
-  metrics::Counter& reconnects = metrics.counter("dsb_reconnects_total");
+  // Every series of ours carries the app (constant per client: a reload keeps the name).
+  const std::string app_name = the_app(*config).name;
+  metrics::Gauge& up_gauge = metrics.gauge("dsb_connections_up", {{"app", app_name}});
+  metrics::Counter& reconnects = metrics.counter("dsb_reconnects_total", {{"app", app_name}});
   std::map<std::pair<std::string, std::string>, metrics::Counter*> frame_counters;
   std::map<std::pair<int, std::string_view>, metrics::Counter*> ack_counters;
   // dsb_ack_latency_seconds by frame type, indexed by FrameType; all at zero from the start.
@@ -201,7 +203,8 @@ struct StreamClient::Impl {
   metrics::Counter& ack_counter(const Ack& ack);
   metrics::Histogram& ack_latency_of(FrameType type) {
     return metrics.histogram("dsb_ack_latency_seconds",
-                             {{"type", std::string(frame_type_name(type))}}, kAckLatencyBuckets);
+                             {{"app", app_name}, {"type", std::string(frame_type_name(type))}},
+                             kAckLatencyBuckets);
   }
 };
 
@@ -247,7 +250,7 @@ Status StreamClient::Impl::start() {
 
   if (proxy) {
     log::info(kComponent, "using HTTP proxy",
-              {{"proxy", proxy->display()}, {"source", proxy->source}});
+              {{"proxy", proxy->display()}, {"source", proxy->source}, {"app", app_name}});
   }
   ca_file = the_app(*config).dingtalk.ca_file;
 
@@ -315,7 +318,8 @@ void StreamClient::Impl::reconfigure(std::shared_ptr<const config::Config> next)
                             before.api_base != after.api_base ||
                             the_app(*config).subscriptions() != the_app(*next).subscriptions();
   if (before.proxy != after.proxy || before.ca_file != after.ca_file) {
-    log::warn(kComponent, "dingtalk.proxy and dingtalk.ca_file changes take effect on restart");
+    log::warn(kComponent, "dingtalk.proxy and dingtalk.ca_file changes take effect on restart",
+              {{"app", app_name}});
   }
   const bool new_pacing = before.reconnect.initial != after.reconnect.initial ||
                           before.reconnect.max != after.reconnect.max;
@@ -326,7 +330,8 @@ void StreamClient::Impl::reconfigure(std::shared_ptr<const config::Config> next)
     if (new_pacing) slot->backoff = Backoff(pacing.initial, pacing.max);
   }
   if (new_identity) {
-    log::info(kComponent, "credentials, api_base or subscriptions changed: replacing connections");
+    log::info(kComponent, "credentials, api_base or subscriptions changed: replacing connections",
+              {{"app", app_name}});
     for (auto& slot : slots) {
       if (slot->retired) continue;
       Connection* c = find(slot->current);
@@ -371,7 +376,7 @@ void StreamClient::Impl::begin_stop() {
   stopping = true;
   stop_deadline_us = now_us() + kStopCloseUs;
   log::info(kComponent, "stopping: closing connections",
-            {{"connections", std::to_string(conns.size())}});
+            {{"connections", std::to_string(conns.size())}, {"app", app_name}});
   for (auto& slot : slots) slot->retry_timer.cancel();
   schedule_tick();
   if (worker) worker->cancel();
@@ -400,7 +405,8 @@ void StreamClient::Impl::start_open(Slot& slot) {
   request.subscriptions = the_app(*config).subscriptions();
   request.ua = user_agent();
   request.local_ip = local_ipv4_addresses();
-  log::debug(kComponent, "opening connection", {{"slot", std::to_string(slot.index)}});
+  log::debug(kComponent, "opening connection",
+             {{"slot", std::to_string(slot.index)}, {"app", app_name}});
   worker->submit(OpenCallWorker::Job{slot.open_token, slot.index, open_url(the_app(*config).dingtalk.api_base),
                                      open_request_body(request), the_app(*config).dingtalk.client_secret});
 }
@@ -420,7 +426,7 @@ void StreamClient::Impl::on_open_done(OpenCallWorker::Done& done) {
                  {{"slot", slot_text},
                   {"status", std::to_string(r.http_status)},
                   {"error", r.error},
-                  {"client_id", the_app(*config).dingtalk.client_id}});
+                  {"client_id", the_app(*config).dingtalk.client_id}, {"app", app_name}});
       slot.backoff.jump_to_max();
       schedule_reconnect(slot, "rejected credentials", false);
       return;
@@ -428,7 +434,7 @@ void StreamClient::Impl::on_open_done(OpenCallWorker::Done& done) {
       log::warn(kComponent, "open call failed",
                 {{"slot", slot_text},
                  {"status", std::to_string(r.http_status)},
-                 {"error", r.error}});
+                 {"error", r.error}, {"app", app_name}});
       schedule_reconnect(slot, "open call failed", false);
       return;
   }
@@ -441,7 +447,7 @@ void StreamClient::Impl::start_websocket(Slot& slot, const std::string& endpoint
     log::warn(kComponent, "open call failed",
               {{"slot", std::to_string(slot.index)},
                {"error", "unusable endpoint " + redact_query(endpoint) + ": " +
-                             target.status().message()}});
+                             target.status().message()}, {"app", app_name}});
     schedule_reconnect(slot, "bad endpoint", false);
     return;
   }
@@ -480,7 +486,7 @@ void StreamClient::Impl::start_websocket(Slot& slot, const std::string& endpoint
   ci.pwsi = &c.wsi;
   log::debug(kComponent, "connecting websocket",
              {{"conn", std::to_string(id)}, {"slot", std::to_string(slot.index)},
-              {"endpoint", c.endpoint}});
+              {"endpoint", c.endpoint}, {"app", app_name}});
   if (lws_client_connect_via_info(&ci) == nullptr) {
     // lws may already have reported CLIENT_CONNECTION_ERROR (then on_gone ran).
     if (find(id) != nullptr) on_gone(id, "websocket connect failed");
@@ -497,7 +503,7 @@ void StreamClient::Impl::schedule_reconnect(Slot& slot, const std::string& reaso
   log::info(kComponent, "reconnect scheduled",
             {{"slot", std::to_string(slot.index)},
              {"delay_ms", std::to_string(delay.count())},
-             {"reason", reason}});
+             {"reason", reason}, {"app", app_name}});
   schedule(slot.retry_timer, to_us(delay), [this, &slot] { on_retry_timer(slot); });
 }
 
@@ -522,7 +528,7 @@ void StreamClient::Impl::on_established(Connection& c) {
             {{"conn", std::to_string(c.id)},
              {"slot", std::to_string(c.slot)},
              {"endpoint", c.endpoint},
-             {"connect_ms", std::to_string((now - c.opened_us) / 1000)}});
+             {"connect_ms", std::to_string((now - c.opened_us) / 1000)}, {"app", app_name}});
   schedule_ping(c, to_us(the_app(*config).dingtalk.keepalive.ping_idle));
   schedule_silence(c, to_us(the_app(*config).dingtalk.keepalive.silence_timeout));
   // Make before break: the replacement is up, so the connections it replaces may go as
@@ -589,14 +595,15 @@ void StreamClient::Impl::on_text(Connection& c, std::string text) {
   if (stopping) {
     // Not taken: without an ACK DingTalk redelivers it to the next connection.
     log::debug(kComponent, "frame not taken while stopping",
-               {{"conn", std::to_string(c.id)}, {"messageId", std::string(frame.message_id())}});
+               {{"conn", std::to_string(c.id)}, {"messageId", std::string(frame.message_id())},
+                {"app", app_name}});
     return;
   }
   log::trace(kComponent, "frame",
              {{"conn", std::to_string(c.id)},
               {"type", std::string(frame_type_name(frame.type))},
               {"topic", std::string(frame.topic())},
-              {"messageId", std::string(frame.message_id())}});
+              {"messageId", std::string(frame.message_id())}, {"app", app_name}});
   // Owed until the sink ACKs it: a draining connection stays open for it.
   c.owed.emplace(std::string(frame.message_id()), AnsweredFrame{c.last_frame_us, frame.type});
   sink.on_frame(c.id, std::move(frame), self);
@@ -618,7 +625,8 @@ void StreamClient::Impl::on_system(Connection& c, Frame& frame) {
       if (auto r = json::string_member(data, "reason")) reason = std::string(*r);
     }
     log::info(kComponent, "disconnect requested by gateway",
-              {{"conn", std::to_string(c.id)}, {"slot", std::to_string(c.slot)}, {"reason", reason}});
+              {{"conn", std::to_string(c.id)}, {"slot", std::to_string(c.slot)}, {"reason", reason},
+               {"app", app_name}});
     // Harmless, and Go's SDK notes it stops the gateway from re-sending the disconnect.
     enqueue(c, ack_system(frame), WriteQueue::Priority::normal,
             AnsweredFrame{c.last_frame_us, FrameType::system});
@@ -627,7 +635,7 @@ void StreamClient::Impl::on_system(Connection& c, Frame& frame) {
   }
   // CONNECTED, REGISTERED, KEEPALIVE and unknown topics: liveness only, never ACKed.
   log::debug(kComponent, "system frame",
-             {{"conn", std::to_string(c.id)}, {"topic", std::string(topic)}});
+             {{"conn", std::to_string(c.id)}, {"topic", std::string(topic)}, {"app", app_name}});
 }
 
 void StreamClient::Impl::malformed(Connection& c, const std::string& label,
@@ -637,8 +645,8 @@ void StreamClient::Impl::malformed(Connection& c, const std::string& label,
             {{"conn", std::to_string(c.id)},
              {"reason", reason},
              {"messageId", message_id},
-             {"bytes", std::to_string(bytes)}});
-  metrics.counter("dsb_frames_malformed_total", {{"reason", label}}).inc();
+             {"bytes", std::to_string(bytes)}, {"app", app_name}});
+  metrics.counter("dsb_frames_malformed_total", {{"app", app_name}, {"reason", label}}).inc();
   if (!message_id.empty()) {
     enqueue(c, ack_error(message_id, 400, reason), WriteQueue::Priority::normal);
   }
@@ -655,8 +663,8 @@ void StreamClient::Impl::send_ack(ConnectionId id, const Ack& ack) {
   Connection* c = find(id);
   if (c == nullptr || c->wsi == nullptr || c->state == ConnState::connecting) {
     log::warn(kComponent, "ack dropped: connection gone",
-              {{"conn", std::to_string(id)}, {"messageId", ack.message_id}});
-    metrics.counter("dsb_acks_dropped_total").inc();
+              {{"conn", std::to_string(id)}, {"messageId", ack.message_id}, {"app", app_name}});
+    metrics.counter("dsb_acks_dropped_total", {{"app", app_name}}).inc();
     return;
   }
   const auto owed = c->owed.find(ack.message_id);
@@ -712,7 +720,8 @@ void StreamClient::Impl::begin_replacement(Connection& c, const std::string& rea
   slot.current = 0;
   if (stopping) return;
   log::info(kComponent, "replacing connection",
-            {{"conn", std::to_string(c.id)}, {"slot", std::to_string(c.slot)}, {"reason", reason}});
+            {{"conn", std::to_string(c.id)}, {"slot", std::to_string(c.slot)}, {"reason", reason},
+             {"app", app_name}});
   // Replacement starts at once (no backoff): the old connection still carries ACKs.
   start_open(slot);
 }
@@ -757,13 +766,13 @@ void StreamClient::Impl::on_gone(ConnectionId id, const std::string& reason) {
               {{"conn", std::to_string(id)},
                {"slot", std::to_string(c->slot)},
                {"reason", why},
-               {"up_ms", std::to_string((now - c->established_us) / 1000)}});
+               {"up_ms", std::to_string((now - c->established_us) / 1000)}, {"app", app_name}});
   } else {
     log::warn(kComponent, "connection failed",
               {{"conn", std::to_string(id)},
                {"slot", std::to_string(c->slot)},
                {"endpoint", c->endpoint},
-               {"reason", why}});
+               {"reason", why}, {"app", app_name}});
   }
   if (stopping) notify_closed_if_done();
   if (destroying || stopping) return;
@@ -795,7 +804,8 @@ void StreamClient::Impl::on_pong_timer(Connection& c) {
   log::warn(kComponent, "pong timeout",
             {{"conn", std::to_string(c.id)},
              {"slot", std::to_string(c.slot)},
-             {"timeout_ms", std::to_string(the_app(*config).dingtalk.keepalive.pong_timeout.count())}});
+             {"timeout_ms", std::to_string(the_app(*config).dingtalk.keepalive.pong_timeout.count())},
+             {"app", app_name}});
   // The peer is not answering, so a close handshake would only wait: drop the socket.
   kill(c, "pong timeout");
 }
@@ -811,7 +821,7 @@ void StreamClient::Impl::on_silence_timer(Connection& c) {
   log::warn(kComponent, "silence watchdog",
             {{"conn", std::to_string(c.id)},
              {"slot", std::to_string(c.slot)},
-             {"silent_ms", std::to_string(silent / 1000)}});
+             {"silent_ms", std::to_string(silent / 1000)}, {"app", app_name}});
   begin_replacement(c, "silence watchdog");
 }
 
@@ -913,7 +923,7 @@ metrics::Counter& StreamClient::Impl::frame_counter(FrameType type, std::string_
   auto it = frame_counters.find(key);
   if (it == frame_counters.end()) {
     metrics::Counter& counter =
-        metrics.counter("dsb_frames_total", {{"type", key.first}, {"topic", key.second}});
+        metrics.counter("dsb_frames_total", {{"app", app_name}, {"type", key.first}, {"topic", key.second}});
     it = frame_counters.emplace(std::move(key), &counter).first;
   }
   return *it->second;
@@ -924,7 +934,8 @@ metrics::Counter& StreamClient::Impl::ack_counter(const Ack& ack) {
   auto it = ack_counters.find(key);
   if (it == ack_counters.end()) {
     metrics::Counter& counter = metrics.counter(
-        "dsb_acks_total", {{"code", std::to_string(key.first)}, {"status", std::string(key.second)}});
+        "dsb_acks_total",
+        {{"app", app_name}, {"code", std::to_string(key.first)}, {"status", std::string(key.second)}});
     it = ack_counters.emplace(key, &counter).first;
   }
   return *it->second;

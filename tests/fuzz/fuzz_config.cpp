@@ -24,10 +24,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (result.config) {
       const Config& config = *result.config;
-      FUZZ_CHECK(!config.apps[0].routes.empty());
-      FUZZ_CHECK(config.apps[0].dingtalk.connections >= 1 && config.apps[0].dingtalk.connections <= 8);
-      for (const Route& route : config.apps[0].routes) FUZZ_CHECK(!route.urls.empty());
-      (void)config.apps[0].subscriptions();
+      FUZZ_CHECK(!config.apps.empty());
+      for (const dsb::config::App& app : config.apps) {
+        FUZZ_CHECK(!app.routes.empty());
+        FUZZ_CHECK(app.dingtalk.connections >= 1 && app.dingtalk.connections <= 8);
+        for (const Route& route : app.routes) FUZZ_CHECK(!route.urls.empty());
+        (void)app.subscriptions();
+      }
       (void)describe(config);
     }
   });

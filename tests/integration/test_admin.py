@@ -48,13 +48,13 @@ def scrape(base):
 
 def route_series(route, spool=False):
     """Every series a configured route has, as parse_metrics keys them."""
-    keys = [f'dsb_deliveries_total{{outcome="{outcome}",route="{route}"}}' for outcome in ("failed", "ok")]
-    keys.append(f'dsb_duplicates_total{{route="{route}"}}')
-    keys.append(f'dsb_deliveries_abandoned_total{{route="{route}"}}')
+    keys = [f'dsb_deliveries_total{{app="default",outcome="{outcome}",route="{route}"}}' for outcome in ("failed", "ok")]
+    keys.append(f'dsb_duplicates_total{{app="default",route="{route}"}}')
+    keys.append(f'dsb_deliveries_abandoned_total{{app="default",route="{route}"}}')
     if spool:
-        keys.append(f'dsb_spool_oldest_pending_seconds{{route="{route}"}}')
-    keys += [f'dsb_delivery_duration_seconds_{part}{{route="{route}"}}' for part in ("count", "sum")]
-    keys += [f'dsb_delivery_duration_seconds_bucket{{le="{le}",route="{route}"}}' for le in ("0.001", "10", "+Inf")]
+        keys.append(f'dsb_spool_oldest_pending_seconds{{app="default",route="{route}"}}')
+    keys += [f'dsb_delivery_duration_seconds_{part}{{app="default",route="{route}"}}' for part in ("count", "sum")]
+    keys += [f'dsb_delivery_duration_seconds_bucket{{app="default",le="{le}",route="{route}"}}' for le in ("0.001", "10", "+Inf")]
     return keys
 
 
@@ -91,14 +91,14 @@ class AdminTest(unittest.TestCase):
         wait_until(lambda: http("GET", base + "/readyz")[0] == 200, what="/readyz 200")
 
         before = parse_metrics(http("GET", base + "/metrics")[1])
-        self.assertEqual(before.get("dsb_connections_up"), 1.0)
+        self.assertEqual(before.get('dsb_connections_up{app="default"}'), 1.0)
         for _ in range(3):
             emulator.wait_for_ack(emulator.send_event()["messageId"])
         after = parse_metrics(http("GET", base + "/metrics")[1])
-        key = 'dsb_frames_total{topic="*",type="EVENT"}'  # labels sorted by parse_metrics
+        key = 'dsb_frames_total{app="default",topic="*",type="EVENT"}'  # labels sorted by parse_metrics
         self.assertEqual(after[key] - before.get(key, 0.0), 3.0)
-        self.assertEqual(after['dsb_deliveries_total{outcome="ok",route="events"}'], 3.0)
-        self.assertEqual(after['dsb_delivery_duration_seconds_count{route="events"}'], 3.0)
+        self.assertEqual(after['dsb_deliveries_total{app="default",outcome="ok",route="events"}'], 3.0)
+        self.assertEqual(after['dsb_delivery_duration_seconds_count{app="default",route="events"}'], 3.0)
 
 
     def test_every_route_has_its_series_at_zero_from_the_first_scrape_and_after_a_reload(self):
@@ -116,8 +116,8 @@ class AdminTest(unittest.TestCase):
         for key in route_series("events") + route_series("spooled", spool=True):
             self.assertEqual(first.get(key), 0.0, key)
         for frame_type in ("EVENT", "CALLBACK", "SYSTEM"):
-            self.assertEqual(first.get(f'dsb_ack_latency_seconds_count{{type="{frame_type}"}}'), 0.0)
-        self.assertEqual(first.get('dsb_acks_total{code="200",status="later"}'), 0.0)
+            self.assertEqual(first.get(f'dsb_ack_latency_seconds_count{{app="default",type="{frame_type}"}}'), 0.0)
+        self.assertEqual(first.get('dsb_acks_total{app="default",code="200",status="later"}'), 0.0)
         self.assertIn("dsb_last_frame_age_seconds", first)
 
         routes.append({"name": "added", "event": '"dept_*"', "url": hook.url, "delivery": "spool"})
@@ -132,12 +132,12 @@ class AdminTest(unittest.TestCase):
 
         emulator.wait_for_connections(1)
         emulator.wait_for_ack(emulator.send_event("user_add_org")["messageId"])
-        traffic = wait_until(lambda: (lambda m: m if m.get('dsb_ack_latency_seconds_count{type="EVENT"}') else None)(
+        traffic = wait_until(lambda: (lambda m: m if m.get('dsb_ack_latency_seconds_count{app="default",type="EVENT"}') else None)(
             scrape(base)), what="the event's ACK latency")
-        self.assertEqual(traffic['dsb_deliveries_total{outcome="ok",route="events"}'], 1.0)
-        self.assertEqual(traffic['dsb_deliveries_total{outcome="ok",route="added"}'], 0.0)
-        self.assertEqual(traffic['dsb_ack_latency_seconds_count{type="EVENT"}'], 1.0)
-        self.assertGreaterEqual(traffic['dsb_acks_total{code="200",status="ok"}'], 1.0)
+        self.assertEqual(traffic['dsb_deliveries_total{app="default",outcome="ok",route="events"}'], 1.0)
+        self.assertEqual(traffic['dsb_deliveries_total{app="default",outcome="ok",route="added"}'], 0.0)
+        self.assertEqual(traffic['dsb_ack_latency_seconds_count{app="default",type="EVENT"}'], 1.0)
+        self.assertGreaterEqual(traffic['dsb_acks_total{app="default",code="200",status="ok"}'], 1.0)
         self.assertLess(traffic["dsb_last_frame_age_seconds"], 5.0)
 
     def test_last_frame_age_counts_from_start_until_a_frame_comes(self):

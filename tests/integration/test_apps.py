@@ -2,17 +2,20 @@
 with X-DingTalk-App, one eventId in two apps is delivered to both, and SIGHUP adds and
 removes apps without touching the connections of the apps it leaves alone."""
 import os
+import re
 import signal
 import unittest
 
-from harness import CLIENT_ID, CLIENT_SECRET, Bridge, Emulator, StubWebhook, wait_until
+from harness import CLIENT_ID, CLIENT_SECRET, Bridge, Emulator, StubWebhook, http, wait_until
 
 APPS = {"hr": ("hr-client", "hr-secret"), "sales": ("sales-client", "sales-secret"),
-        "default": (CLIENT_ID, CLIENT_SECRET)}
+        "default": (CLIENT_ID, CLIENT_SECRET),
+        "stranger": ("unknown-client", "whatever")}  # the emulator refuses its credentials
 
 
-def apps_config(emulator, hooks):
-    """`apps:` with one app per entry of `hooks` (name -> StubWebhook), each on its own client."""
+def apps_config(emulator, hooks, admin='""', robots=()):
+    """`apps:` with one app per entry of `hooks` (name -> StubWebhook), each on its own client;
+    the apps named in `robots` also take robot messages (another subscription)."""
     lines = ["apps:"]
     for name, hook in hooks.items():
         client_id, secret = APPS[name]
@@ -24,7 +27,11 @@ def apps_config(emulator, hooks):
                   "      - name: events",
                   '        event: "*"',
                   f"        url: {hook.url}/{name}"]
-    lines += ["admin:", '  listen: ""', "log:", "  level: debug"]
+        if name in robots:
+            lines += ["      - name: robot",
+                      "        topic: /v1.0/im/bot/messages/get",
+                      f"        url: {hook.url}/{name}-robot"]
+    lines += ["admin:", f"  listen: {admin}", "log:", "  level: debug"]
     return "\n".join(lines) + "\n"
 
 
@@ -40,11 +47,16 @@ class AppsTest(unittest.TestCase):
         self.addCleanup(hook.close)
         return hook
 
-    def start(self, hooks):
-        bridge = Bridge(apps_config(self.emulator, hooks))
+    def start(self, hooks, admin='""', connecting=None):
+        bridge = Bridge(apps_config(self.emulator, hooks, admin))
         self.addCleanup(bridge.stop)
-        self.wait_for_clients(set(APPS[name][0] for name in hooks))
+        self.wait_for_clients(connecting or set(APPS[name][0] for name in hooks))
         return bridge
+
+    @staticmethod
+    def admin_base(bridge):
+        line = bridge.wait_for_line(r"admin endpoint listening")[0]
+        return "http://" + re.search(r"address=(\S+)", line).group(1)
 
     def open_by_client(self):
         return {c["clientId"]: c["id"] for c in self.emulator.connections("open")}
@@ -69,6 +81,27 @@ class AppsTest(unittest.TestCase):
         self.assertEqual([r["path"] for r in sales.requests], ["/sales"])
         self.assertEqual(hr.requests[0]["headers"]["X-DingTalk-App"], "hr")
         self.assertEqual(sales.requests[0]["headers"]["X-DingTalk-App"], "sales")
+
+    def test_metrics_carry_the_app_and_readyz_names_the_app_without_a_connection(self):
+        hr, stranger = self.stub(), self.stub()
+        bridge = self.start({"hr": hr, "stranger": stranger}, admin="127.0.0.1:0",
+                            connecting={"hr-client"})
+        base = self.admin_base(bridge)
+        bridge.wait_for_line(r"rejected credentials.*app=stranger")
+        status, body = http("GET", base + "/readyz")
+        self.assertEqual(status, 503)
+        self.assertIn("no Stream connection registered for app stranger", str(body))
+        self.assertNotIn("app hr", str(body))
+
+        sent = self.emulator.send_event(clientId="hr-client", eventId="ev-metrics")
+        self.emulator.wait_for_ack(sent["messageId"])
+        status, text = http("GET", base + "/metrics")
+        self.assertEqual(status, 200)
+        text = text if isinstance(text, str) else text.decode()
+        self.assertRegex(text, r'dsb_deliveries_total\{app="hr",route="events",outcome="ok"\} 1')
+        self.assertRegex(text, r'dsb_deliveries_total\{app="stranger",route="events",outcome="ok"\} 0')
+        self.assertRegex(text, r'dsb_connections_up\{app="hr"\} 1')
+        self.assertRegex(text, r'dsb_connections_up\{app="stranger"\} 0')
 
     def test_one_event_id_in_two_apps_is_delivered_to_both(self):
         hr, sales = self.stub(), self.stub()
@@ -112,6 +145,30 @@ class AppsTest(unittest.TestCase):
         self.assertEqual(default.requests[0]["headers"]["X-DingTalk-App"], "default")
         self.assertEqual(sales.requests, [])
         self.assertEqual(bridge.stop(), 0)
+
+    def rewrite(self, bridge, text):
+        with open(bridge.config_path + ".new", "w") as f:
+            f.write(text + f"state_dir: {bridge.dir.name}/state\n")
+        os.replace(bridge.config_path + ".new", bridge.config_path)
+
+    def test_sighup_changing_one_apps_subscriptions_replaces_only_its_connection(self):
+        hr, sales = self.stub(), self.stub()
+        bridge = self.start({"hr": hr, "sales": sales})
+        before = self.open_by_client()
+        self.rewrite(bridge, apps_config(self.emulator, {"hr": hr, "sales": sales}, robots=("hr",)))
+        bridge.send_signal(signal.SIGHUP)
+        bridge.wait_for_line(r"config reloaded")
+        # hr subscribes to robot messages now: a new connection replaces its old one.
+        wait_until(lambda: self.open_by_client().get("hr-client") not in (None, before["hr-client"]),
+                   timeout=15, what="hr's replacement connection")
+        self.wait_for_clients({"hr-client", "sales-client"})
+        self.assertEqual(self.open_by_client()["sales-client"], before["sales-client"])
+        robot = self.emulator.send_callback("/v1.0/im/bot/messages/get",
+                                            {"msgId": "m-1", "robotCode": "r", "text": {"content": "hi"}},
+                                            clientId="hr-client")
+        self.emulator.wait_for_ack(robot["messageId"])
+        wait_until(lambda: any(r["path"] == "/hr-robot" for r in hr.requests),
+                   what="hr's new robot route called")
 
 
 if __name__ == "__main__":

@@ -163,7 +163,7 @@ class GraphSkillTest(unittest.TestCase):
         def malformed_count():
             status, text = http("GET", metrics_url)
             self.assertEqual(status, 200)
-            match = re.search(r'^dsb_frames_malformed_total\{reason="graph_request"\} (\d+)',
+            match = re.search(r'^dsb_frames_malformed_total\{app="default",reason="graph_request"\} (\d+)',
                               text, re.M)
             return int(match.group(1)) if match else 0
 

@@ -98,7 +98,7 @@ class RobotFallbackTest(unittest.TestCase):
 
     def counter(self, via, outcome):
         metrics = http("GET", self.admin + "/metrics")[1]
-        found = re.search(r'dsb_robot_replies_total\{route="robot",via="%s",outcome="%s"\} (\d+)'
+        found = re.search(r'dsb_robot_replies_total\{app="default",route="robot",via="%s",outcome="%s"\} (\d+)'
                           % (via, outcome), metrics)
         return int(found.group(1)) if found else 0
 

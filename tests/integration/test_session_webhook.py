@@ -82,9 +82,9 @@ class SessionWebhookTest(unittest.TestCase):
             self.assertIn("route=robot", line)
             self.assertRegex(line, r"scheme (gopher|dict|telnet)")
         metrics = http("GET", admin + "/metrics")[1]
-        self.assertRegex(metrics, r'dsb_robot_replies_total\{route="robot",via="session_webhook",'
+        self.assertRegex(metrics, r'dsb_robot_replies_total\{app="default",route="robot",via="session_webhook",'
                                   r'outcome="refused"\} 3\n')
-        self.assertRegex(metrics, r'dsb_robot_replies_total\{route="robot",via="session_webhook",'
+        self.assertRegex(metrics, r'dsb_robot_replies_total\{app="default",route="robot",via="session_webhook",'
                                   r'outcome="sent"\} 1\n')
 
 

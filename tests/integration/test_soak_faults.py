@@ -596,7 +596,7 @@ class SoakUnderFaultsTest(unittest.TestCase):
 
         self.assertEqual(crashes, [], "crash or sanitizer report in the bridge log")
         self.assertIsNone(self.bridge.proc.poll(), "the bridge exited")
-        self.assertGreaterEqual(m["dsb_connections_up"], 1, "the bridge reports no connection up")
+        self.assertGreaterEqual(m['dsb_connections_up{app="default"}'], 1, "the bridge reports no connection up")
         self.assertEqual(wrong, [], "deliveries to the wrong route or with the wrong body")
         self.assertEqual(duplicates, 0, "an event was POSTed again after the webhook took it")
         self.assertEqual(m["dsb_dead_letters"], 0)

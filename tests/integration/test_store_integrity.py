@@ -139,7 +139,7 @@ class StoreIntegrityTest(unittest.TestCase):
 
     def test_the_oldest_pending_age_is_exported_per_spool_route_from_the_first_scrape(self):
         bridge, base = self.start(self.config(backoff="1s"))
-        series = re.compile(r'^dsb_spool_oldest_pending_seconds\{route="events"\} (\d+)$', re.M)
+        series = re.compile(r'^dsb_spool_oldest_pending_seconds\{app="default",route="events"\} (\d+)$', re.M)
 
         def age():
             match = series.search(http("GET", base + "/metrics")[1])

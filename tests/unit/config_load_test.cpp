@@ -293,7 +293,7 @@ TEST_CASE("the example config loads and documents every key", "[config]") {
         "limits:", "ack_deadline:", "dedup_window:", "max_frame:", "shutdown_grace:", "defaults:",
         "timeout:", "delivery:", "max_in_flight:", "routes:", "name:", "topic:", "event:", "url:",
         "headers:", "signing:", "signing_secret_file:", "rate:", "retry:", "retry_4xx:", "max_attempts:", "max_age:", "backoff:",
-        "legacy:", "token:", "aes_key:", "owner_key:", "match:", "order_by:"}) {
+        "legacy:", "token:", "aes_key:", "owner_key:", "match:", "order_by:", "apps:"}) {
     INFO(key);
     CHECK(text.find(key) != std::string::npos);
   }

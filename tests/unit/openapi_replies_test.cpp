@@ -32,7 +32,7 @@ struct Fixture {
   uint64_t count(const char* outcome) const {
     return metrics::global()
         .counter("dsb_robot_replies_total",
-                 {{"route", route}, {"via", "openapi"}, {"outcome", outcome}})
+                 {{"app", "default"}, {"route", route}, {"via", "openapi"}, {"outcome", outcome}})
         .value();
   }
   // Indexes of the OpenAPI sends not answered yet.
@@ -164,7 +164,7 @@ TEST_CASE("openapi replies: replies still queued at the end are counted failed",
   const std::string route = "or-gone";
   auto failed = [&] {
     return metrics::global()
-        .counter("dsb_robot_replies_total", {{"route", route}, {"via", "openapi"}, {"outcome", "failed"}})
+        .counter("dsb_robot_replies_total", {{"app", "default"}, {"route", route}, {"via", "openapi"}, {"outcome", "failed"}})
         .value();
   };
   const uint64_t before = failed();

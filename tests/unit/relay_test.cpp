@@ -514,7 +514,7 @@ TEST_CASE("order_by: robot messages running or queued at the end of shutdown are
     return callback(("m-" + msg).c_str(), "/v1.0/im/bot/messages/get",
                     R"({"msgId":")" + msg + R"(","conversationId":")" + conversation + R"("})");
   };
-  auto& abandoned = metrics::global().counter("dsb_deliveries_abandoned_total", {{"route", "robot"}});
+  auto& abandoned = metrics::global().counter("dsb_deliveries_abandoned_total", {{"app", "default"}, {"route", "robot"}});
   const uint64_t before = abandoned.value();
   f.push(robot("r1", "c1"));  // runs
   f.push(robot("r2", "c1"));  // waits behind r1
@@ -624,7 +624,7 @@ TEST_CASE("robot replies: a sessionWebhook neither https nor on api_base is refu
           "[relay]") {
   Fixture f(event_routes({"http://w/a"}));
   auto& refused = metrics::global().counter(
-      "dsb_robot_replies_total", {{"route", "robot"}, {"via", "session_webhook"}, {"outcome", "refused"}});
+      "dsb_robot_replies_total", {{"app", "default"}, {"route", "robot"}, {"via", "session_webhook"}, {"outcome", "refused"}});
   const uint64_t before = refused.value();
   int n = 0;
   for (const char* target : {"gopher://127.0.0.1:7/_x", "dict://127.0.0.1:7/d:x",
@@ -1135,7 +1135,7 @@ TEST_CASE("a graph callback is ACKed 200 with the service's status, whatever it 
   // A 5xx is not remembered: the redelivery asks the service again.
   f.push(callback("m1", "/v1.0/graph/api/invoke", kGraphGet));
   REQUIRE(f.webhooks.calls.size() == 4);
-  auto& ok = metrics::global().counter("dsb_deliveries_total", {{"route", "skills"}, {"outcome", "ok"}});
+  auto& ok = metrics::global().counter("dsb_deliveries_total", {{"app", "default"}, {"route", "skills"}, {"outcome", "ok"}});
   const auto ok_before = ok.value();
   f.webhooks.answer(2, 404, "none");
   CHECK(ok.value() == ok_before + 1);  // the service's own 4xx is a delivery
@@ -1151,7 +1151,7 @@ TEST_CASE("a graph callback whose service is down or slow gets 502 or 504, not a
           "[relay][graph]") {
   Fixture f(graph_routes());
   auto& failed = metrics::global().counter("dsb_deliveries_total",
-                                           {{"route", "skills"}, {"outcome", "failed"}});
+                                           {{"app", "default"}, {"route", "skills"}, {"outcome", "failed"}});
   const auto failed_before = failed.value();
   f.push(callback("m1", "/v1.0/graph/api/invoke", kGraphGet));
   f.webhooks.answer(0, 0);
@@ -1173,7 +1173,7 @@ TEST_CASE("a graph frame that is not a request is answered 400 and counted as ma
           "[relay][graph]") {
   Fixture f(graph_routes());
   auto& malformed =
-      metrics::global().counter("dsb_frames_malformed_total", {{"reason", "graph_request"}});
+      metrics::global().counter("dsb_frames_malformed_total", {{"app", "default"}, {"reason", "graph_request"}});
   const auto before = malformed.value();
   f.push(callback("m1", "/v1.0/graph/api/invoke", R"({"requestLine":{"method":"GET"}})"));
   f.push(callback("m2", "/v1.0/graph/api/invoke",

@@ -26,7 +26,8 @@ const char* kTokenUrl = "https://api.dt/v1.0/oauth2/accessToken";
 
 uint64_t outcome(const std::string& route, const char* via, const char* name) {
   return metrics::global()
-      .counter("dsb_robot_replies_total", {{"route", route}, {"via", via}, {"outcome", name}})
+      .counter("dsb_robot_replies_total",
+               {{"app", "default"}, {"route", route}, {"via", via}, {"outcome", name}})
       .value();
 }
 
@@ -320,4 +321,59 @@ TEST_CASE("robot replies: pending retries end with the object, counted as failed
   }
   CHECK(timers.pending() == 0);
   CHECK(outcome("rr-gone", "openapi", "failed") == failed_before + 1);  // not silently dropped
+}
+
+TEST_CASE("robot replies: each app has its own token, transport and rate limit", "[robot_replies][apps]") {
+  ManualTimers timers;
+  ManualWebhooks http;
+  ManualWallClock clock;
+  auto transport_for = [](const config::App& app) {
+    return deliver::Transport{"http://proxy-of-" + app.name + ":3128", "", "", ""};
+  };
+  RobotReplies replies(http, timers, clock, RobotReplies::TransportFor(transport_for), [] { return 0.0; });
+  config::App hr;
+  hr.name = "hr";
+  hr.dingtalk.api_base = "https://api.dt";
+  hr.dingtalk.client_id = "client-hr";
+  hr.dingtalk.client_secret = "secret-hr";
+  config::App sales = hr;
+  sales.name = "sales";
+  sales.dingtalk.client_id = "client-sales";
+  sales.dingtalk.client_secret = "secret-sales";
+  config::Route route;
+  route.name = "rr-apps";
+  RobotMessage robot;  // no sessionWebhook: straight to the OpenAPI
+  robot.conversation_type = "2";
+  robot.conversation_id = "cid";
+
+  replies.send(robot, route, hr, kText);
+  REQUIRE(http.calls.size() == 1);
+  CHECK(http.calls[0].request.url == kTokenUrl);
+  CHECK(http.calls[0].request.body.find("client-hr") != std::string::npos);
+  CHECK(http.calls[0].request.transport.proxy == "http://proxy-of-hr:3128");
+  http.answer(0, 200, kToken);
+  REQUIRE(http.calls.size() == 2);
+  http.answer(1, 429, "");  // hr is rate-limited: its replies wait
+  CHECK(replies.waiting() == 1);
+
+  // sales is not held behind hr's limit, and fetches a token of its own.
+  replies.send(robot, route, sales, kText);
+  REQUIRE(http.calls.size() == 3);
+  CHECK(http.calls[2].request.url == kTokenUrl);
+  CHECK(http.calls[2].request.body.find("client-sales") != std::string::npos);
+  CHECK(http.calls[2].request.transport.proxy == "http://proxy-of-sales:3128");
+  http.answer(2, 200, R"({"accessToken":"tok-sales","expireIn":7200})");
+  REQUIRE(http.calls.size() == 4);
+  CHECK(http.calls[3].header("x-acs-dingtalk-access-token") == "tok-sales");
+  CHECK(replies.token_fetches() == 2);
+  const uint64_t sent_before =
+      metrics::global()
+          .counter("dsb_robot_replies_total",
+                   {{"app", "sales"}, {"route", "rr-apps"}, {"via", "openapi"}, {"outcome", "sent"}})
+          .value();
+  http.answer(3, 200, R"({"processQueryKey":"k"})");
+  CHECK(metrics::global()
+            .counter("dsb_robot_replies_total",
+                     {{"app", "sales"}, {"route", "rr-apps"}, {"via", "openapi"}, {"outcome", "sent"}})
+            .value() == sent_before + 1);
 }

@@ -1,4 +1,4 @@
-// dsb_spool_oldest_pending_seconds{route}: one series per configured spool route from the
+// dsb_spool_oldest_pending_seconds{app,route}: one series per configured spool route from the
 // first update, 0 when nothing is pending, and back to 0 for a route a reload removed.
 #include <catch2/catch.hpp>
 
@@ -16,13 +16,13 @@ config::Route route(const char* name, config::Delivery delivery) {
 }
 
 int64_t age_of(metrics::Registry& registry, const std::string& route) {
-  return registry.gauge("dsb_spool_oldest_pending_seconds", {{"route", route}}).value();
+  return registry.gauge("dsb_spool_oldest_pending_seconds", {{"app", "default"}, {"route", route}}).value();
 }
 
 bool has_series(const metrics::Registry& registry, const std::string& route) {
   for (const auto& sample : registry.snapshot()) {
     if (sample.name == "dsb_spool_oldest_pending_seconds" &&
-        sample.labels == metrics::Labels{{"route", route}})
+        sample.labels == metrics::Labels{{"app", "default"}, {"route", route}})
       return true;
   }
   return false;
