@@ -85,9 +85,15 @@ void OpenApiProxy::send(const std::shared_ptr<Call>& call, const std::string& to
                  log::warn("openapi", "no answer from DingTalk",
                            {{"app", proxy.settings_.app}, {"path", call->request.path},
                             {"reason", describe_failure(response)}});
-                 proxy.finish(*call, timed_out
-                                         ? proxy_error(504, "UpstreamTimeout", "DingTalk did not answer in time")
-                                         : proxy_error(502, "UpstreamUnavailable", "DingTalk could not be reached"));
+                 if (timed_out) {
+                   proxy.finish(*call, proxy_error(504, "UpstreamTimeout", "DingTalk did not answer in time"));
+                 } else if (response.failure == deliver::Failure::too_large) {
+                   proxy.finish(*call, proxy_error(502, "UpstreamAnswerTooLarge",
+                                                   "DingTalk's answer is larger than the bridge "
+                                                   "relays (limits.max_frame)"));
+                 } else {
+                   proxy.finish(*call, proxy_error(502, "UpstreamUnavailable", "DingTalk could not be reached"));
+                 }
                  return;
                }
                if (classify_answer(response).kind == AnswerKind::invalid_token && !call->token_renewed) {

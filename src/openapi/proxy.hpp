@@ -9,6 +9,8 @@
 //                                          for all who saw it), the request sent once more
 //                     -> any other answer  passed back unchanged (proxy_request.hpp)
 //   no answer from DingTalk                504 {"code":"UpstreamTimeout"} after the timeout,
+//                                          502 {"code":"UpstreamAnswerTooLarge"} for an
+//                                          answer over the HTTP client's cap (limits.max_frame),
 //                                          else 502 {"code":"UpstreamUnavailable"}
 //
 // The token is the app's AccessTokenCache, shared with the robot replies' fallback: one
