@@ -57,6 +57,10 @@ void OpenApiProxy::handle(httpd::Request request, httpd::Respond respond) {
                                                     settings_.app));
     return;
   }
+  with_token(call);
+}
+
+void OpenApiProxy::with_token(const std::shared_ptr<Call>& call) {
   std::weak_ptr<OpenApiProxy*> self = self_;
   tokens_.get([self, call](Result<std::string> token) {
     if (self.expired() || *self.lock() == nullptr) return;
@@ -101,18 +105,7 @@ void OpenApiProxy::send(const std::shared_ptr<Call>& call, const std::string& to
                  log::info("openapi", "access token refused; fetching a fresh one and sending again",
                            {{"app", proxy.settings_.app}, {"path", call->request.path}});
                  proxy.tokens_.invalidate(token);
-                 std::weak_ptr<OpenApiProxy*> again = proxy.self_;
-                 proxy.tokens_.get([again, call](Result<std::string> fresh) {
-                   if (again.expired() || *again.lock() == nullptr) return;
-                   OpenApiProxy& p = **again.lock();
-                   if (!fresh) {
-                     p.finish(*call, proxy_error(502, "TokenUnavailable",
-                                                 "the bridge has no access token for app " +
-                                                     p.settings_.app + ": " + fresh.status().message()));
-                     return;
-                   }
-                   p.send(call, fresh.value());
-                 });
+                 proxy.with_token(call);
                  return;
                }
                proxy.finish(*call, rewrite_answer(response));

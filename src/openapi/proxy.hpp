@@ -56,6 +56,8 @@ class OpenApiProxy {
 
  private:
   struct Call;
+  // Gets the app's token for `call` and sends it, or answers 502 without one.
+  void with_token(const std::shared_ptr<Call>& call);
   void send(const std::shared_ptr<Call>& call, const std::string& token);
   void finish(Call& call, httpd::Response response);
 

@@ -15,13 +15,12 @@ from harness import CLIENT_ID, CLIENT_SECRET, Bridge, Emulator, bridge_config, h
 
 def endpoints(bridge, count=1):
     """{app: "http://HOST:PORT"} of the bridge's OpenAPI endpoints."""
-    lines = bridge.wait_for_line(r"openapi.*listening", timeout=10)
+    bridge.wait_for_line(r"openapi.*listening", timeout=10)
     wait_until(lambda: len(bridge.grep(r"openapi.*listening")) >= count, what=f"{count} endpoints")
     found = {}
     for line in bridge.grep(r"openapi.*listening"):
         app = re.search(r"app=(\S+)", line).group(1)
         found[app] = "http://" + re.search(r"address=(\S+)", line).group(1)
-    del lines
     return found
 
 
