@@ -98,8 +98,10 @@ deliver::Request rewrite_request(const httpd::Request& in, const ProxyTarget& ta
       connection == in.headers.end() ? std::set<std::string>{} : connection_tokens(connection->second);
   for (const auto& [name, value] : in.headers) {
     const std::string key = lower(name);
+    // Expect: 100-continue was this hop's business (lws answered it); the HTTP client sends
+    // the body at once.
     if (is_hop_by_hop(key) || named.contains(key) || key == "host" || key == "content-length" ||
-        key == kTokenHeader) {
+        key == "expect" || key == kTokenHeader) {
       continue;
     }
     out.headers.emplace_back(name, value);

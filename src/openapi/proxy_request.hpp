@@ -8,7 +8,7 @@
 // the body and the headers, less the hop-by-hop ones (RFC 9110 7.6.1: connection,
 // keep-alive, proxy-*, te, trailer, transfer-encoding, upgrade, and any the Connection
 // header names), Host and Content-Length (the HTTP client sets both for the new URL and
-// body) and any x-acs-dingtalk-access-token: a token the caller sent is never forwarded,
+// body), Expect, and any x-acs-dingtalk-access-token: a token the caller sent is never forwarded,
 // the app's replaces it. The answer goes back with its status, body and headers, less the
 // hop-by-hop ones and Content-Length (the local server frames the body itself).
 #pragma once
