@@ -5,11 +5,17 @@
 # Without them it first starts the built-in emulator on a free loopback port, pointed at by
 # DINGTALK_API_BASE, which pushes a sample event every few seconds: the log then shows
 # frames arriving and being ACKed. Ctrl-C stops both.
+#
+# Either way the app's local OpenAPI endpoint listens on 127.0.0.1:9181 (BRIDGE_OPENAPI_LISTEN):
+#   curl -X PUT http://127.0.0.1:9181/v1.0/card/instances -d '{}'
+#   curl -X POST http://127.0.0.1:9181/oapi/topapi/v2/user/get -d '{"userid":"u1"}'
+# go to DingTalk (or the emulator) with the app's access token.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 binary=${BRIDGE_BINARY:-$top/build/src/dingtalk-stream-bridge}
 config=${BRIDGE_CONFIG:-$top/config/bridge.example.yaml}
 export BRIDGE_STATE_DIR="${BRIDGE_STATE_DIR:-$top/build/state}"
+export BRIDGE_OPENAPI_LISTEN="${BRIDGE_OPENAPI_LISTEN:-127.0.0.1:9181}"
 mkdir -p "$BRIDGE_STATE_DIR"
 
 if [ ! -x "$binary" ]; then
@@ -44,6 +50,7 @@ if [ -z "$address" ]; then
   exit 1
 fi
 export DINGTALK_API_BASE="http://$address"
+export DINGTALK_OAPI_BASE="http://$address/oapi"
 
 # The example config's webhooks live on 127.0.0.1:8080: answer there, unless something does.
 webhook_pid=""
@@ -56,6 +63,7 @@ if command -v python3 >/dev/null && port_free 8080; then
 fi
 echo "run-local: no DingTalk credentials set; using the built-in emulator at $DINGTALK_API_BASE" >&2
 echo "run-local: it pushes a sample frame every 3 s; a demo webhook prints what it receives; Ctrl-C stops" >&2
+echo "run-local: the OpenAPI through the bridge: curl -X PUT http://$BRIDGE_OPENAPI_LISTEN/v1.0/card/instances -d '{}'" >&2
 "$binary" run -c "$config" &
 bridge_pid=$!
 trap 'kill "$bridge_pid" $webhook_pid "$emulator_pid" 2>/dev/null; wait 2>/dev/null; rm -f "$emulator_log"' EXIT INT TERM

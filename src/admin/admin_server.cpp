@@ -1,56 +1,19 @@
 #include "admin/admin_server.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
 #include "admin/prometheus.hpp"
 #include "common/log.hpp"
+#include "httpd/bind_check.hpp"
 #include "httpd/server.hpp"
 #include "loop/event_loop.hpp"
 
 namespace dsb::admin {
 
 namespace {
-
-// lws_create_vhost() only says "no": bind a throwaway socket the way lws will (SO_REUSEADDR)
-// to learn why, so the operator reads "address in use" rather than a bare failure.
-std::string bind_problem(const config::ListenAddress& a) {
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-  if (a.ipv6) {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&storage);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(static_cast<uint16_t>(a.port));
-    inet_pton(AF_INET6, a.host.c_str(), &sin6->sin6_addr);
-    length = sizeof *sin6;
-  } else {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(static_cast<uint16_t>(a.port));
-    inet_pton(AF_INET, a.host.c_str(), &sin->sin_addr);
-    length = sizeof *sin;
-  }
-  int fd = socket(a.ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::string("cannot create a socket: ") + std::strerror(errno);
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  std::string problem;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
-    switch (errno) {
-      case EADDRINUSE: problem = "address in use"; break;
-      case EADDRNOTAVAIL: problem = "not an address of this host"; break;
-      case EACCES: problem = "permission denied (a port below 1024 needs privileges)"; break;
-      default: problem = std::strerror(errno);
-    }
-  }
-  close(fd);
-  return problem;
-}
 
 httpd::ConnectionLimit::Id id_of(lws* wsi) { return reinterpret_cast<httpd::ConnectionLimit::Id>(wsi); }
 
@@ -160,7 +123,7 @@ Status AdminServer::start(loop::EventLoop& loop, const config::ListenAddress& a,
   if (loop.context() == nullptr) return Status::error("admin server: the event loop has no context");
   const std::string where = a.to_string();
 
-  if (std::string problem = bind_problem(a); !problem.empty()) {
+  if (std::string problem = httpd::bind_problem(a.host, a.port, a.ipv6); !problem.empty()) {
     return Status::error("cannot listen on " + where + ": " + problem);
   }
 

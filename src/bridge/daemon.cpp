@@ -12,6 +12,7 @@
 #include "bridge/dingtalk_transport.hpp"
 #include "bridge/dedup.hpp"
 #include "bridge/loop_ports.hpp"
+#include "bridge/openapi_endpoints.hpp"
 #include "bridge/relay.hpp"
 #include "bridge/signals.hpp"
 #include "bridge/spool_age_metric.hpp"
@@ -82,7 +83,7 @@ class Daemon : public admin::Readiness {
     // Room for a reload to add a few apps' connections (kReloadConnections) too.
     const int connections = AppStreams::connections_wanted(*config_) + kReloadConnections;
     const auto fd_limit = static_cast<unsigned int>(4 * connections + 64) +
-                          admin::AdminServer::kFdsNeeded;
+                          admin::AdminServer::kFdsNeeded + OpenApiEndpoints::fds_needed(*config_);
     if (Status status = loop_.create(fd_limit); !status) {
       log::error("bridge", "cannot start the event loop", {{"reason", status.message()}});
       return 1;
@@ -103,6 +104,14 @@ class Daemon : public admin::Readiness {
       log::info("bridge", "admin endpoint listening", {{"address", admin_.address()}});
     }
     streams_.resolve(*config_);
+    if (Status status = openapi_.start(
+            loop_, *config_, [this](const config::App& app) -> openapi::AccessTokenCache& { return relay_.token_cache(app); },
+            [this](const config::App& app) { return streams_.transport_for(app); }, webhooks_, timers_);
+        !status) {
+      log::error("bridge", "cannot start the openapi endpoint", {{"reason", status.message()}});
+      loop_.destroy();
+      return 1;
+    }
     if (Status status = streams_.start(); !status) {
       log::error("bridge", "cannot start the Stream connection", {{"reason", status.message()}});
       loop_.destroy();
@@ -232,6 +241,9 @@ class Daemon : public admin::Readiness {
         next->admin.listen != config_->admin.listen || next->state_dir != config_->state_dir) {
       log::warn("bridge", "admin.listen, state_dir and limits.dedup_window take effect on restart");
     }
+    if (OpenApiEndpoints::differ(*config_, *next)) {
+      log::warn("bridge", "openapi endpoints take effect on restart");
+    }
     config_ = next;
     relay_.reload(next);
     // At once, as relay_.reload() declares the per-route series: a scrape right after the
@@ -257,6 +269,7 @@ class Daemon : public admin::Readiness {
   // DingTalk (resolved once per app).
   AppStreams streams_;
   admin::AdminServer admin_;
+  OpenApiEndpoints openapi_;  // each app's local OpenAPI endpoint
   admin::systemd::WatchdogPinger watchdog_;
   ConfigReload reload_;  // its hand-back posts to the loop: destroyed first
 

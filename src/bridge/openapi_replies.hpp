@@ -78,6 +78,9 @@ class OpenApiReplies {
 
   // Token API calls made so far.
   uint64_t token_fetches() const;
+  // The app's token cache (one per client id), with its credentials brought up to date:
+  // the app's OpenAPI endpoint (openapi/proxy.hpp) shares it with these replies.
+  openapi::AccessTokenCache& tokens_of(const openapi::AppCredentials& app);
   // Replies queued behind a rate limit.
   size_t waiting() const { return queue_.size(); }
   // A rate limit is being waited out (or probed).
@@ -108,7 +111,6 @@ class OpenApiReplies {
   Random random_;
   // By client id; kept while we live (an app removed and added back finds its token).
   std::map<std::string, std::unique_ptr<openapi::AccessTokenCache>> tokens_;
-  openapi::AccessTokenCache& tokens_of(const openapi::AppCredentials& app);
   std::deque<std::shared_ptr<Reply>> queue_;  // behind the rate limit, oldest first
   TimerId gate_timer_ = 0;      // non-zero while a rate limit's backoff runs
   int64_t gate_opens_at_ms_ = 0;  // when gate_timer_ fires (steady ms)

@@ -76,6 +76,10 @@ class Relay : public stream::FrameSink {
   void on_frame(const std::string& app, stream::ConnectionId conn, stream::Frame frame,
                 stream::AckWriter& acks);
 
+  // `app`'s access-token cache (the robot replies' fallback uses it too); lives as long
+  // as this Relay.
+  openapi::AccessTokenCache& token_cache(const config::App& app) { return replies_.token_cache(app); }
+
   // New routes for new frames; deliveries under way finish with the routes they started with.
   void reload(std::shared_ptr<const config::Config> config);
 

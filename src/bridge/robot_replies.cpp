@@ -41,6 +41,11 @@ OpenApiReplies& RobotReplies::openapi_of(const openapi::AppCredentials& app) {
   return *replies;
 }
 
+openapi::AccessTokenCache& RobotReplies::token_cache(const config::App& config) {
+  const openapi::AppCredentials app = app_of(config);
+  return openapi_of(app).tokens_of(app);
+}
+
 uint64_t RobotReplies::token_fetches() const {
   uint64_t fetches = 0;
   for (const auto& [client_id, replies] : openapi_) fetches += replies->token_fetches();

@@ -62,6 +62,9 @@ class RobotReplies {
 
   // Token API calls made so far.
   uint64_t token_fetches() const;
+  // `app`'s access-token cache (the one its OpenAPI sender uses), shared with the app's
+  // OpenAPI endpoint (openapi/proxy.hpp); lives as long as this.
+  openapi::AccessTokenCache& token_cache(const config::App& app);
   // OpenAPI sends waiting out a rate limit.
   size_t waiting() const;
 

@@ -47,6 +47,8 @@ struct DingTalk {
   std::string client_id;
   std::string client_secret;  // secret: never logged
   std::string api_base = "https://api.dingtalk.com";
+  // The legacy OpenAPI (oapi.dingtalk.com) the openapi endpoint forwards /oapi/... to.
+  std::string oapi_base = "https://oapi.dingtalk.com";
   int connections = 1;        // 1..8
   std::string proxy;          // http://[user:pass@]host:port; "" = from HTTPS_PROXY
   std::string ca_file;        // extra CA bundle, a PEM file checked at load; TLS is always verified
@@ -64,6 +66,19 @@ struct ListenAddress {
   // "127.0.0.1:9180" or "[::1]:9180", as the config would spell it.
   std::string to_string() const;
   bool operator==(const ListenAddress&) const = default;
+};
+
+// The app's local OpenAPI endpoint (product.md section 13): forwards /v1.0/... to api_base
+// and /oapi/... to oapi_base with the app's access token.
+struct OpenApi {
+  std::optional<ListenAddress> listen;  // nullopt: disabled (listen: "", the default)
+  std::vector<std::string> allow;       // path globs (common/glob.hpp); empty = every path
+  std::size_t max_body = 10u * 1024 * 1024;  // bytes; a larger request body is answered 413
+  // Anyone who reaches the port acts as the app: a listen address off loopback is refused
+  // unless this says the operator means it.
+  bool allow_remote = false;
+
+  bool enabled() const { return listen.has_value(); }
 };
 
 struct Admin {
@@ -189,6 +204,7 @@ struct App {
   std::string name = "default";  // [a-z0-9_-], 1..32 characters, unique in the config
   DingTalk dingtalk;
   std::vector<Route> routes;
+  OpenApi openapi;
   SourceLocation location;  // of the app's mapping in `apps:`; of `dingtalk:` otherwise
 
   bool is_default() const { return name == kDefaultAppName; }

@@ -52,6 +52,17 @@ void describe_app(const App& app, const std::string& indent, std::ostringstream&
     }
     out << '\n';
   }
+  if (app.openapi.enabled()) {
+    const OpenApi& o = app.openapi;
+    out << indent << "openapi: " << o.listen->to_string() << " -> " << redact_url(app.dingtalk.api_base)
+        << " (/v1.0/...), " << redact_url(app.dingtalk.oapi_base) << " (/oapi/...)\n"
+        << indent << "  allow ";
+    if (o.allow.empty()) out << "every path";
+    for (std::size_t i = 0; i < o.allow.size(); ++i) out << (i ? ", " : "") << o.allow[i];
+    out << ", max_body " << format_size(o.max_body);
+    if (o.allow_remote) out << ", remote callers allowed";
+    out << '\n';
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "config/checks.hpp"
 #include "config/diagnostics.hpp"
 #include "config/map_reader.hpp"
+#include "config/openapi_section.hpp"
 #include "config/routes.hpp"
 #include "config/store_settings.hpp"
 #include "config/units.hpp"
@@ -23,12 +24,12 @@ constexpr long long kMaxConnections = 8;
 constexpr int kYamlNestingLimit = 500;
 
 // Known keys are listed most-used first: "did you mean" prefers earlier ones on ties.
-const std::vector<std::string_view> kTopKeys = {"dingtalk", "routes",   "apps", "admin",
-                                                "state_dir", "store", "log",    "limits", "defaults"};
+const std::vector<std::string_view> kTopKeys = {"dingtalk", "routes", "apps",   "admin",  "openapi",
+                                                "state_dir", "store", "log", "limits", "defaults"};
 // The keys of `dingtalk:`, which an item of `apps:` takes too (product.md section 12).
 const std::vector<std::string_view> kDingtalkKeys = {
-    "client_id", "client_secret", "client_secret_file", "api_base", "connections",
-    "proxy",     "ca_file",       "keepalive",          "reconnect"};
+    "client_id", "client_secret", "client_secret_file", "api_base", "oapi_base",
+    "connections", "proxy",       "ca_file",            "keepalive", "reconnect"};
 constexpr std::size_t kMaxAppName = 32;
 const std::vector<std::string_view> kLevels = {"trace", "debug", "info", "warn", "error"};
 const std::vector<std::string_view> kLogFormats = {"text", "json"};
@@ -82,6 +83,14 @@ void read_dingtalk_keys(MapReader* m, DingTalk& dingtalk) {
       dingtalk.api_base = std::move(url.value());
     }
   }
+  if (auto v = m->text("oapi_base")) {
+    if (Result<std::string> url = parse_url(*v, UrlKind::api_base); !url) {
+      m->error("oapi_base", url.status().message());
+    } else {
+      while (url->ends_with('/')) url->pop_back();
+      dingtalk.oapi_base = std::move(url.value());
+    }
+  }
   if (auto v = m->integer("connections", 1, kMaxConnections)) dingtalk.connections = static_cast<int>(*v);
   if (auto v = m->text("proxy"); v && !v->empty()) {
     if (Result<std::string> url = parse_url(*v, UrlKind::proxy); !url) {
@@ -101,7 +110,8 @@ void read_dingtalk_keys(MapReader* m, DingTalk& dingtalk) {
 }
 
 // The single-app form: `dingtalk:` and top-level `routes:` are the app "default".
-void read_single_app(Context& ctx, MapReader& root, const Defaults& defaults, std::vector<App>& apps) {
+void read_single_app(Context& ctx, MapReader& root, const Defaults& defaults, ListenUses& listens,
+                     std::vector<App>& apps) {
   App app;
   app.location = ctx.diag.location(root.mark());
   if (!root.has("dingtalk")) {
@@ -112,6 +122,7 @@ void read_single_app(Context& ctx, MapReader& root, const Defaults& defaults, st
     read_dingtalk_keys(&*m, app.dingtalk);
   }
   read_routes(ctx, root, defaults, app.routes);
+  read_openapi(ctx, root, "the openapi endpoint", listens, app.openapi);
   apps.push_back(std::move(app));
 }
 
@@ -134,7 +145,8 @@ struct AppSeen {
 
 void read_app(Context& ctx, std::size_t index, const YAML::Node& node, const YAML::Mark& mark,
               const Defaults& defaults, std::map<std::string, AppSeen>& names,
-              std::map<std::string, AppSeen>& client_ids, std::vector<App>& out) {
+              std::map<std::string, AppSeen>& client_ids, ListenUses& listens,
+              std::vector<App>& out) {
   const std::string label = "app #" + std::to_string(index + 1);
   if (!node.IsMap()) {
     ctx.diag.error(mark, label + ": expected a mapping with name, client_id, client_secret and "
@@ -164,6 +176,7 @@ void read_app(Context& ctx, std::size_t index, const YAML::Node& node, const YAM
   std::vector<std::string_view> known = {"name"};
   known.insert(known.end(), kDingtalkKeys.begin(), kDingtalkKeys.end());
   known.push_back("routes");
+  known.push_back("openapi");
   r.reject_unknown(known);
   read_dingtalk_keys(&r, app.dingtalk);
   if (!app.dingtalk.client_id.empty()) {
@@ -177,12 +190,14 @@ void read_app(Context& ctx, std::size_t index, const YAML::Node& node, const YAM
     }
   }
   read_routes(ctx, r, defaults, app.routes, named ? std::string_view(*name) : std::string_view());
+  read_openapi(ctx, r, "app " + quoted(app.name), listens, app.openapi);
   out.push_back(std::move(app));
 }
 
 // The `apps:` form: a list of apps, each with the keys of `dingtalk:` and its own routes.
-void read_apps(Context& ctx, MapReader& root, const Defaults& defaults, std::vector<App>& apps) {
-  for (std::string_view key : {"dingtalk", "routes"}) {
+void read_apps(Context& ctx, MapReader& root, const Defaults& defaults, ListenUses& listens,
+               std::vector<App>& apps) {
+  for (std::string_view key : {"dingtalk", "routes", "openapi"}) {
     if (root.has(key)) {
       root.error(key, "cannot be combined with apps; give each app its dingtalk keys and routes "
                       "inside apps, or use dingtalk and routes without apps (the app \"default\")");
@@ -201,7 +216,8 @@ void read_apps(Context& ctx, MapReader& root, const Defaults& defaults, std::vec
   std::map<std::string, AppSeen> client_ids;
   std::size_t index = 0;
   for (const YAML::Node& item : list) {
-    read_app(ctx, index, item, mark_or(item, root.value_mark("apps")), defaults, names, client_ids, apps);
+    read_app(ctx, index, item, mark_or(item, root.value_mark("apps")), defaults, names, client_ids,
+             listens, apps);
     ++index;
   }
 }
@@ -271,10 +287,14 @@ void read_config(Context& ctx, const YAML::Node& root_node, Config& config) {
   read_log(root, config.log);
   read_limits(root, config.limits);
   read_defaults(root, config.defaults);
+  ListenUses listens;
+  if (config.admin.listen && config.admin.listen->port != 0) {
+    listens.emplace(config.admin.listen->to_string(), "the admin endpoint");
+  }
   if (root.has("apps")) {
-    read_apps(ctx, root, config.defaults, config.apps);
+    read_apps(ctx, root, config.defaults, listens, config.apps);
   } else {
-    read_single_app(ctx, root, config.defaults, config.apps);
+    read_single_app(ctx, root, config.defaults, listens, config.apps);
   }
 }
 

@@ -60,8 +60,11 @@
 // POST /emulator/tokens/revoke  {}  every access token issued so far stops working (the
 //   robot-message APIs answer InvalidAuthentication); the next fetch issues a new one.
 //   -> {"revoked":N}
-// GET /emulator/tokens  {"fetches":N,"issued":N,"revoked":N}: access-token calls (any
-//   answer), tokens issued, tokens revoked
+// GET /emulator/tokens  {"fetches":N,"by_client":{ID:N},"down":B,"issued":N,"revoked":N}:
+//   access-token calls (any answer; by appKey), tokens issued, tokens revoked
+// POST /emulator/tokens/down  {"down":true|false}: the token API answers 503 while down
+// GET /emulator/openapi-calls  [{"at","method","path","query","client_id","token_sent",
+//   "status","headers","body"}]: card updates, user gets and echoes (public_api.cpp)
 #include "emulator/routes.hpp"
 
 #include "common/json.hpp"
@@ -488,6 +491,26 @@ Response get_robot_messages(const Gateway& gw) {
   });
 }
 
+Response get_openapi_calls(const Gateway& gw) {
+  return list_of(gw.openapi_calls(), [](Writer& w, const auto& c) {
+    num(w, "at", c.at);
+    str(w, "method", c.method);
+    str(w, "path", c.path);
+    str(w, "query", c.query);
+    str(w, "client_id", c.client_id);
+    str(w, "token_sent", c.token_sent);
+    num(w, "status", c.status);
+    w.Key("headers");
+    w.StartObject();
+    for (const auto& [name, value] : c.headers) {
+      w.Key(name.c_str());
+      w.String(value.c_str());
+    }
+    w.EndObject();
+    str(w, "body", c.body);
+  });
+}
+
 Response post_rate_limit(Gateway& gw, const Request& req) {
   rapidjson::Document doc;
   if (Status s = parse_body(req, doc); !s) return Response::error(400, s.message());
@@ -514,7 +537,15 @@ Response post_session_webhook(Gateway& gw, const Request& req) {
 }
 
 Response get_tokens(const Gateway& gw) {
+  std::string by_client = "{";
+  for (const auto& [client_id, fetches] : gw.token_fetches_by_client()) {
+    if (by_client.size() > 1) by_client += ',';
+    by_client += json::quote(client_id) + ":" + std::to_string(fetches);
+  }
+  by_client += "}";
   return Response::json(200, "{\"fetches\":" + std::to_string(gw.token_fetches()) +
+                                 ",\"by_client\":" + by_client + ",\"down\":" +
+                                 (gw.token_api_down() ? "true" : "false") +
                                  ",\"issued\":" + std::to_string(gw.tokens_issued()) +
                                  ",\"revoked\":" + std::to_string(gw.tokens_revoked()) + "}");
 }
@@ -553,6 +584,15 @@ void add_control_routes(Gateway& gw, httpd::Router& router) {
     return Response::json(200, "{\"revoked\":" + std::to_string(gw.revoke_tokens()) + "}");
   });
   router.add("GET", "/emulator/tokens", [&gw](const Request&) { return get_tokens(gw); });
+  router.add("POST", "/emulator/tokens/down", [&gw](const Request& r) {
+    rapidjson::Document doc;
+    if (Status s = parse_body(r, doc); !s) return Response::error(400, s.message());
+    auto down = doc.FindMember("down");
+    if (down == doc.MemberEnd() || !down->value.IsBool()) return Response::error(400, "down must be true or false");
+    gw.set_token_api_down(down->value.GetBool());
+    return Response::json(200, std::string("{\"down\":") + (down->value.GetBool() ? "true" : "false") + "}");
+  });
+  router.add("GET", "/emulator/openapi-calls", [&gw](const Request&) { return get_openapi_calls(gw); });
 }
 
 }  // namespace dsb::emulator

@@ -119,16 +119,19 @@ Gateway::OpenResult Gateway::access_token(std::string_view body) {
   auto secret = doc.HasParseError() ? std::nullopt : json::string_member(doc, "appSecret");
   if (!key || !secret)
     return {400, error_body("MissingParameter", "appKey and appSecret must be strings")};
+  ++token_fetches_by_client_[std::string(*key)];
+  if (token_api_down_) return {503, error_body("ServiceUnavailable", "the token API is down (emulated)")};
   if (!options_.accepts(std::string(*key), std::string(*secret)))
     return {401, error_body("InvalidAuthentication", "appKey or appSecret is wrong")};
   const int64_t now = clock_.steady_ms();
-  if (token_.empty() || now >= token_expiry_) {
-    token_ = random_hex(32);
-    token_expiry_ = now + kTokenLifetimeS * 1000;
+  IssuedToken& issued = tokens_[std::string(*key)];
+  if (issued.token.empty() || now >= issued.expiry) {
+    issued.token = random_hex(32);
+    issued.expiry = now + kTokenLifetimeS * 1000;
     ++tokens_issued_;
   }
-  const int64_t left = std::max<int64_t>(1, (token_expiry_ - now) / 1000);
-  return {200, "{\"accessToken\":" + json::quote(token_) +
+  const int64_t left = std::max<int64_t>(1, (issued.expiry - now) / 1000);
+  return {200, "{\"accessToken\":" + json::quote(issued.token) +
                    ",\"expireIn\":" + std::to_string(left) + "}"};
 }
 
@@ -145,10 +148,22 @@ Gateway::OpenResult Gateway::session_reply(std::string session, std::string cont
 }
 
 int Gateway::revoke_tokens() {
-  const int revoked = token_.empty() ? 0 : 1;
+  int revoked = 0;
+  for (auto& [client_id, issued] : tokens_) {
+    if (!issued.token.empty()) ++revoked;
+    issued.token.clear();
+  }
   tokens_revoked_ += static_cast<uint64_t>(revoked);
-  token_.clear();
   return revoked;
+}
+
+std::string Gateway::token_owner(const std::string& token) const {
+  if (token.empty()) return {};
+  const int64_t now = clock_.steady_ms();
+  for (const auto& [client_id, issued] : tokens_) {
+    if (issued.token == token && now < issued.expiry) return client_id;
+  }
+  return {};
 }
 
 namespace {
@@ -191,8 +206,7 @@ Gateway::OpenResult Gateway::robot_message(const std::string& api, const std::st
   record.at = clock_.wall_ms();
   record.api = api;
   OpenResult result;
-  const bool token_valid =
-      !token.empty() && token == token_ && clock_.steady_ms() < token_expiry_;
+  const bool token_valid = !token_owner(token).empty();
   std::string problem;
   if (!token_valid) {
     // What api.dingtalk.com answers for a stale or unknown token: HTTP 400, not 401, with
@@ -458,6 +472,7 @@ void Gateway::reset_logs() {
   opens_.clear();
   replies_.clear();
   robot_messages_.clear();
+  openapi_calls_.clear();
 }
 
 void Gateway::tick() {

@@ -111,6 +111,20 @@ struct RobotMessageRecord {
   std::string body;     // the request body as received
 };
 
+// A call to one of the other OpenAPIs the emulator serves (card update, user get, echo),
+// whatever its answer: what the bridge's OpenAPI endpoint forwarded.
+struct OpenApiCallRecord {
+  int64_t at = 0;           // wall ms
+  std::string method;
+  std::string path;         // as served: "/v1.0/card/instances", "/oapi/topapi/v2/user/get"
+  std::string query;        // as received
+  std::string client_id;    // whose token it carried; "" for none or an invalid one
+  std::string token_sent;   // "header", "query" or "" (where the token came)
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received, lower case
+  std::string body;
+};
+
 // How the next robot-message calls answer DingTalk's rate limit.
 enum class RateLimitForm {
   http_429,  // HTTP 429 {"code":"Throttling.Api",...} (api.dingtalk.com's gateway)
@@ -222,7 +236,15 @@ class Gateway {
   const std::vector<OpenRecord>& opens() const { return opens_; }
   const std::vector<ReplyRecord>& replies() const { return replies_; }
   const std::vector<RobotMessageRecord>& robot_messages() const { return robot_messages_; }
+  const std::vector<OpenApiCallRecord>& openapi_calls() const { return openapi_calls_; }
+  // The client id `token` was issued to, or "" when it is not a live token of this emulator.
+  std::string token_owner(const std::string& token) const;
+  void record_openapi_call(OpenApiCallRecord record) { openapi_calls_.push_back(std::move(record)); }
   uint64_t token_fetches() const { return token_fetches_; }
+  const std::map<std::string, uint64_t>& token_fetches_by_client() const { return token_fetches_by_client_; }
+  // While down, the token API answers 503 (a DingTalk outage, for the bridge's 502).
+  void set_token_api_down(bool down) { token_api_down_ = down; }
+  bool token_api_down() const { return token_api_down_; }
   uint64_t tokens_issued() const { return tokens_issued_; }
   uint64_t tokens_revoked() const { return tokens_revoked_; }
 
@@ -256,9 +278,16 @@ class Gateway {
   std::vector<AckViolation> ack_violations_;
   std::vector<OpenRecord> opens_;
   std::vector<ReplyRecord> replies_;
-  std::string token_;          // the one valid token; "" when none (expired or revoked)
-  int64_t token_expiry_ = 0;  // steady ms
+  struct IssuedToken {
+    std::string token;
+    int64_t expiry = 0;  // steady ms
+  };
+  // By client id: each app has its own token, valid until it expires or is revoked.
+  std::map<std::string, IssuedToken> tokens_;
+  std::vector<OpenApiCallRecord> openapi_calls_;
   uint64_t token_fetches_ = 0;  // access-token calls, whatever their answer
+  std::map<std::string, uint64_t> token_fetches_by_client_;  // by appKey, as sent
+  bool token_api_down_ = false;
   uint64_t tokens_issued_ = 0;
   uint64_t tokens_revoked_ = 0;
   std::vector<RobotMessageRecord> robot_messages_;

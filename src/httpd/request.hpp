@@ -14,10 +14,19 @@ namespace dsb::httpd {
 struct Request {
   std::string method;  // "GET", "POST", ... upper case
   std::string path;    // without the query string
+  // The query string, "" when none. lws decodes each parameter; the server escapes it again
+  // (server.cpp append_fragment), so "a=x%20y" arrives as sent, while an escape of a byte
+  // that needs none ("%41") arrives as the byte ("A"): equal for every query parser.
+  std::string query;
   std::map<std::string, std::string> args;     // query arguments, percent-decoded
-  std::map<std::string, std::string> headers;  // lower-case names; only those the server captures
+  // Lower-case names: every header lws has a name for, and a few custom ones (server.cpp's
+  // kCustomHeaders): lws 4.1 cannot list the names it does not know.
+  std::map<std::string, std::string> headers;
   std::string body;
   std::string peer;  // client IP address
+  // Only with Server::Options::deferred: the body was over max_body and was dropped; the
+  // handler answers (413) as it sees fit.
+  bool body_too_large = false;
 
   // The header's value, or "" when absent. `name` is lower case.
   const std::string& header(const std::string& name) const;
@@ -26,7 +35,7 @@ struct Request {
 
 struct Response {
   int status = 200;
-  std::string content_type = "application/json";
+  std::string content_type = "application/json";  // "" sends no Content-Type
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers, sent verbatim
 
@@ -35,6 +44,10 @@ struct Response {
   // {"error": message} with the given status.
   static Response error(int status, std::string_view message);
 };
+
+// Answers a deferred request (Server::Options::deferred) on the lws service thread, at most
+// once. A call after the connection closed does nothing.
+using Respond = std::function<void(Response)>;
 
 // Handlers run on the lws service thread: they must not block and must not throw (the router
 // turns a stray exception into a 500, but that is a bug).

@@ -1,8 +1,11 @@
 #include "httpd/server.hpp"
 
 #include "common/log.hpp"
+#include "common/percent.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <memory>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -21,6 +24,9 @@ struct Session {
   bool head_only = false;
   Response response;
   size_t body_sent = 0;
+  // A deferred request's Respond holds this weakly: it expires when the connection closes
+  // or starts its next request, so a late answer goes nowhere.
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };
 
 namespace {
@@ -53,7 +59,9 @@ constexpr CapturedHeader kHeaders[] = {
 
 // Headers lws has no token for, captured by name (lower case, as Request::headers keeps
 // them): the emulator checks the OpenAPI token the bridge sends.
-constexpr const char* kCustomHeaders[] = {"x-acs-dingtalk-access-token"};
+constexpr const char* kCustomHeaders[] = {"x-acs-dingtalk-access-token", "x-request-id",
+                                          "x-acs-request-id", "idempotency-key", "traceparent",
+                                          "x-acs-dingtalk-app-id"};
 
 std::string custom_header_value(lws* wsi, const char* name) {
   const std::string key = std::string(name) + ":";
@@ -64,6 +72,23 @@ std::string custom_header_value(lws* wsi, const char* name) {
   const int got = lws_hdr_custom_copy(wsi, value.data(), n + 1, key.c_str(), nlen);
   value.resize(got > 0 ? static_cast<size_t>(got) : 0);
   return value;
+}
+
+// Every header lws has a token for ("accept-language:", not "get " or ":authority"),
+// lower case, without the colon.
+void capture_known_headers(lws* wsi, std::map<std::string, std::string>& out) {
+  for (int i = 0; i < static_cast<int>(WSI_TOKEN_COUNT); ++i) {
+    const auto token = static_cast<lws_token_indexes>(i);
+    const char* name = reinterpret_cast<const char*>(lws_token_to_string(token));
+    if (name == nullptr || name[0] == ':' || name[0] == '\0') continue;
+    std::string key(name);
+    if (!key.ends_with(':')) continue;
+    key.pop_back();
+    if (lws_hdr_total_length(wsi, token) <= 0) continue;
+    std::string value = header_value(wsi, token);
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.emplace(std::move(key), std::move(value));
+  }
 }
 
 }  // namespace
@@ -78,7 +103,30 @@ std::string header_value(lws* wsi, lws_token_indexes token) {
 }
 
 // lws splits the query at '&' into fragments of WSI_TOKEN_HTTP_URI_ARGS.
-std::map<std::string, std::string> query_args(lws* wsi) {
+namespace {
+
+// One query fragment as lws hands it over (split at '&', then percent-decoded), escaped
+// again so the query can be forwarded as a URL part and parsed once: the name up to the
+// first '=', the value after it. lws has already turned '+' into a space, so a '+' here
+// was "%2B" and is escaped again.
+void append_fragment(std::string& query, std::string_view fragment) {
+  bool in_value = false;
+  for (char c : fragment) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool plain = std::isalnum(byte) || std::strchr("-._~!$'()*,;:@/?", c) != nullptr;
+    if (c == '=' && !in_value) {
+      in_value = true;
+      query += '=';
+    } else if (plain && byte < 0x80) {
+      query += c;
+    } else {
+      append_percent_escape(query, byte);
+    }
+  }
+}
+
+// The query, re-escaped: "a=x%20y&b=2".
+std::string raw_query(lws* wsi) {
   std::string query;
   std::vector<char> buf(static_cast<size_t>(lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS)) + 1);
   for (int i = 0;; ++i) {
@@ -86,17 +134,21 @@ std::map<std::string, std::string> query_args(lws* wsi) {
                                   WSI_TOKEN_HTTP_URI_ARGS, i);
     if (n < 0) break;
     if (!query.empty()) query += '&';
-    query.append(buf.data(), static_cast<size_t>(n));
+    append_fragment(query, std::string_view(buf.data(), static_cast<size_t>(n)));
   }
-  return parse_query(query);
+  return query;
 }
+}  // namespace
+
+std::map<std::string, std::string> query_args(lws* wsi) { return parse_query(raw_query(wsi)); }
 
 bool write_short_response(lws* wsi, const Response& r) {
   std::vector<unsigned char> buf(LWS_PRE + 1024 + r.body.size());
   unsigned char* start = buf.data() + LWS_PRE;
   unsigned char* p = start;
   unsigned char* end = buf.data() + buf.size() - 1;
-  if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(r.status), r.content_type.c_str(),
+  if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(r.status),
+                                  r.content_type.empty() ? nullptr : r.content_type.c_str(),
                                   r.body.size(), &p, end) ||
       lws_finalize_write_http_header(wsi, start, &p, end))
     return false;
@@ -171,8 +223,14 @@ int Server::callback(lws* wsi, lws_callback_reasons reason, SessionSlot* slot, v
         }
         return 0;
       }
-      case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return respond(wsi, session_of(slot));
+      case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+        // lws reports the end of an empty body too ("Content-Length: 0"), after begin()
+        // answered already: a second answer would replace (or, deferred, race) the first.
+        Session& s = session_of(slot);
+        if (!s.expect_body) return 0;
+        s.expect_body = false;
+        return respond(wsi, s);
+      }
       case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!slot->session || !slot->session->responding) return 0;
         return write_some(wsi, *slot->session);
@@ -201,7 +259,9 @@ int Server::begin(lws* wsi, Session& s, const char* uri) {
   }
   s.request.path = uri ? uri : "";
   if (s.request.path.empty()) s.request.path = "/";
-  s.request.args = query_args(wsi);
+  s.request.query = raw_query(wsi);
+  s.request.args = parse_query(s.request.query);
+  capture_known_headers(wsi, s.request.headers);
   for (const auto& h : kHeaders) {
     std::string value = header_value(wsi, h.token);
     if (!value.empty()) s.request.headers.emplace(h.name, std::move(value));
@@ -226,6 +286,19 @@ int Server::begin(lws* wsi, Session& s, const char* uri) {
 }
 
 int Server::respond(lws* wsi, Session& s) {
+  if (options_.deferred) {
+    s.request.body_too_large = s.body_too_large;
+    if (s.body_too_large) s.request.body.clear();
+    // Being answered from now on: it waits on the handler, it is not idle.
+    if (options_.on_answering) options_.on_answering(wsi, true);
+    std::weak_ptr<bool> alive = s.alive;
+    Session* session = &s;
+    options_.deferred(std::move(s.request), [this, wsi, alive, session](Response response) {
+      if (alive.expired()) return;  // the connection closed or moved on meanwhile
+      answer(wsi, *session, std::move(response));
+    });
+    return 0;
+  }
   if (s.body_too_large) {
     s.response = Response::error(413, "request body larger than " +
                                           std::to_string(options_.max_body) + " bytes");
@@ -234,12 +307,17 @@ int Server::respond(lws* wsi, Session& s) {
   }
   log::debug("httpd", "request", {{"method", s.request.method}, {"path", s.request.path},
                                   {"status", std::to_string(s.response.status)}});
+  answer(wsi, s, std::move(s.response));
+  return 0;
+}
+
+void Server::answer(lws* wsi, Session& s, Response response) {
+  s.response = std::move(response);
   s.responding = true;
   s.headers_sent = false;
   s.body_sent = 0;
   if (options_.on_answering) options_.on_answering(wsi, true);
   lws_callback_on_writable(wsi);
-  return 0;
 }
 
 int Server::write_some(lws* wsi, Session& s) {
@@ -252,7 +330,8 @@ int Server::write_some(lws* wsi, Session& s) {
     unsigned char* p = start;
     unsigned char* end = buf.data() + buf.size() - 1;
     if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(r.status),
-                                    r.content_type.c_str(), r.body.size(), &p, end))
+                                    r.content_type.empty() ? nullptr : r.content_type.c_str(),
+                                    r.body.size(), &p, end))
       return -1;
     for (const auto& [name, value] : r.headers) {
       std::string field = name + ":";

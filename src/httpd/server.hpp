@@ -43,6 +43,9 @@ class Server {
     // Told when a connection starts writing a response (true) and when it is done (false),
     // from inside callback(); may be empty.
     std::function<void(lws* wsi, bool answering)> on_answering;
+    // When set, every request goes here instead of the router, and is answered when the handler calls `respond` (from the loop thread,
+    // possibly after other callbacks ran): a proxy waiting on another thread.
+    std::function<void(Request request, Respond respond)> deferred;
   };
 
   Server(Router router, Options options);
@@ -67,6 +70,8 @@ class Server {
                           size_t len);
   int begin(lws* wsi, Session& session, const char* uri);
   int respond(lws* wsi, Session& session);
+  // Starts writing `response` (on WRITEABLE).
+  void answer(lws* wsi, Session& session, Response response);
   int write_some(lws* wsi, Session& session);
 
   Router router_;

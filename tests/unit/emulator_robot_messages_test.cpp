@@ -78,7 +78,7 @@ TEST_CASE("emulator robot messages: a valid token sends, anything else is Invali
   const std::string fresh = f.token();
   CHECK(fresh != token);
   CHECK(f.call("POST", "/v1.0/robot/groupMessages/send", kGroup, fresh).status == 200);
-  CHECK(f.call("GET", "/emulator/tokens").body == R"({"fetches":2,"issued":2,"revoked":1})");
+  CHECK(f.call("GET", "/emulator/tokens").body == R"({"fetches":2,"by_client":{"id":2},"down":false,"issued":2,"revoked":1})");
 
   f.steady += 7'200'001;  // expired tokens stop working too
   CHECK(f.call("POST", "/v1.0/robot/groupMessages/send", kGroup, fresh).status == 400);

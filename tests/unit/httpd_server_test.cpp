@@ -132,3 +132,38 @@ TEST_CASE("httpd serves routes over a real socket", "[httpd]") {
   std::string empty;
   CHECK(fetch(running.url("/echo"), "POST", &empty).status == 200);
 }
+
+TEST_CASE("httpd deferred: every request once, with its raw query and headers", "[httpd]") {
+  std::atomic<int> calls{0};
+  Server::Options options;
+  options.max_body = 1024;
+  std::string seen;  // written on the service thread, read after the reply arrived
+  options.deferred = [&](Request request, Respond respond) {
+    ++calls;
+    seen = request.method + " " + request.path + "?" + request.query + " ua=" +
+           request.header("user-agent") + " too_large=" + (request.body_too_large ? "1" : "0") +
+           " body=" + std::to_string(request.body.size());
+    Response r;
+    r.status = 201;
+    r.content_type.clear();  // none: the handler passes an answer on as it came
+    r.body = "ok";
+    respond(r);
+    respond(r);  // a second call is harmless (the proxy never makes one)
+  };
+  Server server(Router{}, std::move(options));
+  Running running(server);
+
+  Reply got = fetch(running.url("/v1.0/x?a=x%20y&b=%2B&c=%26"), "GET", nullptr);
+  CHECK(got.status == 201);
+  CHECK(got.body == "ok");
+  CHECK(got.headers.find("content-type") == std::string::npos);
+  CHECK(seen.starts_with("GET /v1.0/x?a=x%20y&b=%2B&c=%26 ua="));
+
+  std::string empty;
+  CHECK(fetch(running.url("/e"), "POST", &empty).status == 201);
+  CHECK(seen == "POST /e? ua= too_large=0 body=0");
+  std::string big(5000, 'z');
+  CHECK(fetch(running.url("/b"), "POST", &big).status == 201);
+  CHECK(seen == "POST /b? ua= too_large=1 body=0");
+  CHECK(calls == 3);  // the empty POST was answered once, not again at its body's end
+}

@@ -377,3 +377,23 @@ TEST_CASE("robot replies: each app has its own token, transport and rate limit",
                      {{"app", "sales"}, {"route", "rr-apps"}, {"via", "openapi"}, {"outcome", "sent"}})
             .value() == sent_before + 1);
 }
+
+TEST_CASE("robot replies: the app's OpenAPI endpoint shares the replies' token cache",
+          "[robot_replies][openapi]") {
+  Fixture f("rr-shared-cache");
+  // The endpoint asks first: one fetch.
+  dsb::openapi::AccessTokenCache& cache = f.replies.token_cache(f.config);
+  std::string got;
+  cache.get([&got](dsb::Result<std::string> token) { got = token ? token.value() : "error"; });
+  REQUIRE(f.http.calls.size() == 1);
+  CHECK(f.http.calls[0].request.url == kTokenUrl);
+  f.http.answer(0, 200, kToken);
+  CHECK(got == "tok1");
+  // A reply that falls back to the OpenAPI uses that token: no second fetch.
+  f.robot.session_webhook.clear();
+  f.send();
+  REQUIRE(f.http.calls.size() == 2);
+  CHECK(f.http.calls[1].header("x-acs-dingtalk-access-token") == "tok1");
+  CHECK(&f.replies.token_cache(f.config) == &cache);
+  CHECK(f.replies.token_fetches() == 1);
+}
